@@ -1,0 +1,3 @@
+from carebird.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Authentication: password hashing, sessions and API tokens."""

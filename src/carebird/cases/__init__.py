@@ -1,0 +1,1 @@
+"""Cases: threading, statuses, routing and the event log."""

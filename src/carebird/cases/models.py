@@ -1,0 +1,89 @@
+"""Stored shapes of the work: cases, their append-only event log, tags, teams and agents."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from carebird.db.base import Base, Id, utcnow
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Agent(Base):
+    """A desk user. `role` is one of admin, supervisor, agent, viewer."""
+
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    initials: Mapped[str] = mapped_column(String(8), default="")
+    role: Mapped[str] = mapped_column(String(16), default="agent")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    locale: Mapped[str] = mapped_column(String(8), default="fr")
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Case(Base):
+    """One customer × one problem. Times are facts of the case; metrics derive from messages."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_activity", "status", "last_activity_at"),
+        Index("ix_cases_customer_status", "customer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    network: Mapped[str] = mapped_column(String(16))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("authors.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("network_accounts.id"))
+    status: Mapped[str] = mapped_column(String(24), default="new")
+    category: Mapped[str | None] = mapped_column(String(24))
+    priority: Mapped[float] = mapped_column(Float, default=0.0)
+    priority_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]  # the first inbound message's time
+    last_activity_at: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    message_count: Mapped[int] = mapped_column(default=0)
+
+
+class CaseTag(Base):
+    __tablename__ = "case_tags"
+
+    case_id: Mapped[int] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+
+
+class CaseEvent(Base):
+    """Append-only: who did what to a case, and when. Never updated, never deleted."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    old: Mapped[str | None] = mapped_column(Text)
+    new: Mapped[str | None] = mapped_column(Text)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))  # None: the system
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,80 @@
+"""One typed settings object, read from `CAREBIRD_*` variables and an optional TOML file.
+
+Precedence: explicit arguments > environment > TOML file (`CAREBIRD_CONFIG` or ./carebird.toml)
+> defaults. The object is passed down (`create_app(settings)`); nothing reads it globally.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+def _toml_path() -> Path:
+    return Path(os.environ.get("CAREBIRD_CONFIG", "carebird.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CAREBIRD_", extra="ignore")
+
+    env: Literal["dev", "prod", "test"] = "dev"
+    database_url: str = "sqlite:///carebird.db"
+    secret_key: str = DEV_SECRET
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    # Cases: a customer writing again this long after a resolved case gets a new case.
+    reopen_window_days: float = Field(default=7.0, gt=0)
+    ingest_batch_size: int = Field(default=500, ge=1, le=10_000)
+
+    # The simulated network that the demo runs on.
+    simulate: bool = False
+    sim_seed: int = 1
+    sim_speed: float = Field(default=30.0, gt=0)  # simulated seconds per real second
+    sim_rate_per_hour: float = Field(default=120.0, gt=0)
+    poll_interval_seconds: float = Field(default=2.0, gt=0)
+
+    admin_email: str = "admin@carebird.local"
+    admin_password: str | None = None  # generated and printed at first start when unset
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, value: str) -> str:
+        # Accept the libpq spelling and use the psycopg 3 driver that ships with carebird.
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    def check_secrets(self) -> None:
+        """Refuse the development secret outside development."""
+        if self.env == "prod" and self.secret_key == DEV_SECRET:
+            raise ValueError("CAREBIRD_SECRET_KEY must be set to a private value in production")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_toml_path())
+        return (init_settings, env_settings, toml)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, ignoring `None` overrides so CLI options only win when given."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

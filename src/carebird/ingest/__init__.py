@@ -1,0 +1,1 @@
+"""Ingest: getting messages in, exactly once."""

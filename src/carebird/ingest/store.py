@@ -1,0 +1,239 @@
+"""The idempotent store: a batch of items becomes new message rows, duplicates are skipped.
+
+Batched for speed (one query per concern per batch, not per message); the caller owns the
+transaction so the messages, their threading and the cursor commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy.orm import Session
+
+from carebird.db.base import utcnow
+from carebird.errors import InvalidInput
+from carebird.ingest.base import Direction, InboundItem, MessageKind
+from carebird.ingest.models import Author, Cursor, Message, NetworkAccount
+from carebird.ingest.normalize import normalize
+
+log = logging.getLogger(__name__)
+CHUNK = 500  # bound on IN (...) lists
+
+
+@dataclass(slots=True)
+class StoredMessage:
+    """What later stages need of a newly stored message, without loading ORM objects."""
+
+    id: int
+    network: str
+    external_id: str
+    direction: str
+    kind: str
+    is_private: bool
+    author_id: int
+    account_id: int | None
+    created_at: datetime
+    in_reply_to_id: str | None
+    conversation_id: str | None
+    text: str
+    recipient_id: str | None = None
+
+
+@dataclass(slots=True)
+class StoreResult:
+    new: list[StoredMessage] = field(default_factory=list)
+    duplicates: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)  # (external id, reason)
+
+
+def chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(seq), size):
+        yield seq[i : i + size]
+
+
+def store_items(session: Session, items: Iterable[InboundItem]) -> StoreResult:
+    result = StoreResult()
+    batch: list[InboundItem] = []
+    seen: set[tuple[str, str]] = set()
+    for raw_item in items:
+        try:
+            item = normalize(raw_item)
+        except InvalidInput as exc:
+            result.rejected.append((str(raw_item.external_id)[:200], str(exc)))
+            continue
+        key = (item.network, item.external_id)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        batch.append(item)
+    if not batch:
+        return result
+
+    present = _existing_keys(session, [(i.network, i.external_id) for i in batch])
+    fresh = [i for i in batch if (i.network, i.external_id) not in present]
+    result.duplicates += len(batch) - len(fresh)
+    if not fresh:
+        return result
+
+    accounts = _accounts(session, fresh)
+    authors = _authors(session, fresh, accounts)
+    now = utcnow()
+    rows = []
+    for item in fresh:
+        author_id, is_brand = authors[(item.network, item.author.external_id)]
+        # Echo-proof: whatever the connector said, a post by one of our accounts is ours.
+        direction = Direction.OUT if is_brand else item.direction
+        kind = item.kind
+        if direction is Direction.OUT and kind is MessageKind.MENTION:
+            kind = MessageKind.REPLY if item.in_reply_to_id else MessageKind.OWN_POST
+        rows.append(
+            {
+                "network": item.network,
+                "external_id": item.external_id,
+                "direction": str(direction),
+                "kind": str(kind),
+                "is_private": item.is_private,
+                "account_id": accounts.get((item.network, (item.account_handle or "").lower())),
+                "author_id": author_id,
+                "text": item.text,
+                "language": item.language,
+                "created_at": item.created_at,
+                "ingested_at": now,
+                "in_reply_to_id": item.in_reply_to_id,
+                "conversation_id": item.conversation_id,
+                "metrics": dict(item.metrics),
+                "raw": item.raw,
+            }
+        )
+    ids = session.scalars(
+        insert(Message).returning(Message.id, sort_by_parameter_order=True), rows
+    ).all()
+    for row, msg_id, item in zip(rows, ids, fresh, strict=True):
+        result.new.append(
+            StoredMessage(
+                id=msg_id,
+                network=row["network"],
+                external_id=row["external_id"],
+                direction=row["direction"],
+                kind=row["kind"],
+                is_private=row["is_private"],
+                author_id=row["author_id"],
+                account_id=row["account_id"],
+                created_at=row["created_at"],
+                in_reply_to_id=row["in_reply_to_id"],
+                conversation_id=row["conversation_id"],
+                text=row["text"],
+                recipient_id=(item.raw.get("recipient_id") if item.is_private else None),
+            )
+        )
+    return result
+
+
+def _existing_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    by_network: dict[str, list[str]] = {}
+    for network, ext in keys:
+        by_network.setdefault(network, []).append(ext)
+    for network, exts in by_network.items():
+        for part in chunks(exts):
+            stmt = select(Message.external_id).where(
+                Message.network == network, Message.external_id.in_(part)
+            )
+            found.update((network, e) for e in session.scalars(stmt))
+    return found
+
+
+def _accounts(session: Session, items: list[InboundItem]) -> dict[tuple[str, str], int]:
+    """The desk's own accounts by (network, lower-case handle); unknown ones are registered."""
+    known = {(a.network, a.handle.lower()): a.id for a in session.scalars(select(NetworkAccount))}
+    for item in items:
+        if item.account_handle and (item.network, item.account_handle.lower()) not in known:
+            account = NetworkAccount(network=item.network, handle=item.account_handle)
+            session.add(account)
+            session.flush()
+            known[(item.network, item.account_handle.lower())] = account.id
+    return known
+
+
+def _authors(
+    session: Session, items: list[InboundItem], accounts: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], tuple[int, bool]]:
+    wanted = {(i.network, i.author.external_id): i.author for i in items}
+    found: dict[tuple[str, str], tuple[int, bool]] = {}
+    stale: list[dict[str, Any]] = []
+    keys = list(wanted)
+    for part in chunks(keys):
+        stmt = select(
+            Author.id,
+            Author.network,
+            Author.external_id,
+            Author.is_brand,
+            Author.followers,
+            Author.handle,
+            Author.display_name,
+            Author.verified,
+        ).where(tuple_(Author.network, Author.external_id).in_(part))
+        for row in session.execute(stmt):
+            key = (row.network, row.external_id)
+            found[key] = (row.id, row.is_brand)
+            info = wanted[key]
+            if (row.followers, row.handle, row.display_name, row.verified) != (
+                info.followers,
+                info.handle,
+                info.display_name or row.display_name,
+                info.verified,
+            ):
+                stale.append(
+                    {
+                        "id": row.id,
+                        "followers": info.followers,
+                        "handle": info.handle,
+                        "display_name": info.display_name or row.display_name,
+                        "verified": info.verified,
+                        "updated_at": utcnow(),
+                    }
+                )
+    if stale:
+        session.execute(update(Author), stale)
+    missing = [k for k in keys if k not in found]
+    if missing:
+        rows = []
+        for network, ext in missing:
+            info = wanted[(network, ext)]
+            rows.append(
+                {
+                    "network": network,
+                    "external_id": ext,
+                    "handle": info.handle,
+                    "display_name": info.display_name,
+                    "followers": info.followers,
+                    "verified": info.verified,
+                    "is_brand": (network, info.handle.lower()) in accounts,
+                    "updated_at": utcnow(),
+                }
+            )
+        ids = session.scalars(
+            insert(Author).returning(Author.id, sort_by_parameter_order=True), rows
+        ).all()
+        for row, author_id in zip(rows, ids, strict=True):
+            found[(row["network"], row["external_id"])] = (author_id, row["is_brand"])
+    return found
+
+
+def load_cursor(session: Session, source: str) -> str | None:
+    row = session.get(Cursor, source)
+    return row.value if row else None
+
+
+def save_cursor(session: Session, source: str, value: str | None) -> None:
+    row = session.get(Cursor, source)
+    if row is None:
+        session.add(Cursor(source=source, value=value, updated_at=utcnow()))
+    else:
+        row.value, row.updated_at = value, utcnow()

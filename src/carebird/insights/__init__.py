@@ -1,0 +1,1 @@
+"""Insights: response times, volumes, exports."""

@@ -1,0 +1,1 @@
+"""Reply: getting answers out, at most once."""

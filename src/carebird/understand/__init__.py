@@ -1,0 +1,1 @@
+"""Understand: what a message is (filled by later stages)."""
