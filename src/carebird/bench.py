@@ -1,0 +1,151 @@
+"""`carebird bench ingest`: the pipeline's throughput beside the raw insert rate, same run.
+
+Each figure runs on a fresh database (a temporary SQLite file, or a new database created on
+the given PostgreSQL server and dropped afterwards), from items generated beforehand by the
+simulator so generation time is not counted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    insert,
+    text,
+)
+from sqlalchemy.engine import make_url
+
+from carebird.db.database import Database
+from carebird.ingest.base import InboundItem
+from carebird.pipeline import process_batch
+from carebird.plugins import connector_class
+from carebird.runner import register_accounts
+
+_raw = MetaData()
+RAW = Table(
+    "bench_raw_messages",
+    _raw,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True),
+    Column("network", String(16)),
+    Column("external_id", String(200)),
+    Column("direction", String(4)),
+    Column("kind", String(16)),
+    Column("is_private", Boolean),
+    Column("author_external_id", String(200)),
+    Column("text", Text),
+    Column("language", String(8)),
+    Column("created_at", DateTime),
+    Column("in_reply_to_id", String(200)),
+    Column("conversation_id", String(200)),
+    Column("raw", JSON),
+    UniqueConstraint("network", "external_id"),
+)
+
+
+@contextlib.contextmanager
+def fresh_database(url: str) -> Iterator[str]:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{os.path.join(tmp, 'bench.db')}"
+        return
+    name = f"carebird_bench_{os.getpid()}_{time.monotonic_ns() % 10**6}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield parsed.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def generate(messages: int, *, seed: int = 7) -> tuple[Any, list[InboundItem]]:
+    sim = connector_class("sim")(seed=seed, limit_total=messages)
+    items: list[InboundItem] = []
+    cursor = None
+    while len(items) < messages:
+        result = sim.fetch(cursor, limit=5000)
+        items.extend(result.items)
+        cursor = result.cursor
+        if not result.more:
+            break
+    return sim, items[:messages]
+
+
+def bench_ingest(url: str, *, messages: int = 100_000, batch_size: int = 1000) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    sim, items = generate(messages)
+    gen_s = time.perf_counter() - t0
+    window = timedelta(days=7)
+
+    with fresh_database(url) as bench_url:
+        db = Database(bench_url)
+        db.upgrade()
+        register_accounts(db, sim)
+        cases = 0
+        t0 = time.perf_counter()
+        for i in range(0, len(items), batch_size):
+            with db.session() as session, session.begin():
+                report = process_batch(session, items[i : i + batch_size], reopen_window=window)
+                cases += len(report.new_cases)
+        pipeline_s = time.perf_counter() - t0
+
+        rows = [
+            {
+                "network": it.network,
+                "external_id": it.external_id,
+                "direction": str(it.direction),
+                "kind": str(it.kind),
+                "is_private": it.is_private,
+                "author_external_id": it.author.external_id,
+                "text": it.text,
+                "language": it.language,
+                "created_at": it.created_at.replace(tzinfo=None),
+                "in_reply_to_id": it.in_reply_to_id,
+                "conversation_id": it.conversation_id,
+                "raw": it.raw,
+            }
+            for it in items
+        ]
+        _raw.create_all(db.engine)
+        t0 = time.perf_counter()
+        for i in range(0, len(rows), batch_size):
+            with db.engine.begin() as conn:
+                conn.execute(insert(RAW), rows[i : i + batch_size])
+        raw_s = time.perf_counter() - t0
+        dialect = db.dialect
+        db.dispose()
+
+    n = len(items)
+    return {
+        "engine": dialect,
+        "messages": n,
+        "batch_size": batch_size,
+        "cases_created": cases,
+        "generation_msgs_per_s": round(n / gen_s),
+        "pipeline_seconds": round(pipeline_s, 2),
+        "pipeline_msgs_per_s": round(n / pipeline_s),
+        "raw_insert_seconds": round(raw_s, 2),
+        "raw_insert_rows_per_s": round(n / raw_s),
+        "pipeline_vs_raw": round(raw_s / pipeline_s, 2),
+    }

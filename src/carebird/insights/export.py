@@ -1,0 +1,66 @@
+"""Case exports (CSV, JSON lines) for spreadsheets and BI tools."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from carebird.errors import InvalidInput
+from carebird.insights.metrics import CaseTimes
+
+COLUMNS = [
+    "case_id",
+    "customer",
+    "network",
+    "account",
+    "status",
+    "category",
+    "priority",
+    "created_at",
+    "first_inbound_at",
+    "first_response_at",
+    "first_response_seconds",
+    "resolved_at",
+    "resolution_seconds",
+]
+
+
+def case_record(t: CaseTimes) -> dict[str, Any]:
+    def iso(v: Any) -> str | None:
+        return v.isoformat() if v is not None else None
+
+    return {
+        "case_id": t.case_id,
+        "customer": t.customer,
+        "network": t.network,
+        "account": t.account,
+        "status": t.status,
+        "category": t.category,
+        "priority": t.priority,
+        "created_at": iso(t.created_at),
+        "first_inbound_at": iso(t.first_inbound_at),
+        "first_response_at": iso(t.first_response_at),
+        "first_response_seconds": t.first_response_seconds,
+        "resolved_at": iso(t.resolved_at),
+        "resolution_seconds": t.resolution_seconds,
+    }
+
+
+def write_cases(rows: Iterable[CaseTimes], out: TextIO, *, fmt: str) -> int:
+    count = 0
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for t in rows:
+            rec = case_record(t)
+            writer.writerow({k: ("" if v is None else v) for k, v in rec.items()})
+            count += 1
+    elif fmt == "jsonl":
+        for t in rows:
+            out.write(json.dumps(case_record(t), ensure_ascii=False) + "\n")
+            count += 1
+    else:
+        raise InvalidInput(f"unknown export format {fmt!r} (csv or jsonl)")
+    return count

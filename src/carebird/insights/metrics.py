@@ -1,0 +1,112 @@
+"""Per-case times, derived from messages and the event log (never from stored counters).
+
+first response = the first outbound message of the case minus its first inbound message;
+resolution = the last `resolved` status event minus the first inbound message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from carebird.cases.models import Case, CaseEvent
+from carebird.ingest.models import Author, Message, NetworkAccount
+
+
+@dataclass(frozen=True, slots=True)
+class CaseTimes:
+    case_id: int
+    customer: str
+    network: str
+    account: str | None
+    status: str
+    category: str | None
+    priority: float
+    created_at: datetime
+    first_inbound_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+
+    @property
+    def first_response_seconds(self) -> float | None:
+        if self.first_inbound_at is None or self.first_response_at is None:
+            return None
+        return (self.first_response_at - self.first_inbound_at).total_seconds()
+
+    @property
+    def resolution_seconds(self) -> float | None:
+        if self.first_inbound_at is None or self.resolved_at is None:
+            return None
+        return (self.resolved_at - self.first_inbound_at).total_seconds()
+
+
+def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
+    """Stream every case with its derived times, in case id order."""
+    first_in = (
+        select(Message.case_id, func.min(Message.created_at).label("at"))
+        .where(Message.direction == "in", Message.case_id.is_not(None))
+        .group_by(Message.case_id)
+        .subquery()
+    )
+    first_out = (
+        select(Message.case_id, func.min(Message.created_at).label("at"))
+        .where(Message.direction == "out", Message.case_id.is_not(None))
+        .group_by(Message.case_id)
+        .subquery()
+    )
+    resolved = (
+        select(CaseEvent.case_id, func.max(CaseEvent.at).label("at"))
+        .where(CaseEvent.kind == "status", CaseEvent.new == "resolved")
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    stmt = (
+        select(
+            Case.id,
+            Author.handle,
+            Case.network,
+            NetworkAccount.handle.label("account"),
+            Case.status,
+            Case.category,
+            Case.priority,
+            Case.created_at,
+            first_in.c.at.label("first_in"),
+            first_out.c.at.label("first_out"),
+            resolved.c.at.label("resolved"),
+        )
+        .join(Author, Author.id == Case.customer_id)
+        .outerjoin(NetworkAccount, NetworkAccount.id == Case.account_id)
+        .outerjoin(first_in, first_in.c.case_id == Case.id)
+        .outerjoin(first_out, first_out.c.case_id == Case.id)
+        .outerjoin(resolved, resolved.c.case_id == Case.id)
+        .order_by(Case.id)
+    )
+    for row in session.execute(stmt.execution_options(yield_per=batch)):
+        # Only a case still resolved (or closed after it) counts as resolved.
+        done = row.status in ("resolved", "closed")
+        yield CaseTimes(
+            case_id=row.id,
+            customer=row.handle,
+            network=row.network,
+            account=row.account,
+            status=row.status,
+            category=row.category,
+            priority=row.priority,
+            created_at=row.created_at,
+            first_inbound_at=_utc(row.first_in),
+            first_response_at=_utc(row.first_out),
+            resolved_at=_utc(row.resolved) if done else None,
+        )
+
+
+def _utc(value: datetime | str | None) -> datetime | None:
+    """Aggregates bypass the column type: SQLite returns text, PostgreSQL naive datetimes."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

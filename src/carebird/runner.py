@@ -1,0 +1,133 @@
+"""Background work inside `carebird serve`: poll connectors, send the outbox (asyncio tasks).
+
+Blocking database and connector calls run in worker threads so the web server stays responsive.
+Every schedule of the embedded desk is declared here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from carebird.config import Settings
+from carebird.db.database import Database
+from carebird.ingest.base import Connector
+from carebird.ingest.models import NetworkAccount
+from carebird.pipeline import poll_once
+from carebird.plugins import connector_class
+from carebird.reply.outbox import send_pending
+
+log = logging.getLogger(__name__)
+OUTBOX_INTERVAL = 1.0  # seconds between outbox passes
+
+
+def simulated_network(settings: Settings, *, live: bool = True) -> Connector:
+    """The demo's simulated network, live from a little before now so traffic shows at once."""
+    cls = connector_class("sim")
+    if not live:
+        return cls(seed=settings.sim_seed, rate_per_hour=settings.sim_rate_per_hour)  # type: ignore[no-any-return]
+    start = datetime.now(UTC) - timedelta(hours=2)
+    return cls(  # type: ignore[no-any-return]
+        seed=settings.sim_seed,
+        start=start,
+        speed=settings.sim_speed,
+        rate_per_hour=settings.sim_rate_per_hour,
+    )
+
+
+def register_accounts(db: Database, connector: Connector) -> None:
+    """Make the connector's own handles desk accounts, so their posts are recognised as ours."""
+    accounts = getattr(connector, "accounts", None)
+    if accounts is None:
+        return
+    with db.session() as session, session.begin():
+        known = {
+            a.handle.lower()
+            for a in session.scalars(
+                select(NetworkAccount).where(NetworkAccount.network == connector.network)
+            )
+        }
+        for handle, role in accounts():
+            if handle.lower() in known:
+                continue
+            author = connector.brand_author(handle)  # type: ignore[attr-defined]
+            session.add(
+                NetworkAccount(
+                    network=connector.network,
+                    handle=handle,
+                    external_id=author.external_id,
+                    display_name=author.display_name,
+                    role=role,
+                )
+            )
+
+
+async def poll_forever(
+    db: Database, connector: Connector, *, settings: Settings, stop: asyncio.Event
+) -> None:
+    window = timedelta(days=settings.reopen_window_days)
+    while not stop.is_set():
+        more = False
+        try:
+            report, more = await asyncio.to_thread(
+                poll_once,
+                db,
+                connector,
+                reopen_window=window,
+                limit=settings.ingest_batch_size,
+            )
+            if report.stored:
+                log.info(
+                    "%s: %d stored, %d new cases",
+                    connector.source,
+                    report.stored,
+                    len(report.new_cases),
+                )
+        except Exception:  # keep polling: a failed batch is re-fetched from the saved cursor
+            log.exception("polling %s failed", connector.source)
+        if not more:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.poll_interval_seconds)
+
+
+async def send_forever(
+    db: Database,
+    connectors: Mapping[str, Connector],
+    *,
+    settings: Settings,
+    stop: asyncio.Event,
+) -> None:
+    window = timedelta(days=settings.reopen_window_days)
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(send_pending, db, connectors, reopen_window=window)
+        except Exception:
+            log.exception("sending the outbox failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), OUTBOX_INTERVAL)
+
+
+@contextlib.asynccontextmanager
+async def background(settings: Settings, db: Database) -> AsyncIterator[None]:
+    """Run the desk's background tasks for the lifetime of the block."""
+    connectors: dict[str, Connector] = {}
+    if settings.simulate:
+        sim = simulated_network(settings)
+        await asyncio.to_thread(register_accounts, db, sim)
+        connectors[sim.network] = sim
+    stop = asyncio.Event()
+    tasks = [
+        asyncio.create_task(poll_forever(db, c, settings=settings, stop=stop))
+        for c in connectors.values()
+    ]
+    tasks.append(asyncio.create_task(send_forever(db, connectors, settings=settings, stop=stop)))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
