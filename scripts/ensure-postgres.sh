@@ -27,7 +27,7 @@ case "${1:-}" in
 "") ;;
 --check) check_only=1 ;;
 -h | --help)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
     exit 0
     ;;
 *) die "unknown argument: $1 (usage: $0 [--check])" ;;
@@ -60,7 +60,7 @@ find_bindir() {
         fi
     fi
     if command -v pg_ctl >/dev/null 2>&1; then
-        d=$(dirname "$(command -v pg_ctl)")
+        d=$(dirname "$(readlink -f "$(command -v pg_ctl)")")
         if has_server_binaries "$d"; then
             printf '%s\n' "$d"
             return 0

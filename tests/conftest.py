@@ -9,28 +9,18 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from carebird.config import Settings
 from carebird.db.database import Database
+from tests.support.pg_cluster import PgCluster
+from tests.support.shared import shared_data
 
-sys.path.insert(0, str(Path(__file__).parent))
-from support.pg_cluster import PgCluster  # noqa: E402
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+__all__ = ["shared_data"]
 _counter = itertools.count()
-
-
-def shared_data(relative: str) -> Path:
-    """A file from ../shared/data, or a skip saying why when this machine lacks it."""
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"{path} is absent on this machine (CI always has ../shared/data)")
-    return path
 
 
 @pytest.fixture(scope="session")
@@ -58,21 +48,41 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def engine_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def new_db_url(
+    engine_name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, migrated, empty databases on the test's engine."""
+    created: list[str] = []
+
+    def make() -> str:
+        n = next(_counter)
+        if engine_name == "sqlite":
+            template: Path = request.getfixturevalue("sqlite_template")
+            path = tmp_path / f"carebird{n}.db"
+            shutil.copyfile(template, path)
+            return f"sqlite:///{path}"
+        cluster: PgCluster = request.getfixturevalue("pg_cluster")
+        name = f"t{os.getpid()}_{n}"
+        cluster.create_database(name, template="template_carebird")
+        created.append(name)
+        return cluster.url(name)
+
+    yield make
+    if created:
+        cluster = request.getfixturevalue("pg_cluster")
+        for name in created:
+            cluster.drop_database(name)
+
+
+@pytest.fixture
+def db_url(new_db_url: Callable[[], str]) -> str:
     """The URL of a fresh, migrated, empty database on each engine."""
-    if request.param == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path / "carebird.db"
-        shutil.copyfile(template, path)
-        yield f"sqlite:///{path}"
-        return
-    cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    name = f"t{os.getpid()}_{next(_counter)}"
-    cluster.create_database(name, template="template_carebird")
-    try:
-        yield cluster.url(name)
-    finally:
-        cluster.drop_database(name)
+    return new_db_url()
 
 
 @pytest.fixture

@@ -10,9 +10,12 @@ Usage::
         pg.create_database("test_1", template="carebird_template")
         engine = sqlalchemy.create_engine(pg.url("test_1"))
 
-Each cluster lives in a fresh temporary directory (``/tmp/carebird-pg-XXXX``: ``data/``,
-``sock/``, ``server.log``), listens on 127.0.0.1 only, on a free port, with trust
+Each cluster lives in a fresh temporary directory (``carebird-pg-XXXX/``: ``data/``, ``sock/``,
+``server.log``) under ``/dev/shm`` when that is a tmpfs with >= 2 GiB free, else ``/tmp``
+(override: ``$CAREBIRD_PG_TMPDIR``). It listens on 127.0.0.1 only, on a free port, with trust
 authentication for the superuser role ``postgres`` and durability switched off for speed.
+Clusters are stopped on ``stop()``/context exit, at interpreter exit (atexit), and clusters
+left behind by a killed test process are reaped by the next ``start()``.
 
 PostgreSQL refuses to run as root. When this process is root, ``initdb``/``pg_ctl`` are run as
 the ``postgres`` system user if it exists (Debian's package creates it), else as a system user
@@ -54,6 +57,7 @@ __all__ = [
     "DEFAULT_SETTINGS",
     "ENSURE_SCRIPT",
     "HOST",
+    "PARENT_DIR_ENV",
     "SUPERUSER",
     "PgCluster",
     "find_pg_bindir",
@@ -62,6 +66,8 @@ __all__ = [
 ENSURE_SCRIPT = "scripts/ensure-postgres.sh"
 #: Environment variable that overrides the search for the server binaries.
 BINDIR_ENV = "CAREBIRD_PG_BINDIR"
+#: Environment variable: directory to create clusters in instead of /tmp (e.g. a tmpfs).
+PARENT_DIR_ENV = "CAREBIRD_PG_TMPDIR"
 #: Superuser role created by ``initdb -U``; the URLs connect as this role.
 SUPERUSER = "postgres"
 HOST = "127.0.0.1"
@@ -72,6 +78,7 @@ DIR_PREFIX = "carebird-pg-"
 _SERVER_BINARIES = ("initdb", "pg_ctl", "postgres")
 _START_ATTEMPTS = 3
 _LOG_TAIL_LINES = 40
+_MIN_SHM_FREE = 2 * 1024**3
 
 #: Server settings appended to ``postgresql.conf``; override per cluster with ``settings=``.
 DEFAULT_SETTINGS: Mapping[str, str] = {
@@ -83,7 +90,9 @@ DEFAULT_SETTINGS: Mapping[str, str] = {
     "full_page_writes": "off",
     "wal_level": "minimal",
     "max_wal_senders": "0",
-    "max_wal_size": "1GB",
+    # Bounded: the cluster may live on a tmpfs (RAM).
+    "max_wal_size": "256MB",
+    "min_wal_size": "32MB",
     "checkpoint_timeout": "30min",
     # Fewer background processes competing for the (2) CPUs; nothing in the tests needs them.
     "autovacuum": "off",
@@ -231,6 +240,26 @@ def _reap_stale_clusters(parent: Path) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _default_parent_dir() -> Path:
+    """/dev/shm if it is a roomy tmpfs (creating many small files is much faster there), else
+    /tmp. Not $TMPDIR: the directory must be traversable by the server's OS user when we are
+    root, and the unix socket path must stay short (< 108 bytes)."""
+    shm = Path("/dev/shm")
+    with contextlib.suppress(OSError):
+        mounts = Path("/proc/mounts").read_text().splitlines()
+        is_tmpfs = any(line.split()[1:3] == [str(shm), "tmpfs"] for line in mounts)
+        st = os.statvfs(shm)
+        if (
+            is_tmpfs
+            and st.f_bavail * st.f_frsize >= _MIN_SHM_FREE
+            and os.access(shm, os.W_OK | os.X_OK)
+            and shm.stat().st_mode & 0o001
+        ):
+            return shm
+    tmp = Path("/tmp")
+    return tmp if tmp.is_dir() else Path(tempfile.gettempdir())
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((HOST, 0))
@@ -267,14 +296,8 @@ class PgCluster:
     ) -> None:
         self.bindir = Path(bindir) if bindir is not None else find_pg_bindir()
         self.settings: dict[str, str] = {**DEFAULT_SETTINGS, **(settings or {})}
-        # /tmp rather than $TMPDIR: it must be traversable by the server's OS user when we are
-        # root, and the unix socket path must stay short (< 108 bytes).
-        if parent_dir is not None:
-            self.parent_dir = Path(parent_dir)
-        elif Path("/tmp").is_dir():
-            self.parent_dir = Path("/tmp")
-        else:
-            self.parent_dir = Path(tempfile.gettempdir())
+        parent_dir = parent_dir or os.environ.get(PARENT_DIR_ENV) or None
+        self.parent_dir = Path(parent_dir) if parent_dir is not None else _default_parent_dir()
         self.start_timeout = start_timeout
         self.host = HOST
         self.user = SUPERUSER
@@ -367,11 +390,16 @@ class PgCluster:
         root = self.root
         if root is None:
             return
+        if os.getpid() != self._owner_pid:
+            # A forked child (e.g. exiting via atexit) must not tear down its parent's server.
+            self.root = self.port = None
+            _LIVE.discard(self)
+            return
         try:
-            if os.getpid() == self._owner_pid and (root / "data" / "postmaster.pid").exists():
+            if (root / "data" / "postmaster.pid").exists():
                 proc = self._run(
-                    [self.bindir / "pg_ctl", "stop", "-D", root / "data", "-m", "immediate"]
-                    + ["-w", "-t", "30"],
+                    *(self.bindir / "pg_ctl", "stop", "-D", root / "data"),
+                    *("-m", "immediate", "-w", "-t", "30"),
                     timeout=60,
                     check=False,
                 )
@@ -385,16 +413,29 @@ class PgCluster:
 
     # ----------------------------------------------------------------- databases
 
-    def create_database(self, name: str, template: str | None = None) -> None:
-        """``CREATE DATABASE name [TEMPLATE template]``.
+    def create_database(
+        self, name: str, template: str | None = None, *, strategy: str | None = None
+    ) -> None:
+        """``CREATE DATABASE name [TEMPLATE template] [STRATEGY strategy]``.
 
         A template must have no other sessions; any that are still open on it are terminated
         first (dispose engines / close connections to the template to avoid relying on this).
+        ``strategy`` (PostgreSQL >= 15 only): ``"FILE_COPY"`` (used by default: copies the
+        files, with a cheap checkpoint since fsync is off; measured 1.5-3x faster than the
+        alternative here) or ``"WAL_LOG"`` (the server's own default: writes the whole template
+        through the WAL).
         """
+        if strategy is None and (self.server_version or 0) >= 150000:
+            strategy = "FILE_COPY"
         stmt = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
+        if template is not None:
+            stmt += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
+        if strategy is not None:
+            if strategy.upper() not in ("WAL_LOG", "FILE_COPY"):
+                raise ValueError(f"unknown CREATE DATABASE strategy: {strategy!r}")
+            stmt += sql.SQL(" STRATEGY {}").format(sql.SQL(strategy.upper()))
         with self.connect("postgres") as conn:
             if template is not None:
-                stmt += sql.SQL(" TEMPLATE {}").format(sql.Identifier(template))
                 conn.execute(
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     " WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -430,8 +471,7 @@ class PgCluster:
 
     def _run(
         self,
-        args: Sequence[str | os.PathLike[str]],
-        *,
+        *args: str | os.PathLike[str],
         timeout: float,
         check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
@@ -475,8 +515,8 @@ class PgCluster:
 
     def _initdb(self) -> None:
         self._run(
-            [self.bindir / "initdb", "-D", self.data_dir, "-U", SUPERUSER, "-A", "trust"]
-            + ["-E", "UTF8", "--locale=C", "--no-sync"],
+            *(self.bindir / "initdb", "-D", self.data_dir, "-U", SUPERUSER, "-A", "trust"),
+            *("-E", "UTF8", "--locale=C", "--no-sync"),
             timeout=180,
         )
         settings = {**self.settings, "unix_socket_directories": str(self.socket_dir)}
@@ -490,8 +530,8 @@ class PgCluster:
             port = _free_port()
             log_size = self.log_path.stat().st_size if self.log_path.exists() else 0
             proc = self._run(
-                [self.bindir / "pg_ctl", "start", "-D", self.data_dir, "-l", self.log_path]
-                + ["-w", "-t", str(int(self.start_timeout)), "-o", f"-p {port}"],
+                *(self.bindir / "pg_ctl", "start", "-D", self.data_dir, "-l", self.log_path),
+                *("-w", "-t", str(int(self.start_timeout)), "-o", f"-p {port}"),
                 timeout=self.start_timeout + 30,
                 check=False,
             )
@@ -499,10 +539,9 @@ class PgCluster:
                 self.port = port
                 break
             new_log = ""
-            with contextlib.suppress(OSError):
-                with self.log_path.open(errors="replace") as fh:
-                    fh.seek(log_size)
-                    new_log = fh.read()
+            with contextlib.suppress(OSError), self.log_path.open(errors="replace") as fh:
+                fh.seek(log_size)
+                new_log = fh.read()
             # Lost the race for the free port to another process: try another one.
             if "Address already in use" in new_log and attempt < _START_ATTEMPTS:
                 _kill_postmaster(self.data_dir)
@@ -555,9 +594,7 @@ def _bench_templates(pg: PgCluster, count: int) -> None:
                     " created_at timestamptz NOT NULL DEFAULT now(), payload jsonb)"
                 ).format(sql.Identifier(f"t{i}"))
             )
-            conn.execute(
-                sql.SQL("CREATE INDEX ON {} (created_at)").format(sql.Identifier(f"t{i}"))
-            )
+            conn.execute(sql.SQL("CREATE INDEX ON {} (created_at)").format(sql.Identifier(f"t{i}")))
         conn.execute("INSERT INTO t0 (name) SELECT 'n' || g FROM generate_series(1, 1000) g")
     # The connection is closed here: CREATE DATABASE ... TEMPLATE needs the template idle.
     timings: list[float] = []

@@ -126,20 +126,19 @@ def _case_for(
     cases: dict[int, CaseState],
     latest: dict[tuple[str, int], int],
 ) -> CaseState | None:
+    if msg.direction == "out":
+        # Ours follow the reply chain only: a post continuing our own thread is not a case.
+        parent = msg_case.get((msg.network, msg.in_reply_to_id)) if msg.in_reply_to_id else None
+        return cases[parent] if parent is not None else None
     linked: list[int | None] = []
     if msg.in_reply_to_id:
         linked.append(msg_case.get((msg.network, msg.in_reply_to_id)))
     if msg.conversation_id:
         linked.append(conv_case.get((msg.network, msg.conversation_id)))
     for case_id in linked:
-        if case_id is None:
-            continue
-        case = cases[case_id]
-        # Ours join whatever they answer; a customer joins a thread's case only if it is theirs.
-        if msg.direction == "out" or case.customer_id == msg.author_id:
-            return case
-    if msg.direction == "out":
-        return None
+        # A customer joins a thread's case only if it is theirs.
+        if case_id is not None and cases[case_id].customer_id == msg.author_id:
+            return cases[case_id]
     case_id = latest.get((msg.network, msg.author_id))
     return cases[case_id] if case_id is not None else None
 
