@@ -20,6 +20,7 @@ class Context:
     def __init__(self, database: str | None) -> None:
         self._database = database
         self._settings: Settings | None = None
+        self._databases: list[Database] = []
 
     @property
     def settings(self) -> Settings:
@@ -29,9 +30,14 @@ class Context:
 
     def db(self, *, upgrade: bool = True) -> Database:
         db = Database(self.settings.database_url)
+        self._databases.append(db)
         if upgrade:
             db.upgrade()
         return db
+
+    def close(self) -> None:
+        for db in self._databases:
+            db.dispose()
 
     @property
     def reopen_window(self) -> timedelta:
@@ -52,6 +58,7 @@ def cli(ctx: click.Context, database: str | None, verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = Context(database)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.group()
