@@ -213,7 +213,7 @@ def tokens_create(ctx: Context, email: str, name: str) -> None:
     from carebird.cases.models import Agent
 
     with ctx.db().session() as session, session.begin():
-        agent = session.scalar(select(Agent).where(Agent.email == email))
+        agent = session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
         if agent is None:
             raise click.ClickException(f"no agent {email}")
         click.echo(issue_token(session, agent=agent, kind="api", name=name))

@@ -1,0 +1,286 @@
+"""The read side of cases: the inbox list, one case's full detail, the message stream.
+
+Plain dataclasses out, no ORM objects, so every adapter (API, pages, CLI) renders the same data.
+The inbox pages with a keyset cursor (stable while new messages arrive) or a plain offset.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from carebird.cases.models import Agent, Case, CaseEvent, CaseTag
+from carebird.errors import InvalidInput, NotFound
+from carebird.ingest.models import Author, Message
+
+T = TypeVar("T")
+Sort = Literal["priority", "activity", "created"]
+MAX_LIMIT = 200
+_SORT_COLUMNS = {
+    "activity": Case.last_activity_at,
+    "priority": Case.priority,
+    "created": Case.created_at,
+}
+
+
+@dataclass(slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    next: str | None = None  # pass back as `cursor` (cases) or `offset` (messages)
+
+
+@dataclass(slots=True)
+class CaseRow:
+    id: int
+    status: str
+    network: str
+    subject: str
+    category: str | None
+    priority: float
+    assignee_id: int | None
+    team_id: int | None
+    customer_id: int
+    customer_handle: str
+    message_count: int
+    created_at: datetime
+    last_activity_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    tags: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Customer:
+    id: int
+    network: str
+    handle: str
+    display_name: str
+    followers: int
+    verified: bool
+
+
+@dataclass(slots=True)
+class MessageRow:
+    id: int
+    case_id: int | None
+    network: str
+    external_id: str
+    direction: str
+    kind: str
+    is_private: bool
+    author_handle: str
+    author_name: str
+    text: str
+    created_at: datetime
+
+
+@dataclass(slots=True)
+class EventRow:
+    id: int
+    kind: str
+    old: str | None
+    new: str | None
+    actor_id: int | None
+    actor_name: str | None
+    at: datetime
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class CaseDetail:
+    case: CaseRow
+    customer: Customer
+    messages: list[MessageRow]
+    events: list[EventRow]
+
+
+def _limit(limit: int) -> int:
+    if limit < 1:
+        raise InvalidInput("limit must be at least 1")
+    return min(limit, MAX_LIMIT)
+
+
+def _encode_cursor(sort: str, row: CaseRow) -> str:
+    value = getattr(row, {"activity": "last_activity_at", "created": "created_at"}.get(sort, sort))
+    raw = [sort, value.isoformat() if isinstance(value, datetime) else value, row.id]
+    return base64.urlsafe_b64encode(json.dumps(raw).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        kind, value, case_id = raw
+        if kind != sort or not isinstance(case_id, int):
+            raise ValueError(kind)
+        if sort == "priority":
+            return float(value), case_id
+        return datetime.fromisoformat(value), case_id
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("invalid cursor for this sort order") from None
+
+
+def list_cases(
+    session: Session,
+    *,
+    status: list[str] | None = None,
+    assignee_id: int | None = None,
+    team_id: int | None = None,
+    network: str | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    sort: Sort = "activity",
+    limit: int = 50,
+    offset: int = 0,
+    cursor: str | None = None,
+) -> Page[CaseRow]:
+    """Cases matching every given filter, best first for `sort`, with the total count."""
+    if sort not in _SORT_COLUMNS:
+        raise InvalidInput(f"unknown sort {sort!r}")
+    if cursor and offset:
+        raise InvalidInput("use either a cursor or an offset, not both")
+    limit = _limit(limit)
+    conds: list[Any] = []
+    if status:
+        conds.append(Case.status.in_(status))
+    if assignee_id is not None:
+        conds.append(Case.assignee_id == assignee_id)
+    if team_id is not None:
+        conds.append(Case.team_id == team_id)
+    if network:
+        conds.append(Case.network == network)
+    if tag:
+        tagged = select(CaseTag.case_id).where(CaseTag.tag == tag.strip().lower())
+        conds.append(Case.id.in_(tagged))
+    if q:
+        conds.append(func.lower(Case.subject).contains(q.lower(), autoescape=True))
+    total = session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0
+
+    col = _SORT_COLUMNS[sort]
+    stmt = select(Case, Author.handle).join(Author, Author.id == Case.customer_id).where(*conds)
+    if cursor:
+        value, after_id = _decode_cursor(sort, cursor)
+        stmt = stmt.where(or_(col < value, and_(col == value, Case.id < after_id)))
+    stmt = stmt.order_by(col.desc(), Case.id.desc()).limit(limit + 1).offset(max(0, offset))
+    rows = [_case_row(case, handle) for case, handle in session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    _attach_tags(session, rows)
+    return Page(items=rows, total=total, next=_encode_cursor(sort, rows[-1]) if more else None)
+
+
+def _case_row(case: Case, handle: str) -> CaseRow:
+    return CaseRow(
+        id=case.id,
+        status=case.status,
+        network=case.network,
+        subject=case.subject,
+        category=case.category,
+        priority=case.priority,
+        assignee_id=case.assignee_id,
+        team_id=case.team_id,
+        customer_id=case.customer_id,
+        customer_handle=handle,
+        message_count=case.message_count,
+        created_at=case.created_at,
+        last_activity_at=case.last_activity_at,
+        resolved_at=case.resolved_at,
+        closed_at=case.closed_at,
+    )
+
+
+def _attach_tags(session: Session, rows: list[CaseRow]) -> None:
+    by_id = {r.id: r for r in rows}
+    if not by_id:
+        return
+    stmt = select(CaseTag.case_id, CaseTag.tag).where(CaseTag.case_id.in_(list(by_id)))
+    for case_id, tag in session.execute(stmt.order_by(CaseTag.tag)):
+        by_id[case_id].tags.append(tag)
+
+
+def _message_query() -> Any:
+    return select(Message, Author.handle, Author.display_name).join(
+        Author, Author.id == Message.author_id
+    )
+
+
+def _message_row(msg: Message, handle: str, name: str) -> MessageRow:
+    return MessageRow(
+        id=msg.id,
+        case_id=msg.case_id,
+        network=msg.network,
+        external_id=msg.external_id,
+        direction=msg.direction,
+        kind=msg.kind,
+        is_private=msg.is_private,
+        author_handle=handle,
+        author_name=name,
+        text=msg.text,
+        created_at=msg.created_at,
+    )
+
+
+def case_detail(session: Session, *, case_id: int) -> CaseDetail:
+    found = session.execute(
+        select(Case, Author).join(Author, Author.id == Case.customer_id).where(Case.id == case_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"case {case_id} not found")
+    case, author = found
+    row = _case_row(case, author.handle)
+    _attach_tags(session, [row])
+    stmt = _message_query().where(Message.case_id == case_id)
+    messages = [
+        _message_row(*r) for r in session.execute(stmt.order_by(Message.created_at, Message.id))
+    ]
+    actor = aliased(Agent)
+    ev_stmt = (
+        select(CaseEvent, actor.name)
+        .outerjoin(actor, actor.id == CaseEvent.actor_id)
+        .where(CaseEvent.case_id == case_id)
+        .order_by(CaseEvent.at, CaseEvent.id)
+    )
+    events = [
+        EventRow(e.id, e.kind, e.old, e.new, e.actor_id, name, e.at, e.data or {})
+        for e, name in session.execute(ev_stmt)
+    ]
+    a = author
+    customer = Customer(a.id, a.network, a.handle, a.display_name, a.followers, a.verified)
+    return CaseDetail(case=row, customer=customer, messages=messages, events=events)
+
+
+def list_messages(
+    session: Session,
+    *,
+    case_id: int | None = None,
+    direction: str | None = None,
+    network: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> Page[MessageRow]:
+    """Messages, oldest first within one case, newest first otherwise; `next` is an offset."""
+    limit, offset = _limit(limit), max(0, offset)
+    conds: list[Any] = []
+    if case_id is not None:
+        conds.append(Message.case_id == case_id)
+    if direction:
+        conds.append(Message.direction == direction)
+    if network:
+        conds.append(Message.network == network)
+    total = session.scalar(select(func.count()).select_from(Message).where(*conds)) or 0
+    order = (
+        (Message.created_at, Message.id)
+        if case_id is not None
+        else (Message.created_at.desc(), Message.id.desc())
+    )
+    stmt = _message_query().where(*conds).order_by(*order).limit(limit).offset(offset)
+    items = [_message_row(*r) for r in session.execute(stmt)]
+    more = offset + len(items) < total
+    return Page(items=items, total=total, next=str(offset + limit) if more else None)

@@ -1,0 +1,83 @@
+"""Cases: the filtered list, one case's detail, partial updates, queued replies."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi import status as http
+
+from carebird.cases import queries, service
+from carebird.reply.outbox import queue_reply
+from carebird.web.api.schemas import (
+    CaseDetailPublic,
+    CasePage,
+    CaseUpdate,
+    OutboxPublic,
+    ReplyCreate,
+)
+from carebird.web.deps import AgentRole, DbSession, Viewer
+
+router = APIRouter(prefix="/api", tags=["cases"])
+
+
+@router.get("/cases", response_model=CasePage)
+def list_cases(
+    agent: Viewer,
+    session: DbSession,
+    status: Annotated[list[str] | None, Query(description="repeat or comma-separate")] = None,
+    assignee_id: int | None = None,
+    team_id: int | None = None,
+    network: str | None = None,
+    tag: str | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in the subject")] = None,
+    sort: queries.Sort = "activity",
+    limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> queries.Page[queries.CaseRow]:
+    statuses = [s for part in status or [] for s in part.split(",") if s.strip()]
+    return queries.list_cases(
+        session,
+        status=[s.strip() for s in statuses] or None,
+        assignee_id=assignee_id,
+        team_id=team_id,
+        network=network,
+        tag=tag,
+        q=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+    )
+
+
+@router.get("/cases/{case_id}", response_model=CaseDetailPublic)
+def case_detail(case_id: int, agent: Viewer, session: DbSession) -> queries.CaseDetail:
+    return queries.case_detail(session, case_id=case_id)
+
+
+@router.patch("/cases/{case_id}", response_model=CaseDetailPublic)
+def update_case(
+    case_id: int, body: CaseUpdate, agent: AgentRole, session: DbSession
+) -> queries.CaseDetail:
+    """Change status, assignee, team and tags; only the fields sent are touched."""
+    changes = body.model_dump(exclude_unset=True)
+    service.update_case(session, case_id=case_id, changes=changes, actor_id=agent.id)
+    return queries.case_detail(session, case_id=case_id)
+
+
+@router.post(
+    "/cases/{case_id}/replies", response_model=OutboxPublic, status_code=http.HTTP_202_ACCEPTED
+)
+def reply(case_id: int, body: ReplyCreate, agent: AgentRole, session: DbSession) -> OutboxPublic:
+    """Queue a reply (sent by the outbox worker); the same idempotency key queues it once."""
+    item = queue_reply(
+        session,
+        case_id=case_id,
+        text=body.text,
+        private=body.private,
+        agent_id=agent.id,
+        idempotency_key=body.idempotency_key,
+    )
+    return OutboxPublic.model_validate(item)

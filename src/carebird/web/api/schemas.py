@@ -1,0 +1,172 @@
+"""The API's shapes: Create / Update bodies in, Public views out (never ORM rows as such)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from carebird.auth.roles import Role
+from carebird.cases.states import Status
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+# --- auth -----------------------------------------------------------------------------------
+class LoginRequest(Strict):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class AgentPublic(Public):
+    id: int
+    email: str
+    name: str
+    initials: str
+    role: str
+    team_id: int | None
+    locale: str
+    timezone: str
+    active: bool
+
+
+class LoginResponse(BaseModel):
+    token: str
+    expires_at: datetime | None
+    agent: AgentPublic
+
+
+class TokenCreate(Strict):
+    name: str = Field(default="", max_length=120)
+    agent_id: int | None = None  # another agent's token: admin only
+    ttl_days: float | None = Field(default=None, gt=0, le=3650)
+
+
+class TokenCreated(BaseModel):
+    token: str  # shown once; only its digest is stored
+    agent_id: int
+    name: str
+    expires_at: datetime | None
+
+
+# --- agents ---------------------------------------------------------------------------------
+class AgentCreate(Strict):
+    email: str = Field(max_length=254)
+    name: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=8, max_length=1024)
+    role: Role = Role.AGENT
+    initials: str | None = Field(default=None, max_length=8)
+    team_id: int | None = None
+    locale: str = Field(default="fr", pattern="^(fr|en)$")
+
+
+# --- cases ----------------------------------------------------------------------------------
+class CasePublic(Public):
+    id: int
+    status: str
+    network: str
+    subject: str
+    category: str | None
+    priority: float
+    assignee_id: int | None
+    team_id: int | None
+    customer_id: int
+    customer_handle: str
+    message_count: int
+    created_at: datetime
+    last_activity_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    tags: list[str]
+
+
+class CasePage(BaseModel):
+    items: list[CasePublic]
+    total: int
+    next: str | None = Field(description="pass back as `cursor` for the next page")
+
+
+class CustomerPublic(Public):
+    id: int
+    network: str
+    handle: str
+    display_name: str
+    followers: int
+    verified: bool
+
+
+class MessagePublic(Public):
+    id: int
+    case_id: int | None
+    network: str
+    external_id: str
+    direction: str
+    kind: str
+    is_private: bool
+    author_handle: str
+    author_name: str
+    text: str
+    created_at: datetime
+
+
+class MessagePage(BaseModel):
+    items: list[MessagePublic]
+    total: int
+    next: str | None = Field(description="pass back as `offset` for the next page")
+
+
+class EventPublic(Public):
+    id: int
+    kind: str
+    old: str | None
+    new: str | None
+    actor_id: int | None
+    actor_name: str | None
+    at: datetime
+    data: dict[str, Any]
+
+
+class CaseDetailPublic(Public):
+    case: CasePublic
+    customer: CustomerPublic
+    messages: list[MessagePublic]
+    events: list[EventPublic]
+
+
+class CaseUpdate(Strict):
+    """Only the fields sent are changed; `assignee_id: null` unassigns."""
+
+    status: Status | None = None
+    assignee_id: int | None = None
+    team_id: int | None = None
+    tags_add: list[str] = Field(default_factory=list, max_length=50)
+    tags_remove: list[str] = Field(default_factory=list, max_length=50)
+
+
+# --- replies --------------------------------------------------------------------------------
+class ReplyCreate(Strict):
+    text: str = Field(min_length=1, max_length=20_000)
+    private: bool = False
+    idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
+
+
+class OutboxPublic(Public):
+    id: int
+    idempotency_key: str
+    case_id: int
+    network: str
+    private: bool
+    text: str
+    status: str
+    attempts: int
+    in_reply_to_id: str | None
+    created_by: int | None
+    created_at: datetime
+    sent_at: datetime | None

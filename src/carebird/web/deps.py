@@ -1,0 +1,115 @@
+"""Request dependencies: one database transaction per request, the current agent, roles.
+
+Credentials come from `Authorization: Bearer <token>` (integrations) or the `carebird_session`
+cookie (the browser). A cookie-authenticated write must also carry the CSRF header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from sqlalchemy.orm import Session
+
+from carebird.auth.roles import require
+from carebird.auth.service import SESSION_TTL, resolve_token
+from carebird.cases.models import Agent
+from carebird.config import Settings
+from carebird.db.database import Database
+from carebird.errors import AuthError
+from carebird.web.ui.csrf import CSRF_HEADER, check_csrf
+
+SESSION_COOKIE = "carebird_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A session in a transaction: committed when the route succeeds, rolled back otherwise."""
+    with get_db(request).session() as session, session.begin():
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a client that saw a
+# success can rely on it; a failing commit becomes an error response, not a lost write.
+DbSession = Annotated[Session, Depends(get_session, scope="function")]
+AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def request_token(request: Request) -> tuple[str | None, bool]:
+    """The presented token and whether it came from the cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    cookie = request.cookies.get(SESSION_COOKIE)
+    return (cookie, True) if cookie else (None, False)
+
+
+def current_agent(request: Request, session: DbSession, settings: AppSettings) -> Agent:
+    token, from_cookie = request_token(request)
+    if not token:
+        raise AuthError("authentication required")
+    agent = resolve_token(session, token=token)
+    if from_cookie and request.method not in SAFE_METHODS:
+        check_csrf(request, settings, request.headers.get(CSRF_HEADER))
+    return agent
+
+
+CurrentAgent = Annotated[Agent, Depends(current_agent)]
+
+
+def optional_agent(request: Request, session: DbSession) -> Agent | None:
+    """The signed-in agent, or None (pages that show a login link instead of failing)."""
+    token, _ = request_token(request)
+    if not token:
+        return None
+    try:
+        return resolve_token(session, token=token)
+    except AuthError:
+        return None
+
+
+def require_role(role: str) -> Callable[[Agent], Agent]:
+    """A dependency giving the current agent when it holds `role` (or higher), else 403."""
+
+    def dependency(agent: CurrentAgent) -> Agent:
+        require(agent, role)
+        return agent
+
+    dependency.__name__ = f"require_{role}"
+    return dependency
+
+
+Viewer = Annotated[Agent, Depends(require_role("viewer"))]
+AgentRole = Annotated[Agent, Depends(require_role("agent"))]
+Supervisor = Annotated[Agent, Depends(require_role("supervisor"))]
+Admin = Annotated[Agent, Depends(require_role("admin"))]
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(SESSION_TTL.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=settings.env == "prod",
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.env == "prod", path="/"
+    )

@@ -1,0 +1,81 @@
+"""Signing in and out of the pages: a form, a CSRF check, an HttpOnly session cookie."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from carebird.auth import service
+from carebird.errors import AuthError
+from carebird.web.deps import (
+    AppSettings,
+    DbSession,
+    clear_session_cookie,
+    optional_agent,
+    request_token,
+    set_session_cookie,
+)
+from carebird.web.ui.csrf import check_csrf
+from carebird.web.ui.render import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never `//evil.example` or `https://…` (open redirect)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, session: DbSession, next: str = "/") -> Response:
+    if optional_agent(request, session) is not None:
+        return RedirectResponse(safe_next(next), status_code=303)
+    return render(request, "login.html", next=safe_next(next), error=None, email="")
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    email: Annotated[str, Form(max_length=254)],
+    password: Annotated[str, Form(max_length=1024)],
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    check_csrf(request, settings, csrf_token)
+    try:
+        agent = service.authenticate(session, email=email, password=password)
+    except AuthError:
+        return render(
+            request,
+            "login.html",
+            status_code=401,
+            next=safe_next(next),
+            error="login.failed",
+            email=email,
+        )
+    token = service.issue_token(session, agent=agent, kind="session", name="browser")
+    response = RedirectResponse(safe_next(next), status_code=303)
+    set_session_cookie(response, settings, token)
+    return response
+
+
+@router.post("/logout")
+def logout(
+    request: Request,
+    session: DbSession,
+    settings: AppSettings,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, settings, csrf_token)
+    token, _ = request_token(request)
+    if token:
+        service.revoke_token(session, token=token)
+    response = RedirectResponse("/login", status_code=303)
+    clear_session_cookie(response, settings)
+    return response
