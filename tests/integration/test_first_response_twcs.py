@@ -13,11 +13,11 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from carebird.ingest.replay import import_file
 from click.testing import CliRunner
 
 from carebird.cli import cli
 from carebird.db.database import Database
+from carebird.ingest.replay import import_file
 from tests.support.shared import shared_data
 
 
