@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi.testclient import TestClient  # backed by httpx2, as Starlette 1.x expects
 from sqlalchemy import select
 
 from carebird.auth.service import create_agent, issue_token
@@ -16,12 +16,6 @@ from carebird.db.database import Database
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
 from carebird.ingest.models import Message, NetworkAccount
 from carebird.pipeline import BatchReport, process_batch
-
-with warnings.catch_warnings():
-    # Starlette 1.x prefers `httpx2` for its TestClient and warns when it falls back to `httpx`,
-    # which is what the project installs; the client works the same with either.
-    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
-    from fastapi.testclient import TestClient
 
 __all__ = ["TestClient"]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
