@@ -42,7 +42,7 @@ class Settings(BaseSettings):
     simulate: bool = False
     sim_seed: int = 1
     sim_speed: float = Field(default=30.0, gt=0)  # simulated seconds per real second
-    sim_rate_per_hour: float = Field(default=120.0, gt=0)
+    sim_rate_per_hour: float = Field(default=400.0, gt=0)  # at the weekly peak
     poll_interval_seconds: float = Field(default=2.0, gt=0)
 
     admin_email: str = "admin@carebird.local"
