@@ -1,0 +1,320 @@
+"""Parsing of TWCS files (Kaggle "Customer Support on Twitter") into inbound items.
+
+Columns are found by header name (case-insensitive), so pandas index columns (an empty
+header, ``index``…) and any unknown column are tolerated and ignored. Required:
+``tweet_id, author_id, inbound, created_at, text, in_response_to_tweet_id``;
+``response_tweet_id`` is optional (kept in ``raw`` only).
+
+Records end at ``\\n`` (or ``\\r\\n``) only. The files were written by pandas with a ``\\n``
+line terminator, which does *not* quote a field holding a bare ``\\r``: tweet 3399 of the
+head5k file has ``\\r\\r`` inside an unquoted text. A plain ``csv.reader`` (even with
+``newline=""``) ends the record at that ``\\r`` and splits the row in three. So lines are read
+with ``newline="\\n"`` and every bare ``\\r`` is escaped before the csv module sees it, then
+restored in the fields: ``\\r`` survives quoted or not. A file with old-Mac ``\\r``-only line
+endings (a ``\\r`` inside its header line) falls back to the csv module's usual handling.
+
+Bad rows never abort the parse: they are returned in ``skipped`` as (line, reason), where
+line is the physical line (``\\n``-terminated) on which the record starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from carebird.errors import InvalidInput
+from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
+
+NETWORK = "x"
+REQUIRED = ("tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id")
+FIELD_LIMIT = 16 * 1024 * 1024  # characters per CSV field; the store truncates text anyway
+
+_ESC, _ESC_SELF, _ESC_CR = "\ufdd0", "\ufdd1", "\ufdd2"  # Unicode noncharacters
+_UNESCAPE = re.compile(f"{_ESC}([{_ESC_SELF}{_ESC_CR}])")
+_ID = re.compile(r"(\d{1,30})(?:\.0*)?")  # "3" or pandas' float spelling "3.0"
+_MENTION = re.compile(r"(?<![\w@])@(\w{1,50})")
+_BOOLS = {"true": True, "false": False, "1": True, "0": False}
+_MONTHS = {"janfebmaraprmayjunjulaugsepoctnovdec"[3 * i : 3 * i + 3]: i + 1 for i in range(12)}
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    """What a reader got out of a file (the shape shared with the JSON-lines reader)."""
+
+    items: list[tuple[int, InboundItem]] = field(default_factory=list)  # (line, item)
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
+    rows_read: int = 0
+    accounts: set[tuple[str, str]] = field(default_factory=set)  # (network, handle) of ours
+
+
+@dataclass(slots=True)
+class _Row:
+    line: int
+    tweet_id: str
+    author_id: str
+    inbound: bool
+    created_at: datetime
+    text: str
+    parent_id: str | None
+    raw: dict[str, str]
+
+
+def parse_twcs(path: Path, *, known_accounts: Iterable[str] = ()) -> ParsedFile:
+    """Read a whole TWCS file and turn it into items (held in memory: fine for these sizes).
+
+    `known_accounts` are the desk's handles already registered on X: a customer's @mention of
+    one of them names the account addressed, like a mention of a brand seen in the file.
+    """
+    out = ParsedFile()
+    rows: dict[str, _Row] = {}
+    with _open_lines(path) as lines:
+        reader = csv.reader(lines, strict=False)
+        header = _read_header(reader, path)
+        cols = _columns(header, path)
+        for line, fields in _records(reader, out):
+            if not fields or fields == [""]:
+                continue  # a blank line is not a record
+            out.rows_read += 1
+            if len(fields) != len(header):
+                out.skipped.append((line, f"expected {len(header)} columns, found {len(fields)}"))
+                continue
+            try:
+                row = _parse_row(line, header, cols, fields)
+            except ValueError as exc:
+                out.skipped.append((line, str(exc)))
+                continue
+            first = rows.get(row.tweet_id)
+            if first is not None:
+                out.skipped.append((line, f"duplicate tweet_id {row.tweet_id} (line {first.line})"))
+                continue
+            rows[row.tweet_id] = row
+    _to_items(rows, out, known_accounts)
+    return out
+
+
+@contextmanager
+def _open_lines(path: Path) -> Iterator[Iterator[str]]:
+    """Lines split on ``\\n`` only, with bare ``\\r`` escaped (see the module docstring)."""
+    with open(path, encoding="utf-8-sig", errors="replace", newline="\n") as fh:
+        first = fh.readline()
+        if "\r" not in first.rstrip("\r\n"):
+            yield _escaped(first, fh)
+            return
+    # \r-only line endings: the csv module's usual handling.
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
+        yield iter(fh)
+
+
+def _escaped(first: str, rest: Iterable[str]) -> Iterator[str]:
+    for lines in ((first,), rest):
+        for line in lines:
+            if "\r" in line or _ESC in line:
+                end = "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else ""
+                body = line[: len(line) - len(end)]
+                body = body.replace(_ESC, _ESC + _ESC_SELF).replace("\r", _ESC + _ESC_CR)
+                line = body + end
+            yield line
+
+
+def _unescape(value: str) -> str:
+    if _ESC not in value:
+        return value
+    return _UNESCAPE.sub(lambda m: _ESC if m.group(1) == _ESC_SELF else "\r", value)
+
+
+def _records(reader: Any, out: ParsedFile) -> Iterator[tuple[int, list[str]]]:
+    """(starting line, fields) of each record; a record the csv module refuses is skipped."""
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            out.rows_read += 1
+            out.skipped.append((line, f"unreadable CSV record: {exc}"))
+            continue
+        yield line, [_unescape(f) for f in fields]
+
+
+def _read_header(reader: Any, path: Path) -> list[str]:
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InvalidInput(f"{path}: empty file, expected a TWCS header") from None
+    except csv.Error as exc:
+        raise InvalidInput(f"{path}: unreadable header: {exc}") from None
+    return [_unescape(h).strip() for h in header]
+
+
+def _columns(header: list[str], path: Path) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    for i, name in enumerate(header):
+        cols.setdefault(name.lower(), i)
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        raise InvalidInput(
+            f"{path}: not a TWCS file, missing column(s) {', '.join(missing)} "
+            f"(found: {', '.join(repr(h) for h in header)})"
+        )
+    return cols
+
+
+def _parse_row(line: int, header: list[str], cols: dict[str, int], fields: list[str]) -> _Row:
+    def get(name: str) -> str:
+        return fields[cols[name]]
+
+    tweet_id = parse_id(get("tweet_id"))
+    if tweet_id is None:
+        shown = _shown(get("tweet_id"))
+        raise ValueError(f"{'invalid' if shown else 'missing'} tweet_id{shown}")
+    author_id = get("author_id").strip()
+    if not author_id:
+        raise ValueError(f"tweet {tweet_id}: missing author_id")
+    inbound = _BOOLS.get(get("inbound").strip().lower())
+    if inbound is None:
+        raise ValueError(f"tweet {tweet_id}: invalid inbound{_shown(get('inbound'))}")
+    created_at = parse_twitter_date(get("created_at"))
+    if created_at is None:
+        raise ValueError(f"tweet {tweet_id}: unparseable created_at{_shown(get('created_at'))}")
+    parent = get("in_response_to_tweet_id").strip()
+    parent_id = None if parent.lower() in ("", "nan", "none") else parse_id(parent)
+    if parent_id is None and parent.lower() not in ("", "nan", "none"):
+        raise ValueError(f"tweet {tweet_id}: invalid in_response_to_tweet_id{_shown(parent)}")
+    raw = {name: value for name, value in zip(header, fields, strict=True) if name}
+    return _Row(line, tweet_id, author_id, inbound, created_at, get("text"), parent_id, raw)
+
+
+def _shown(value: str) -> str:
+    value = value.strip()
+    return f" {value[:60]!r}" if value else ""
+
+
+def parse_id(value: str) -> str | None:
+    """A tweet id as a canonical integer string ("3.0" → "3"); None when it is not one."""
+    match = _ID.fullmatch(value.strip())
+    return str(int(match.group(1))) if match else None
+
+
+def parse_twitter_date(value: str) -> datetime | None:
+    """``Tue Oct 31 22:10:47 +0000 2017`` (locale-independent), or ISO 8601 with an offset."""
+    parts = value.split()
+    try:
+        if len(parts) == 6:
+            _, month, day, hms, offset, year = parts
+            h, m, s = (int(x) for x in hms.split(":"))
+            sign = -1 if offset[0] == "-" else 1
+            if offset[0] not in "+-" or len(offset) != 5:
+                return None
+            tz = timezone(sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[3:])))
+            return datetime(int(year), _MONTHS[month.lower()], int(day), h, m, s, tzinfo=tz)
+        parsed = datetime.fromisoformat(value.strip())
+    except (ValueError, KeyError, IndexError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def _to_items(rows: dict[str, _Row], out: ParsedFile, known: Iterable[str]) -> None:
+    brands: dict[str, str] = {}  # lower-case handle -> handle as the brand rows spell it
+    replied_by: dict[str, str] = {}  # customer tweet -> brand of its earliest reply in the file
+    for row in sorted(rows.values(), key=lambda r: (r.created_at, int(r.tweet_id))):
+        if not row.inbound:
+            brands.setdefault(row.author_id.lower(), row.author_id)
+            if row.parent_id:
+                replied_by.setdefault(row.parent_id, row.author_id)
+    out.accounts = {(NETWORK, handle) for handle in brands.values()}
+    for handle in known:
+        brands.setdefault(handle.lower(), handle)
+    roots: dict[str, str] = {}
+    addressed: dict[str, str | None] = {}
+    for row in rows.values():
+        if row.inbound:
+            kind = MessageKind.REPLY if row.parent_id else MessageKind.MENTION
+            direction = Direction.IN
+            account = _addressed(row, rows, brands, replied_by, addressed)
+        else:
+            kind = MessageKind.REPLY if row.parent_id else MessageKind.OWN_POST
+            direction, account = Direction.OUT, row.author_id
+        item = InboundItem(
+            network=NETWORK,
+            external_id=row.tweet_id,
+            author=AuthorInfo(external_id=row.author_id, handle=row.author_id),
+            text=row.text,
+            created_at=row.created_at,
+            kind=kind,
+            direction=direction,
+            account_handle=account,
+            in_reply_to_id=row.parent_id,
+            conversation_id=_root(row.tweet_id, rows, roots),
+            raw=row.raw,
+        )
+        out.items.append((row.line, item))
+
+
+def _addressed(
+    row: _Row,
+    rows: dict[str, _Row],
+    brands: dict[str, str],
+    replied_by: dict[str, str],
+    memo: dict[str, str | None],
+) -> str | None:
+    """The brand a customer tweet addresses, by the first rule that gives one.
+
+    1. the author of its parent, when the parent is a brand row;
+    2. its first @mention of a brand (a brand row's author, or a known desk account);
+    3. the brand its parent (a customer tweet of the file) addresses, by these same rules;
+    4. the brand whose reply to it comes first in the file (TWCS anonymised many brand
+       @mentions into numbers, so the answer is often the only trace of who was asked).
+    """
+    chain: list[_Row] = []
+    found: str | None = None
+    current: _Row | None = row
+    while current is not None and current.tweet_id not in memo:
+        memo[current.tweet_id] = None  # provisional: guards against reply cycles
+        chain.append(current)
+        parent = rows.get(current.parent_id) if current.parent_id else None
+        if parent is not None and not parent.inbound:
+            found = parent.author_id
+            break
+        mentions = (m.lower() for m in _MENTION.findall(current.text))
+        found = next((brands[m] for m in mentions if m in brands), None)
+        if found is not None:
+            break
+        current = parent
+    else:
+        found = memo[current.tweet_id] if current is not None else None
+    # Walk back down: the nearest resolved ancestor, else a brand's reply to the tweet itself.
+    for tweet in reversed(chain):
+        found = found or replied_by.get(tweet.tweet_id)
+        memo[tweet.tweet_id] = found
+    return memo[row.tweet_id]
+
+
+def _root(tweet_id: str, rows: dict[str, _Row], roots: dict[str, str]) -> str:
+    """The earliest ancestor of `tweet_id` present in the file (itself when it has none)."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    current = tweet_id
+    while current not in roots:
+        if current in seen:  # a cycle in bad data: its smallest id stands for the root
+            loop = chain[chain.index(current) :]
+            roots[current] = min(loop, key=int)
+            break
+        seen.add(current)
+        chain.append(current)
+        parent = rows[current].parent_id
+        if parent is None or parent not in rows:
+            roots[current] = current
+            break
+        current = parent
+    root = roots[current]
+    for tid in chain:
+        roots[tid] = root
+    return root
