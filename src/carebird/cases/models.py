@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebird.db.base import Base, Id, utcnow
@@ -62,6 +62,8 @@ class Case(Base):
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     message_count: Mapped[int] = mapped_column(default=0)
+    # The message that opened the case: lets threading insert new cases in bulk and find them.
+    opening_message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
 
 class CaseTag(Base):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import event_row, write_events
@@ -59,6 +59,7 @@ def thread_messages(
     _load_cases(session, messages, msg_case, conv_case, cases, latest)
     events: list[dict[str, Any]] = []
     assignments: list[dict[str, Any]] = []
+    opened: list[tuple[CaseState, StoredMessage]] = []  # new cases, under temporary ids < 0
 
     for msg in messages:
         case = _case_for(msg, msg_case, conv_case, cases, latest)
@@ -80,9 +81,9 @@ def thread_messages(
                 else:
                     case = None
             if case is None:
-                case = _open_case(session, msg)
+                case = _new_case(msg, temp_id=-(len(opened) + 1))
+                opened.append((case, msg))
                 cases[case.id] = case
-                result.new_cases.append(case.id)
                 events.append(event_row(case.id, "created", new=Status.NEW, at=msg.created_at))
             elif case.status == Status.WAITING_CUSTOMER:
                 events.append(_status_event(case, Status.OPEN, msg.created_at, "customer replied"))
@@ -96,11 +97,53 @@ def thread_messages(
         assignments.append({"id": msg.id, "case_id": case.id})
         result.touched.add(case.id)
 
+    real = _insert_new_cases(session, opened)
+    for row in assignments:
+        row["case_id"] = real.get(row["case_id"], row["case_id"])
+    for row in events:
+        row["case_id"] = real.get(row["case_id"], row["case_id"])
+    result.new_cases = [real[c.id] for c, _ in opened]
+    result.touched = {real.get(c, c) for c in result.touched}
     if assignments:
         session.execute(update(Message), assignments)
-    _flush_cases(session, cases)
+    _flush_cases(session, {k: c for k, c in cases.items() if k > 0})
     write_events(session, events)
     return result
+
+
+def _insert_new_cases(
+    session: Session, opened: list[tuple[CaseState, StoredMessage]]
+) -> dict[int, int]:
+    """Insert the batch's new cases in one executemany; map temporary ids to real ones."""
+    if not opened:
+        return {}
+    session.execute(
+        insert(Case),
+        [
+            {
+                "network": msg.network,
+                "customer_id": msg.author_id,
+                "account_id": msg.account_id,
+                "status": case.status,
+                "subject": " ".join(msg.text.split())[:SUBJECT_LEN],
+                "created_at": msg.created_at,
+                "last_activity_at": case.last_activity_at,
+                "resolved_at": case.resolved_at,
+                "message_count": case.message_count,
+                "priority": 0.0,
+                "priority_reasons": [],
+                "opening_message_id": msg.id,
+            }
+            for case, msg in opened
+        ],
+    )
+    temp_of = {msg.id: case.id for case, msg in opened}
+    real: dict[int, int] = {}
+    for part in chunks(list(temp_of)):
+        stmt = select(Case.opening_message_id, Case.id).where(Case.opening_message_id.in_(part))
+        for opening, case_id in session.execute(stmt):
+            real[temp_of[opening]] = case_id
+    return real
 
 
 def _flush_cases(session: Session, cases: dict[int, CaseState]) -> None:
@@ -152,23 +195,9 @@ def _status_event(case: CaseState, new: Status, at: datetime, reason: str) -> di
     return event_row(case.id, "status", old=old, new=new, at=at, data={"reason": reason})
 
 
-def _open_case(session: Session, msg: StoredMessage) -> CaseState:
-    case = Case(
-        network=msg.network,
-        customer_id=msg.author_id,
-        account_id=msg.account_id,
-        status=Status.NEW,
-        subject=" ".join(msg.text.split())[:SUBJECT_LEN],
-        created_at=msg.created_at,
-        last_activity_at=msg.created_at,
-        message_count=0,
-        priority=0.0,
-        priority_reasons=[],
-    )
-    session.add(case)
-    session.flush()
+def _new_case(msg: StoredMessage, *, temp_id: int) -> CaseState:
     return CaseState(
-        id=case.id,
+        id=temp_id,
         customer_id=msg.author_id,
         network=msg.network,
         status=Status.NEW,

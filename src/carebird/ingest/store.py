@@ -7,12 +7,12 @@ transaction so the messages, their threading and the cursor commit together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from carebird.db.base import utcnow
@@ -111,9 +111,20 @@ def store_items(session: Session, items: Iterable[InboundItem]) -> StoreResult:
                 "raw": item.raw,
             }
         )
-    ids = session.scalars(
-        insert(Message).returning(Message.id, sort_by_parameter_order=True), rows
-    ).all()
+    # Plain executemany, then ids read back by key: portable and fast on both engines
+    # (RETURNING in parameter order degrades to row-at-a-time inserts on PostgreSQL).
+    session.execute(insert(Message), rows)
+    id_of = {
+        (r.network, r.external_id): r.id
+        for r in _rows_by_key(
+            session,
+            (Message.id, Message.network, Message.external_id),
+            Message.network,
+            Message.external_id,
+            [(i.network, i.external_id) for i in fresh],
+        )
+    }
+    ids = [id_of[(i.network, i.external_id)] for i in fresh]
     for row, msg_id, item in zip(rows, ids, fresh, strict=True):
         result.new.append(
             StoredMessage(
@@ -136,17 +147,30 @@ def store_items(session: Session, items: Iterable[InboundItem]) -> StoreResult:
 
 
 def _existing_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
+    cols = (Message.network, Message.external_id)
+    return {
+        (r.network, r.external_id)
+        for r in _rows_by_key(session, cols, Message.network, Message.external_id, keys)
+    }
+
+
+def _rows_by_key(
+    session: Session,
+    columns: Sequence[Any],
+    network_col: Any,
+    id_col: Any,
+    keys: Iterable[tuple[str, str]],
+) -> Iterator[Any]:
+    """Rows whose (network, external id) is in `keys`: one `network = ? AND id IN (…)` query
+    per network and chunk, which both engines answer from the unique index."""
     by_network: dict[str, list[str]] = {}
     for network, ext in keys:
         by_network.setdefault(network, []).append(ext)
     for network, exts in by_network.items():
         for part in chunks(exts):
-            stmt = select(Message.external_id).where(
-                Message.network == network, Message.external_id.in_(part)
+            yield from session.execute(
+                select(*columns).where(network_col == network, id_col.in_(part))
             )
-            found.update((network, e) for e in session.scalars(stmt))
-    return found
 
 
 def _accounts(session: Session, items: list[InboundItem]) -> dict[tuple[str, str], int]:
@@ -168,37 +192,33 @@ def _authors(
     found: dict[tuple[str, str], tuple[int, bool]] = {}
     stale: list[dict[str, Any]] = []
     keys = list(wanted)
-    for part in chunks(keys):
-        stmt = select(
-            Author.id,
-            Author.network,
-            Author.external_id,
-            Author.is_brand,
-            Author.followers,
-            Author.handle,
-            Author.display_name,
-            Author.verified,
-        ).where(tuple_(Author.network, Author.external_id).in_(part))
-        for row in session.execute(stmt):
-            key = (row.network, row.external_id)
-            found[key] = (row.id, row.is_brand)
-            info = wanted[key]
-            if (row.followers, row.handle, row.display_name, row.verified) != (
-                info.followers,
-                info.handle,
-                info.display_name or row.display_name,
-                info.verified,
-            ):
-                stale.append(
-                    {
-                        "id": row.id,
-                        "followers": info.followers,
-                        "handle": info.handle,
-                        "display_name": info.display_name or row.display_name,
-                        "verified": info.verified,
-                        "updated_at": utcnow(),
-                    }
-                )
+    cols = (
+        Author.id,
+        Author.network,
+        Author.external_id,
+        Author.is_brand,
+        Author.followers,
+        Author.handle,
+        Author.display_name,
+        Author.verified,
+    )
+    for row in _rows_by_key(session, cols, Author.network, Author.external_id, keys):
+        key = (row.network, row.external_id)
+        found[key] = (row.id, row.is_brand)
+        info = wanted[key]
+        current = (row.followers, row.handle, row.display_name, row.verified)
+        fresh = (info.followers, info.handle, info.display_name or row.display_name, info.verified)
+        if current != fresh:
+            stale.append(
+                {
+                    "id": row.id,
+                    "followers": info.followers,
+                    "handle": info.handle,
+                    "display_name": fresh[2],
+                    "verified": info.verified,
+                    "updated_at": utcnow(),
+                }
+            )
     if stale:
         session.execute(update(Author), stale)
     missing = [k for k in keys if k not in found]
@@ -218,11 +238,10 @@ def _authors(
                     "updated_at": utcnow(),
                 }
             )
-        ids = session.scalars(
-            insert(Author).returning(Author.id, sort_by_parameter_order=True), rows
-        ).all()
-        for row, author_id in zip(rows, ids, strict=True):
-            found[(row["network"], row["external_id"])] = (author_id, row["is_brand"])
+        session.execute(insert(Author), rows)
+        cols = (Author.id, Author.network, Author.external_id, Author.is_brand)
+        for row in _rows_by_key(session, cols, Author.network, Author.external_id, missing):
+            found[(row.network, row.external_id)] = (row.id, row.is_brand)
     return found
 
 
