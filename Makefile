@@ -26,8 +26,9 @@ $(VENV)/.installed-test: pyproject.toml
 
 test: install-test
 	scripts/ensure-postgres.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/ruff check src tests
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2
 
 lint: install-test
 	$(BIN)/ruff check src tests
