@@ -41,8 +41,10 @@ class Settings(BaseSettings):
     # The simulated network that the demo runs on.
     simulate: bool = False
     sim_seed: int = 1
-    sim_speed: float = Field(default=30.0, gt=0)  # simulated seconds per real second
-    sim_rate_per_hour: float = Field(default=400.0, gt=0)  # at the weekly peak
+    # 1.0 keeps simulated time on the wall clock (no messages from the future); raise it to
+    # fast-forward (then timestamps run ahead of real time).
+    sim_speed: float = Field(default=1.0, gt=0)
+    sim_rate_per_hour: float = Field(default=1500.0, gt=0)  # at the weekly peak
     poll_interval_seconds: float = Field(default=2.0, gt=0)
 
     admin_email: str = "admin@carebird.local"

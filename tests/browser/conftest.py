@@ -156,6 +156,9 @@ def screenshot(page: Page, name: str) -> Path:
         small = phone.new_page()
         small.goto(page.url)
         small.screenshot(path=SCREENSHOTS / f"{name}-phone.png")
+        # A phone page must fit its screen: no sideways scrolling.
+        width = small.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name} is {width}px wide on a {PHONE['width']}px phone"
     finally:
         phone.close()
     return SCREENSHOTS

@@ -40,7 +40,7 @@ def watch_errors(page: Page) -> list[str]:
 
     def console(msg: ConsoleMessage) -> None:
         where = msg.location.get("url", "")
-        if msg.type == "error" and not where.endswith("/favicon.ico"):  # the desk has none
+        if msg.type == "error":
             errors.append(f"console: {msg.text} ({where})")
 
     page.on("console", console)
