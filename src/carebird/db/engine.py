@@ -14,7 +14,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No server-side prepared statements: a generic plan cached while a table was small
+    # (a sequential scan) outlived its growth and made key lookups 10x slower on ingest.
+    return create_engine(
+        url, pool_pre_ping=True, connect_args={"prepare_threshold": None}, **kwargs
+    )
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
