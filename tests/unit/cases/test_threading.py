@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from carebird.cases.service import change_status
 from sqlalchemy import func, select
 
 from carebird.cases.models import Case, CaseEvent
+from carebird.cases.service import change_status
 from carebird.db.database import Database
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
 from carebird.ingest.models import Message, NetworkAccount
