@@ -149,3 +149,41 @@ def bench_ingest(url: str, *, messages: int = 100_000, batch_size: int = 1000) -
         "raw_insert_rows_per_s": round(n / raw_s),
         "pipeline_vs_raw": round(raw_s / pipeline_s, 2),
     }
+
+
+def bench_understand(*, messages: int = 20_000, batch_size: int = 1000) -> dict[str, Any]:
+    """The understanding step (language, category, sentiment, cues, personal data, priority)."""
+    import resource
+
+    from threadpoolctl import threadpool_limits
+
+    from carebird.understand.priority import CaseSignals, score
+    from carebird.understand.service import Understander
+
+    _, items = generate(messages, seed=3)
+    texts = [it.text for it in items]
+    t0 = time.perf_counter()
+    understander = Understander()
+    load_s = time.perf_counter() - t0
+    with threadpool_limits(limits=1):  # one core, as the issue asks
+        t0 = time.perf_counter()
+        for i in range(0, len(texts), batch_size):
+            found = understander.analyse(texts[i : i + batch_size])
+            for u, it in zip(found, items[i : i + batch_size], strict=True):
+                score(
+                    CaseSignals(
+                        category=u.category,
+                        sentiment=u.sentiment,
+                        cues=frozenset(u.cues),
+                        followers=it.author.followers,
+                        verified=it.author.verified,
+                    )
+                )
+        run_s = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "messages": len(texts),
+        "model_load_seconds": round(load_s, 3),
+        "messages_per_s": round(len(texts) / run_s),
+        "peak_memory_mb": round(peak_kb / 1024, 1),
+    }

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
     sim_rate_per_hour: float = Field(default=1500.0, gt=0)  # at the weekly peak
     poll_interval_seconds: float = Field(default=2.0, gt=0)
 
+    # Understanding: the classifier plugin, an optional trained model file (reloaded when it
+    # changes, no restart), and the priority weights to override (see understand/priority.py).
+    classifier: str = "builtin"
+    model_path: Path | None = None
+    priority_weights: dict[str, float] = Field(default_factory=dict)
+    rescore_interval_seconds: float = Field(default=60.0, gt=0)
+
     admin_email: str = "admin@carebird.local"
     admin_password: str | None = None  # generated and printed at first start when unset
 

@@ -7,7 +7,7 @@ so the guarantee "stored once, cursor saved with what it covers" holds everywher
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -17,6 +17,8 @@ from carebird.cases.threading import thread_messages
 from carebird.db.database import Database
 from carebird.ingest.base import Connector, InboundItem
 from carebird.ingest.store import load_cursor, save_cursor, store_items
+from carebird.understand.priority import DEFAULT_WEIGHTS
+from carebird.understand.service import Understander, default_understander, score_cases
 
 log = logging.getLogger(__name__)
 _UNSET = object()
@@ -45,10 +47,14 @@ def process_batch(
     reopen_window: timedelta,
     source: str | None = None,
     cursor: str | object | None = _UNSET,
+    understander: Understander | None = None,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
 ) -> BatchReport:
-    """Store and thread `items` in the caller's transaction, saving `source`'s cursor too."""
-    stored = store_items(session, items)
+    """Store, understand, thread and score `items` in the caller's transaction (+ cursor)."""
+    understander = understander or default_understander()
+    stored = store_items(session, items, annotate=understander.columns)
     threaded = thread_messages(session, stored.new, reopen_window=reopen_window)
+    score_cases(session, threaded.touched | stored.refreshed_cases, weights=weights)
     if source is not None and cursor is not _UNSET:
         save_cursor(session, source, cursor)  # type: ignore[arg-type]
     return BatchReport(
@@ -61,7 +67,13 @@ def process_batch(
 
 
 def poll_once(
-    db: Database, connector: Connector, *, reopen_window: timedelta, limit: int = 500
+    db: Database,
+    connector: Connector,
+    *,
+    reopen_window: timedelta,
+    limit: int = 500,
+    understander: Understander | None = None,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
 ) -> tuple[BatchReport, bool]:
     """Fetch one batch after the saved cursor and commit it with its new cursor.
 
@@ -78,6 +90,8 @@ def poll_once(
             reopen_window=reopen_window,
             source=connector.source,
             cursor=fetched.cursor,
+            understander=understander,
+            weights=weights,
         )
     if report.rejected:
         for ext, why in report.rejected:

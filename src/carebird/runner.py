@@ -21,6 +21,9 @@ from carebird.ingest.models import NetworkAccount
 from carebird.pipeline import poll_once
 from carebird.plugins import connector_class
 from carebird.reply.outbox import send_pending
+from carebird.understand.classifier import load_classifier
+from carebird.understand.priority import weights_for
+from carebird.understand.service import Understander, rescore_active
 
 log = logging.getLogger(__name__)
 OUTBOX_INTERVAL = 1.0  # seconds between outbox passes
@@ -67,8 +70,18 @@ def register_accounts(db: Database, connector: Connector) -> None:
             )
 
 
+def understander_for(settings: Settings) -> Understander:
+    """The desk's classifier (a plugin by name), using its trained model file if one is set."""
+    return Understander(load_classifier(settings.classifier, model_path=settings.model_path))
+
+
 async def poll_forever(
-    db: Database, connector: Connector, *, settings: Settings, stop: asyncio.Event
+    db: Database,
+    connector: Connector,
+    *,
+    settings: Settings,
+    stop: asyncio.Event,
+    understander: Understander,
 ) -> None:
     window = timedelta(days=settings.reopen_window_days)
     while not stop.is_set():
@@ -112,6 +125,25 @@ async def send_forever(
             await asyncio.wait_for(stop.wait(), OUTBOX_INTERVAL)
 
 
+async def rescore_forever(db: Database, *, settings: Settings, stop: asyncio.Event) -> None:
+    """Waiting cases rise: re-score the active ones on a fixed interval."""
+    weights = weights_for(settings.priority_weights)
+
+    def once() -> int:
+        with db.session() as session, session.begin():
+            return rescore_active(session, weights=weights)
+
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), settings.rescore_interval_seconds)
+        if stop.is_set():
+            return
+        try:
+            await asyncio.to_thread(once)
+        except Exception:
+            log.exception("re-scoring cases failed")
+
+
 @contextlib.asynccontextmanager
 async def background(settings: Settings, db: Database) -> AsyncIterator[None]:
     """Run the desk's background tasks for the lifetime of the block."""
@@ -121,10 +153,14 @@ async def background(settings: Settings, db: Database) -> AsyncIterator[None]:
         await asyncio.to_thread(register_accounts, db, sim)
         connectors[sim.network] = sim
     stop = asyncio.Event()
+    understander = await asyncio.to_thread(understander_for, settings)
     tasks = [
-        asyncio.create_task(poll_forever(db, c, settings=settings, stop=stop))
+        asyncio.create_task(
+            poll_forever(db, c, settings=settings, stop=stop, understander=understander)
+        )
         for c in connectors.values()
     ]
+    tasks.append(asyncio.create_task(rescore_forever(db, settings=settings, stop=stop)))
     tasks.append(asyncio.create_task(send_forever(db, connectors, settings=settings, stop=stop)))
     try:
         yield

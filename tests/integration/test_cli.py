@@ -62,4 +62,4 @@ def test_agents_and_tokens_from_the_cli(db_url: str, settings: object) -> None:
 
 
 def test_db_upgrade_reports_the_revision(db_url: str) -> None:
-    assert "0001" in invoke(db_url, "db", "upgrade")
+    assert "0002" in invoke(db_url, "db", "upgrade")

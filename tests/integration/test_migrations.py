@@ -11,7 +11,7 @@ from carebird.db.models import Base
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
-    assert current(db.engine) == "0001"
+    assert current(db.engine) == "0002"
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(ctx, Base.metadata)
@@ -21,4 +21,4 @@ def test_migrated_schema_matches_the_models(db: Database) -> None:
 def test_upgrade_is_idempotent(db: Database) -> None:
     db.upgrade()
     db.upgrade()
-    assert current(db.engine) == "0001"
+    assert current(db.engine) == "0002"

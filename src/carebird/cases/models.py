@@ -52,7 +52,8 @@ class Case(Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("network_accounts.id"))
     status: Mapped[str] = mapped_column(String(24), default="new")
     category: Mapped[str | None] = mapped_column(String(24))
-    priority: Mapped[float] = mapped_column(Float, default=0.0)
+    category_source: Mapped[str] = mapped_column(String(8), default="model")  # model | agent
+    priority: Mapped[float] = mapped_column(Float, default=0.0, index=True)
     priority_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))

@@ -13,11 +13,15 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from carebird.cases.log import event_row, write_events
+from carebird.cases.log import event_row, record, write_events
 from carebird.cases.models import Agent, Case, CaseTag, Team
 from carebird.cases.states import Status, check_transition
 from carebird.db.base import utcnow
 from carebird.errors import InvalidInput, NotFound
+from carebird.ingest.models import Message
+from carebird.understand.labels import CATEGORIES
+from carebird.understand.models_db import Label
+from carebird.understand.service import score_cases
 
 MAX_TAG = 64
 
@@ -149,13 +153,22 @@ def update_case(
 ) -> Case:
     """Apply a partial update (the keys present in `changes`) as one unit of work.
 
-    Keys: status, assignee_id, team_id, tags_add, tags_remove. Absent keys stay as they are;
+    Keys: status, assignee_id, team_id, tags_add, tags_remove, category. Absent keys stay;
     a key present with None clears the assignee or team.
     """
-    unknown = set(changes) - {"status", "assignee_id", "team_id", "tags_add", "tags_remove"}
+    unknown = set(changes) - {
+        "status",
+        "assignee_id",
+        "team_id",
+        "tags_add",
+        "tags_remove",
+        "category",
+    }
     if unknown:
         raise InvalidInput(f"unknown fields: {sorted(unknown)}")
     case = _case(session, case_id)
+    if changes.get("category") is not None:
+        correct_category(session, case_id=case_id, category=changes["category"], actor_id=actor_id)
     if changes.get("status") is not None:
         change_status(session, case_id=case_id, status=changes["status"], actor_id=actor_id)
     if "assignee_id" in changes or "team_id" in changes:
@@ -174,4 +187,32 @@ def update_case(
             remove=changes.get("tags_remove") or (),
             actor_id=actor_id,
         )
+    return case
+
+
+def correct_category(
+    session: Session, *, case_id: int, category: str, actor_id: int | None
+) -> Case:
+    """An agent's category (``other`` = not a support request), kept as a training label.
+
+    The label goes on the customer messages that carried the case's previous category (the
+    ones the model got wrong), or on the first customer message when none did.
+    """
+    if category not in CATEGORIES:
+        raise InvalidInput(f"unknown category {category!r}: {', '.join(CATEGORIES)}")
+    case = _case(session, case_id)
+    old = case.category
+    inbound = session.execute(
+        select(Message.id, Message.category)
+        .where(Message.case_id == case_id, Message.direction == "in")
+        .order_by(Message.created_at, Message.id)
+    ).all()
+    targets = [m.id for m in inbound if m.category == old] or [m.id for m in inbound[:1]]
+    for message_id in targets:
+        session.add(
+            Label(message_id=message_id, task="category", label=category, agent_id=actor_id)
+        )
+    case.category, case.category_source = category, "agent"
+    record(session, case_id, "category", old=old, new=category, actor_id=actor_id)
+    score_cases(session, [case_id])
     return case

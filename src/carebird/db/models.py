@@ -5,5 +5,13 @@ from carebird.cases import models as case_models
 from carebird.db.base import Base
 from carebird.ingest import models as ingest_models
 from carebird.reply import models as reply_models
+from carebird.understand import models_db as understand_models
 
-__all__ = ["Base", "auth_models", "case_models", "ingest_models", "reply_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "case_models",
+    "ingest_models",
+    "reply_models",
+    "understand_models",
+]

@@ -68,8 +68,15 @@ class Message(Base):
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
     in_reply_to_id: Mapped[str | None] = mapped_column(String(200))
     conversation_id: Mapped[str | None] = mapped_column(String(200))
-    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # latest seen
+    metrics_at_arrival: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Written by the understand stage (inbound messages only).
+    category: Mapped[str | None] = mapped_column(String(24))
+    category_scores: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sentiment: Mapped[str | None] = mapped_column(String(12))
+    cues: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    personal_data: Mapped[list[Any]] = mapped_column(JSON, default=list)  # kinds and spans
 
 
 class Cursor(Base):

@@ -7,7 +7,7 @@ transaction so the messages, their threading and the cursor commit together.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,11 @@ class StoreResult:
     new: list[StoredMessage] = field(default_factory=list)
     duplicates: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (external id, reason)
+    refreshed_cases: set[int] = field(default_factory=set)  # new likes/reposts seen on these
+
+
+# Extra message columns computed from items by a later stage (the understand stage's hook).
+Annotate = Callable[[Sequence[InboundItem]], Sequence[dict[str, Any]]]
 
 
 def chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -56,7 +61,9 @@ def chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
         yield seq[i : i + size]
 
 
-def store_items(session: Session, items: Iterable[InboundItem]) -> StoreResult:
+def store_items(
+    session: Session, items: Iterable[InboundItem], *, annotate: Annotate | None = None
+) -> StoreResult:
     result = StoreResult()
     batch: list[InboundItem] = []
     seen: set[tuple[str, str]] = set()
@@ -78,14 +85,18 @@ def store_items(session: Session, items: Iterable[InboundItem]) -> StoreResult:
     present = _existing_keys(session, [(i.network, i.external_id) for i in batch])
     fresh = [i for i in batch if (i.network, i.external_id) not in present]
     result.duplicates += len(batch) - len(fresh)
+    seen_again = [i for i in batch if i.metrics and (i.network, i.external_id) in present]
+    if seen_again:
+        result.refreshed_cases = _refresh_metrics(session, seen_again)
     if not fresh:
         return result
 
     accounts = _accounts(session, fresh)
     authors = _authors(session, fresh, accounts)
     now = utcnow()
+    extra = annotate(fresh) if annotate else [{} for _ in fresh]
     rows = []
-    for item in fresh:
+    for item, columns in zip(fresh, extra, strict=True):
         author_id, is_brand = authors[(item.network, item.author.external_id)]
         # Echo-proof: whatever the connector said, a post by one of our accounts is ours.
         direction = Direction.OUT if is_brand else item.direction
@@ -108,7 +119,9 @@ def store_items(session: Session, items: Iterable[InboundItem]) -> StoreResult:
                 "in_reply_to_id": item.in_reply_to_id,
                 "conversation_id": item.conversation_id,
                 "metrics": dict(item.metrics),
+                "metrics_at_arrival": dict(item.metrics),
                 "raw": item.raw,
+                **columns,
             }
         )
     # Plain executemany, then ids read back by key: portable and fast on both engines
@@ -144,6 +157,22 @@ def store_items(session: Session, items: Iterable[InboundItem]) -> StoreResult:
             )
         )
     return result
+
+
+def _refresh_metrics(session: Session, items: list[InboundItem]) -> set[int]:
+    """Store the latest likes/reposts/quotes of messages seen again; return their cases."""
+    latest = {(i.network, i.external_id): dict(i.metrics) for i in items}
+    cols = (Message.id, Message.network, Message.external_id, Message.metrics, Message.case_id)
+    changed, cases = [], set()
+    for row in _rows_by_key(session, cols, Message.network, Message.external_id, latest):
+        metrics = latest[(row.network, row.external_id)]
+        if metrics != row.metrics:
+            changed.append({"id": row.id, "metrics": metrics})
+            if row.case_id is not None:
+                cases.add(row.case_id)
+    if changed:
+        session.execute(update(Message), changed)
+    return cases
 
 
 def _existing_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:

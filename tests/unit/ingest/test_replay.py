@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -349,7 +350,14 @@ def test_jsonl_round_trip(db: Database, tmp_path: Path) -> None:
     report = import_file(db, path, reopen_window=WINDOW)
     assert (report.stored, report.skipped, report.cases_created) == (3, [], 2)
     with db.session() as s:
-        assert list(stored_items(s)) == items
+        stored = list(stored_items(s))
+    # A given language is kept; inbound messages without one gain the detected one.
+    assert [o.language or s.language for s, o in zip(stored, items, strict=True)] == [
+        s.language for s in stored
+    ]
+    assert [
+        dataclasses.replace(s, language=o.language) for s, o in zip(stored, items, strict=True)
+    ] == items
     got = messages(db)
     assert got["111"]["case_id"] == got["110"]["case_id"] is not None
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from carebird.auth.roles import Role
 from carebird.cases.states import Status
+
+Category = Literal["complaint", "assistance", "question", "suggestion", "praise", "other"]
 
 
 class Strict(BaseModel):
@@ -144,6 +146,7 @@ class CaseUpdate(Strict):
     """Only the fields sent are changed; `assignee_id: null` unassigns."""
 
     status: Status | None = None
+    category: Category | None = None  # an agent's correction, kept as a training label
     assignee_id: int | None = None
     team_id: int | None = None
     tags_add: list[str] = Field(default_factory=list, max_length=50)

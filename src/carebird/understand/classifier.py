@@ -1,0 +1,111 @@
+"""The classifier extension point and the built-in TF-IDF classifier.
+
+A classifier turns texts into category and sentiment scores. Classifiers register under the
+`carebird.classifiers` entry point group (the built-in one too), so a heavier model — sentence
+embeddings, a transformer — replaces the default by name without touching the pipeline.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from carebird.understand.defaults import default_model
+from carebird.understand.labels import CATEGORIES, SENTIMENTS
+from carebird.understand.model import TextModel, load_model
+from carebird.understand.text import for_model
+
+log = logging.getLogger(__name__)
+GROUP = "carebird.classifiers"
+
+
+@dataclass(frozen=True, slots=True)
+class TextScores:
+    category: str
+    category_scores: dict[str, float]
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    complaint: float  # probability that the text is a complaint
+
+
+@runtime_checkable
+class Classifier(Protocol):
+    name: str
+
+    def classify(self, texts: Sequence[str]) -> list[TextScores]: ...
+
+
+class BuiltinClassifier:
+    """The shipped model, or a trained one given by path; reloaded when its file changes."""
+
+    name = "builtin"
+
+    def __init__(self, model_path: Path | None = None) -> None:
+        self.model_path = model_path
+        self._lock = threading.Lock()
+        self._mtime: float | None = None
+        self._model = self._load()
+
+    def _load(self) -> TextModel:
+        base = default_model()
+        if self.model_path is None:
+            return base
+        self._mtime = self.model_path.stat().st_mtime
+        custom = load_model(self.model_path)
+        # Heads missing from a custom model (e.g. it only retrained sentiment) come from default.
+        return TextModel(heads={**base.heads, **custom.heads}, created_at=custom.created_at)
+
+    def model(self) -> TextModel:
+        """The current model, reloading it if its file was replaced (no restart needed)."""
+        if self.model_path is not None:
+            try:
+                mtime = self.model_path.stat().st_mtime
+            except FileNotFoundError:
+                return self._model
+            if mtime != self._mtime:
+                with self._lock:
+                    if mtime != self._mtime:
+                        log.info("reloading model %s", self.model_path)
+                        self._model = self._load()
+        return self._model
+
+    def classify(self, texts: Sequence[str]) -> list[TextScores]:
+        if not texts:
+            return []
+        model = self.model()
+        norm = [for_model(t) for t in texts]
+        cat_head, sent_head = model.heads["category"], model.heads["sentiment"]
+        cat = cat_head.proba(norm)
+        sent = sent_head.proba(norm)
+        comp_head = model.heads.get("complaint")
+        comp = comp_head.proba(norm)[:, comp_head.labels.index("1")] if comp_head else None
+        ci = cat_head.labels.index("complaint")
+        out = []
+        for i in range(len(texts)):
+            cs = {lab: round(float(cat[i, j]), 4) for j, lab in enumerate(cat_head.labels)}
+            ss = {lab: round(float(sent[i, j]), 4) for j, lab in enumerate(sent_head.labels)}
+            out.append(
+                TextScores(
+                    category=max(cs, key=cs.__getitem__),
+                    category_scores={c: cs.get(c, 0.0) for c in CATEGORIES},
+                    sentiment=max(ss, key=ss.__getitem__),
+                    sentiment_scores={s: ss.get(s, 0.0) for s in SENTIMENTS},
+                    complaint=float(comp[i]) if comp is not None else float(cat[i, ci]),
+                )
+            )
+        return out
+
+
+def load_classifier(name: str = "builtin", *, model_path: Path | None = None) -> Classifier:
+    """The classifier registered as `name`, built with the given model path."""
+    for ep in entry_points(group=GROUP):
+        if ep.name == name:
+            cls = ep.load()
+            return cls(model_path=model_path)  # type: ignore[no-any-return]
+    known = sorted(ep.name for ep in entry_points(group=GROUP))
+    raise LookupError(f"no classifier {name!r}; installed: {', '.join(known)}")

@@ -1,0 +1,34 @@
+"""Urgency and severity cues in French and English (each a named, explainable pattern)."""
+
+from __future__ import annotations
+
+import re
+
+_CUES: dict[str, str] = {
+    "outage": r"\b(?:panne|en rade|coupure|coupé|hs|ne marche (?:plus|pas)|fonctionne (?:plus|pas)"
+    r"|down|outage|not working|doesn'?t work|stopped working|no (?:signal|service|internet)"
+    r"|plus de (?:réseau|connexion|internet|signal))\b",
+    "urgent": r"\b(?:urgent|urgence|asap|au plus vite|immédiatement|emergency|right now"
+    r"|svp vite)\b",
+    "duration": r"\b(?:depuis|since|for)\s+(?:\d+|un|une|deux|trois|quatre|cinq|plusieurs|several"
+    r"|a|one|two|three|four|five|hier|yesterday|ce matin|this morning|le \d+)\s*"
+    r"(?:jours?|semaines?|mois|heures?|h|days?|weeks?|months?|hours?|hrs?)?\b",
+    "no_answer": r"\b(?:toujours (?:rien|pas|aucune?)|aucune? (?:réponse|nouvelle|retour)"
+    r"|still (?:no|nothing|waiting|not)|no (?:answer|reply|response|one (?:answers|replies))"
+    r"|je relance|relance|again and again|encore une fois|(?:2|3|4|5)(?:e|ème|nd|rd|th) "
+    r"(?:fois|time))\b",
+    "churn": r"\b(?:résilier|résiliation|je résilie|changer d'opérateur|je pars chez"
+    r"|switch(?:ing)? to|cancel(?:l?ing)? my|leaving (?:you|for)|never again|plus jamais"
+    r"|porter plainte"
+    r"|lawyer|avocat|ufc|60 millions|trading standards)\b",
+    "safety": r"\b(?:danger(?:eux)?|blessée?s?|injur(?:ed|y)|accident|feu|fire|smoke|fumée"
+    r"|gaz|gas leak|fuite de gaz|agression|assault)\b",
+}
+CUES = {name: re.compile(pattern, re.I) for name, pattern in _CUES.items()}
+SEVERE = frozenset({"outage", "urgent", "safety", "churn"})
+
+
+def find_cues(text: str) -> list[str]:
+    """The cue names present in `text`, in a stable order."""
+    sample = text[:5000]
+    return [name for name, rx in CUES.items() if rx.search(sample)]

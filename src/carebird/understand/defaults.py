@@ -1,0 +1,67 @@
+"""The default model: trained only on the project's own bilingual corpus (`corpus/*.csv`).
+
+It ships prebuilt in `models/default.joblib`; if that file cannot be used (another
+scikit-learn version), the same model is trained from the corpus once and cached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import logging
+import os
+from pathlib import Path
+
+from carebird.errors import InvalidInput
+from carebird.understand.model import TextModel, load_model, train_head
+
+log = logging.getLogger(__name__)
+HERE = Path(__file__).parent
+CORPUS = HERE / "corpus"
+SHIPPED = HERE / "models" / "default.joblib"
+
+
+def corpus_rows() -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = []
+    for path in sorted(CORPUS.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                row["lang"] = path.stem
+                rows.append(row)
+    return rows
+
+
+def train_default() -> TextModel:
+    rows = corpus_rows()
+    texts = [r["text"] for r in rows]
+    model = TextModel()
+    for task in ("category", "sentiment"):
+        model.heads[task] = train_head(
+            task, texts, [r[task] for r in rows], trained_on="carebird corpus"
+        )
+    complaint = ["1" if r["category"] == "complaint" else "0" for r in rows]
+    model.heads["complaint"] = train_head(
+        "complaint", texts, complaint, trained_on="carebird corpus"
+    )
+    return model
+
+
+def _cache_path() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    return base / "carebird" / "default.joblib"
+
+
+@functools.cache
+def default_model() -> TextModel:
+    for path in (SHIPPED, _cache_path()):
+        if path.exists():
+            try:
+                return load_model(path)
+            except InvalidInput as exc:
+                log.warning("%s", exc)
+    log.warning("training the default model from the shipped corpus (one time)")
+    model = train_default()
+    with contextlib.suppress(OSError):  # a read-only home only costs retraining next time
+        model.save(_cache_path())
+    return model

@@ -1,0 +1,176 @@
+"""`carebird eval`: the shipped models and the training recipe on real, third-party data.
+
+Reads the data sets from a `shared/data` folder (never shipped); each figure names its protocol.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    f1_score,
+    precision_recall_fscore_support,
+    recall_score,
+    roc_auc_score,
+)
+from sklearn.model_selection import StratifiedKFold
+
+from carebird.understand.defaults import default_model
+from carebird.understand.labels import CATEGORIES, SENTIMENTS
+from carebird.understand.model import train_head
+from carebird.understand.text import for_model
+
+SENTIMENT_CODES = {"0": "negative", "1": "neutral", "2": "positive"}
+
+
+def read_csv_records(path: Path) -> list[dict[str, str]]:
+    """CSV whose records end at "\\n" (or "\\r\\n") with bare "\\r" inside unquoted texts."""
+    text = path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff")
+    text = text.replace("\r\n", "\n").replace("\r", "\ue000")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    return [{k: (v or "").replace("\ue000", "\r") for k, v in r.items() if k} for r in rows]
+
+
+def _binary(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
+    pred = (proba >= 0.5).astype(int)
+    return {
+        "accuracy": round(float(accuracy_score(y, pred)), 4),
+        "macro_f1": round(float(f1_score(y, pred, average="macro")), 4),
+        "roc_auc": round(float(roc_auc_score(y, proba)), 4),
+    }
+
+
+def complaints(data: Path, *, folds: int = 10) -> dict[str, Any]:
+    with (data / "complaints-acl2019" / "complaints-data.csv").open(encoding="utf-8") as fh:
+        rows = [r for r in csv.reader(fh) if len(r) >= 3]
+    texts = [r[1] for r in rows]
+    y = np.array([int(r[2]) for r in rows])
+    proba = np.zeros(len(y))
+    skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    for train, test in skf.split(texts, y):
+        head = train_head("complaint", [texts[i] for i in train], [str(y[i]) for i in train])
+        proba[test] = head.proba([for_model(texts[i]) for i in test])[:, head.labels.index("1")]
+    shipped = default_model().heads["complaint"]
+    transfer = shipped.proba([for_model(t) for t in texts])[:, shipped.labels.index("1")]
+    return {
+        "data": "complaints-acl2019",
+        "n": len(y),
+        f"cv{folds}": _binary(y, proba),
+        "shipped_model_transfer": _binary(y, transfer),
+        "published": {"linguistic_features_f1": 0.79, "transformers_macro_f1": 0.87},
+    }
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines()
+
+
+def _sentiment_preds(texts: list[str]) -> list[str]:
+    head = default_model().heads["sentiment"]
+    p = head.proba([for_model(t) for t in texts])
+    return [head.labels[i] for i in p.argmax(axis=1)]
+
+
+def sentiment(data: Path) -> dict[str, Any]:
+    en_dir, fr_dir = data / "tweeteval-sentiment", data / "xlmt-french-sentiment"
+    en_texts = _lines(en_dir / "val_text.txt")
+    en_gold = [SENTIMENT_CODES[x.strip()] for x in _lines(en_dir / "val_labels.txt")]
+    en_pred = _sentiment_preds(en_texts)
+    fr_texts = _lines(fr_dir / "val_text.txt")
+    fr_gold = [SENTIMENT_CODES[x.strip()] for x in _lines(fr_dir / "val_labels.txt")]
+    fr_pred = _sentiment_preds(fr_texts)
+    fr_train = _lines(fr_dir / "train_text.txt")
+    fr_train_y = [SENTIMENT_CODES[x.strip()] for x in _lines(fr_dir / "train_labels.txt")]
+    head = train_head("sentiment", fr_train, fr_train_y)
+    p = head.proba([for_model(t) for t in fr_texts])
+    fr_trained = [head.labels[i] for i in p.argmax(axis=1)]
+    labels = list(SENTIMENTS)
+    return {
+        "tweeteval_en_val": {
+            "n": len(en_gold),
+            "protocol": "shipped model, no training on this data",
+            "macro_recall": round(
+                float(recall_score(en_gold, en_pred, labels=labels, average="macro")), 4
+            ),
+            "published_best_macro_recall": 0.737,
+        },
+        "xlmt_fr_val": {
+            "n": len(fr_gold),
+            "published_xlmr_macro_f1": 0.72,
+            "shipped_model_macro_f1": round(
+                float(f1_score(fr_gold, fr_pred, labels=labels, average="macro")), 4
+            ),
+            "trained_on_xlmt_train_macro_f1": round(
+                float(f1_score(fr_gold, fr_trained, labels=labels, average="macro")), 4
+            ),
+        },
+    }
+
+
+def category_sample(data: Path, labels_csv: Path) -> dict[str, Any]:
+    """Per-class precision/recall of the shipped model on the project's hand-labelled sample."""
+    texts = {
+        ("twcs", r["tweet_id"]): r["text"]
+        for r in read_csv_records(data / "twcs-head5k" / "twcs.csv")
+    }
+    texts.update(
+        (("free-mobile", r["tweet_id"]), r["text"])
+        for r in read_csv_records(data / "free-mobile-tweets-fr" / "free_tweet_export.csv")
+    )
+    with labels_csv.open(encoding="utf-8", newline="") as fh:
+        gold_rows = [r for r in csv.DictReader(fh) if (r["dataset"], r["id"]) in texts]
+    sample = [texts[(r["dataset"], r["id"])] for r in gold_rows]
+    gold = [r["category"] for r in gold_rows]
+    head = default_model().heads["category"]
+    p = head.proba([for_model(t) for t in sample])
+    pred = [head.labels[i] for i in p.argmax(axis=1)]
+    prec, rec, f1, support = precision_recall_fscore_support(
+        gold, pred, labels=list(CATEGORIES), zero_division=0
+    )
+    per_class = {
+        c: {
+            "precision": round(float(prec[i]), 3),
+            "recall": round(float(rec[i]), 3),
+            "f1": round(float(f1[i]), 3),
+            "support": int(support[i]),
+        }
+        for i, c in enumerate(CATEGORIES)
+    }
+    by_set = {}
+    for name in ("twcs", "free-mobile"):
+        idx = [i for i, r in enumerate(gold_rows) if r["dataset"] == name]
+        by_set[name] = round(
+            float(accuracy_score([gold[i] for i in idx], [pred[i] for i in idx])), 4
+        )
+    return {
+        "n": len(gold),
+        "accuracy": round(float(accuracy_score(gold, pred)), 4),
+        "macro_f1": round(
+            float(f1_score(gold, pred, labels=list(CATEGORIES), average="macro", zero_division=0)),
+            4,
+        ),
+        "accuracy_by_dataset": by_set,
+        "per_class": per_class,
+    }
+
+
+def run_all(
+    data: Path,
+    labels_csv: Path,
+    *,
+    folds: int = 10,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    progress("complaints (10-fold cross-validation and transfer)")
+    out: dict[str, Any] = {"complaints": complaints(data, folds=folds)}
+    progress("sentiment (English, French)")
+    out["sentiment"] = sentiment(data)
+    progress("categories on the hand-labelled sample")
+    out["categories"] = category_sample(data, labels_csv)
+    return out

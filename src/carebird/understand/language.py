@@ -1,0 +1,109 @@
+"""Language of short, informal texts: French and English first, other languages recognised.
+
+Scores function words and letters typical of each language (word lists written for carebird);
+non-Latin scripts are told apart by their Unicode ranges. Handles, URLs, hashtags and emoji are
+ignored, so "@Brand 😡😡" is undetermined ("und") rather than a guess.
+"""
+
+from __future__ import annotations
+
+import re
+
+_STRIP = re.compile(r"https?://\S+|www\.\S+|[@#]\w+", re.I)
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.U)
+
+
+def _w(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_WORDS: dict[str, frozenset[str]] = {
+    "fr": _w(
+        "a ai au aucun aucune aujourd'hui aux avec avez avoir bien bonjour bonsoir c'est ca car "
+        "ce ces cette chez colis commande comment d'un dans de demain depuis des donc du elle en "
+        "encore est et faire fait heure heures hier il ils j'ai jamais je jour jours la le les "
+        "leur ma mais merci mes moins mois mon n'est ne non nos notre nous on ou oui panne par "
+        "pas peut plus pour pourquoi qu'il quand que qui quoi remboursement retard rien sa sans "
+        "se semaine son sont stp suis sur svp ta ton toujours tout train trop très tu un une veux "
+        "vos votre vous y ça été êtes être "
+    ),
+    "en": _w(
+        "a about again all an and any are at be because been but can can't could day days delay "
+        "delivery did didn't do does doesn't don't for from get got had has have he hello her "
+        "here hi his hour hours how i i'm in is isn't it it's just month my never no not nothing "
+        "of on or order our out outage please pls refund she should since so still thank thanks "
+        "that the their there these they this those to too train up very was we week well were "
+        "what when who why will with without won't would yes you your "
+    ),
+    "es": _w(
+        "al ayer con cuando cómo del el es estoy está gracias hace hola hoy la las los muy nada "
+        "no nosotros nunca para pedido pero por porque que qué se sin son su tengo todavía todo "
+        "tú un una usted y yo "
+    ),
+    "de": _w(
+        "aber alles an auf bestellung bitte danke das der die du ein eine er es für gestern habe "
+        "hallo hat heute ich ihr immer in ist kein keine mit nicht nichts nie noch oder ohne sehr "
+        "sie sind und von wann warum was weil wer wie wir zu "
+    ),
+    "it": _w(
+        "ancora che chi ciao come con del della e gli grazie ha ho ieri il io la le lei lo loro "
+        "lui ma mai molto nel niente noi non o oggi ordine per perché quando senza sono su tu "
+        "tutto un una voi è "
+    ),
+    "pt": _w(
+        "a ainda as com como da do e ela ele eu hoje mas muito na nada no nunca não nós o "
+        "obrigada obrigado olá ontem os ou para pedido por porque quando que sem são tem tenho "
+        "tudo um uma você é "
+    ),
+    "nl": _w(
+        "aan alles alsjeblieft altijd bedankt bestelling de een en geen gisteren hallo heb heeft "
+        "heel het hij hoe ik in is je jij jullie maar met niet niets nog nooit of omdat op te van "
+        "vandaag voor waarom wanneer wat we wie wij zij zijn zonder "
+    ),
+}
+# Letters that are strong evidence on their own.
+_LETTERS = {"fr": "éèêàùçœ", "es": "ñ¿¡", "de": "äöüß", "pt": "ãõ", "it": "ì"}
+_SCRIPTS = (
+    ("ru", re.compile(r"[\u0400-\u04ff]")),
+    ("ar", re.compile(r"[\u0600-\u06ff]")),
+    ("he", re.compile(r"[\u0590-\u05ff]")),
+    ("el", re.compile(r"[\u0370-\u03ff]")),
+    ("ja", re.compile(r"[\u3040-\u30ff]")),
+    ("ko", re.compile(r"[\uac00-\ud7af]")),
+    ("zh", re.compile(r"[\u4e00-\u9fff]")),
+    ("th", re.compile(r"[\u0e00-\u0e7f]")),
+    ("hi", re.compile(r"[\u0900-\u097f]")),
+)
+UNDETERMINED = "und"
+
+
+def detect(text: str) -> str:
+    """An ISO 639-1 code, or "und" when the text carries no language evidence."""
+    text = _STRIP.sub(" ", text[:2000])
+    letters = sum(ch.isalpha() for ch in text)
+    if letters == 0:
+        return UNDETERMINED
+    for code, script in _SCRIPTS:
+        if len(script.findall(text)) * 2 >= letters:
+            return code
+    lowered = text.lower()
+    words = _WORD.findall(lowered)
+    scores = {lang: 0.0 for lang in _WORDS}
+    for w in words:
+        for lang, vocab in _WORDS.items():
+            if w in vocab:
+                scores[lang] += 1.0
+    for lang, chars in _LETTERS.items():
+        scores[lang] += 1.5 * sum(lowered.count(ch) for ch in chars)
+    best = max(scores, key=scores.__getitem__)
+    if scores[best] == 0:
+        return UNDETERMINED
+    # Ties between French and English (short texts) go to French, the desk's first language,
+    # only when a French-specific letter is present; otherwise to English.
+    ranked = sorted(scores.values(), reverse=True)
+    if ranked[0] == ranked[1]:
+        if scores["fr"] == ranked[0] and any(ch in lowered for ch in _LETTERS["fr"]):
+            return "fr"
+        if scores["en"] == ranked[0]:
+            return "en"
+    return best

@@ -1,0 +1,100 @@
+"""Personal data in a message: what a public reply must never repeat.
+
+Each finding has a kind and its span, so the composer can mask it or switch to private.
+Card numbers are kept only when they pass the Luhn check and IBANs when they pass mod 97, so
+ordinary long numbers (tracking codes, timestamps) are not mistaken for them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+(?!\w)")
+# French (0X XX XX XX XX, +33 X…), UK (07… / +44 7…), North American and other international.
+PHONE = re.compile(
+    r"(?<![\w+])(?:"
+    r"(?:\+|00)33[\s.-]?[1-9](?:[\s.-]?\d{2}){4}"
+    r"|0[1-9](?:[\s.-]?\d{2}){4}"
+    r"|(?:\+|00)44[\s.-]?7\d{3}[\s.-]?\d{6}|07\d{3}[\s.-]?\d{6}"
+    r"|(?:\+1[\s.-]?)?\(?[2-9]\d{2}\)?[\s.-]\d{3}[\s.-]\d{4}"
+    r"|(?:\+|00)[1-9]\d{0,2}(?:[\s.-]?\d{2,4}){3,5}"
+    r")(?![\w])"
+)
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
+CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Order, booking, account, customer or case numbers: anchored on the words that introduce them.
+REFERENCE = re.compile(
+    r"(?:commande|cmd|dossier|réservation|reservation|booking|order|account|compte|client"
+    r"|contrat|contract|facture|invoice|ticket|référence|reference|ref|pnr|suivi|tracking"
+    r"|n°\s*client|customer)"
+    r"\s*(?:n°|no\.?|num(?:éro|ber)?|#|:|nr\.?|id)?\s*[:#]?\s*"
+    r"(?P<ref>[A-Z0-9][A-Z0-9-]{3,24}\d[A-Z0-9-]*|\d{4,})",
+    re.I,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str  # email | phone | iban | card | reference
+    start: int
+    end: int
+    value: str
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _iban_ok(value: str) -> bool:
+    s = value.replace(" ", "")
+    if not 15 <= len(s) <= 34:
+        return False
+    moved = s[4:] + s[:4]
+    number = "".join(str(int(ch, 36)) for ch in moved)
+    return int(number) % 97 == 1
+
+
+def find_personal_data(text: str) -> list[Finding]:
+    text = text[:20_000]
+    found: list[Finding] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(kind: str, start: int, end: int) -> None:
+        if any(start < e and s < end for s, e in taken):
+            return  # already covered by a more specific finding
+        taken.append((start, end))
+        found.append(Finding(kind, start, end, text[start:end]))
+
+    for m in EMAIL.finditer(text):
+        add("email", m.start(), m.end())
+    for m in IBAN.finditer(text):
+        if _iban_ok(m.group()):
+            add("iban", m.start(), m.end())
+    for m in CARD.finditer(text):
+        digits = re.sub(r"\D", "", m.group())
+        if 13 <= len(digits) <= 19 and _luhn(digits):
+            add("card", m.start(), m.end())
+    for m in PHONE.finditer(text):
+        if sum(ch.isdigit() for ch in m.group()) >= 9:
+            add("phone", m.start(), m.end())
+    for m in REFERENCE.finditer(text):
+        add("reference", m.start("ref"), m.end("ref"))
+    return sorted(found, key=lambda f: f.start)
+
+
+def mask(text: str, findings: list[Finding]) -> str:
+    """The text with every finding replaced by a placeholder of its kind."""
+    out, last = [], 0
+    for f in sorted(findings, key=lambda f: f.start):
+        out.append(text[last : f.start])
+        out.append(f"[{f.kind}]")
+        last = f.end
+    out.append(text[last:])
+    return "".join(out)

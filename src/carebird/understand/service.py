@@ -1,0 +1,212 @@
+"""The understand stage: annotate inbound messages, then score the cases they touch."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from carebird.cases.models import Case
+from carebird.cases.states import ACTIVE
+from carebird.db.base import utcnow
+from carebird.ingest.base import Direction, InboundItem
+from carebird.ingest.models import Author, Message
+from carebird.ingest.store import chunks
+from carebird.understand.classifier import Classifier, load_classifier
+from carebird.understand.cues import find_cues
+from carebird.understand.labels import TRIAGE_RANK
+from carebird.understand.language import detect
+from carebird.understand.pii import find_personal_data
+from carebird.understand.priority import DEFAULT_WEIGHTS, CaseSignals, score
+
+
+@dataclass(frozen=True, slots=True)
+class Understanding:
+    language: str
+    category: str
+    category_scores: dict[str, float]
+    sentiment: str
+    sentiment_scores: dict[str, float]
+    complaint: float
+    cues: list[str]
+    personal_data: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "category": self.category,
+            "category_scores": self.category_scores,
+            "sentiment": self.sentiment,
+            "sentiment_scores": self.sentiment_scores,
+            "complaint": round(self.complaint, 4),
+            "cues": self.cues,
+            "personal_data": self.personal_data,
+        }
+
+
+class Understander:
+    """Everything the desk knows how to read in a text, for a batch of texts at once."""
+
+    def __init__(self, classifier: Classifier | None = None) -> None:
+        self.classifier = classifier or load_classifier("builtin")
+
+    def analyse(self, texts: Sequence[str]) -> list[Understanding]:
+        scores = self.classifier.classify(texts)
+        out = []
+        for text, s in zip(texts, scores, strict=True):
+            out.append(
+                Understanding(
+                    language=detect(text),
+                    category=s.category,
+                    category_scores=s.category_scores,
+                    sentiment=s.sentiment,
+                    sentiment_scores=s.sentiment_scores,
+                    complaint=s.complaint,
+                    cues=find_cues(text),
+                    personal_data=[
+                        {"kind": f.kind, "start": f.start, "end": f.end}
+                        for f in find_personal_data(text)
+                    ],
+                )
+            )
+        return out
+
+    def columns(self, items: Sequence[InboundItem]) -> list[dict[str, Any]]:
+        """Message columns for a batch (the store's `annotate` hook); ours are left alone."""
+        inbound = [i for i, it in enumerate(items) if it.direction is Direction.IN]
+        found = self.analyse([items[i].text for i in inbound])
+        cols: list[dict[str, Any]] = [{} for _ in items]
+        for i, u in zip(inbound, found, strict=True):
+            cols[i] = {
+                "language": items[i].language or u.language,  # the network's own tag wins
+                "category": u.category,
+                "category_scores": u.category_scores,
+                "sentiment": u.sentiment,
+                "cues": u.cues,
+                "personal_data": u.personal_data,
+            }
+        return cols
+
+
+@functools.cache
+def default_understander() -> Understander:
+    return Understander()
+
+
+def score_cases(
+    session: Session,
+    case_ids: Iterable[int],
+    *,
+    now: datetime | None = None,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+) -> int:
+    """Recompute category (unless an agent set it) and priority of the given cases."""
+    now = now or utcnow()
+    ids = sorted(set(case_ids))
+    updates: list[dict[str, Any]] = []
+    for part in chunks(ids):
+        cases = {
+            r.id: r
+            for r in session.execute(
+                select(
+                    Case.id,
+                    Case.status,
+                    Case.category,
+                    Case.category_source,
+                    Author.followers,
+                    Author.verified,
+                )
+                .join(Author, Author.id == Case.customer_id)
+                .where(Case.id.in_(part))
+            )
+        }
+        msgs: dict[int, list[Any]] = {}
+        for m in session.execute(
+            select(
+                Message.case_id,
+                Message.direction,
+                Message.created_at,
+                Message.category,
+                Message.sentiment,
+                Message.cues,
+                Message.metrics,
+                Message.metrics_at_arrival,
+            )
+            .where(Message.case_id.in_(part))
+            .order_by(Message.case_id, Message.created_at, Message.id)
+        ):
+            msgs.setdefault(m.case_id, []).append(m)
+        for case_id, case in cases.items():
+            signals, category = _signals(case, msgs.get(case_id, []), now)
+            p = score(signals, weights)
+            updates.append(
+                {
+                    "id": case_id,
+                    "category": category,
+                    "priority": p.score,
+                    "priority_reasons": p.reasons,
+                }
+            )
+    if updates:
+        session.execute(update(Case), updates)
+    return len(updates)
+
+
+def _interactions(metrics: Mapping[str, Any] | None) -> int:
+    if not metrics:
+        return 0
+    return sum(int(metrics.get(k, 0) or 0) for k in ("likes", "reposts", "quotes"))
+
+
+def _signals(case: Any, messages: list[Any], now: datetime) -> tuple[CaseSignals, str | None]:
+    inbound = [m for m in messages if m.direction == "in"]
+    categories = [m.category for m in inbound if m.category in TRIAGE_RANK]
+    if case.category_source == "agent" and case.category:
+        category = case.category
+    elif categories:
+        category = min(categories, key=TRIAGE_RANK.__getitem__)
+    else:
+        category = case.category
+    waiting = 0.0
+    if case.status in ACTIVE and messages and messages[-1].direction == "in":
+        last_out = max((m.created_at for m in messages if m.direction == "out"), default=None)
+        pending = [m.created_at for m in inbound if last_out is None or m.created_at > last_out]
+        if pending:
+            waiting = max(0.0, (now - min(pending)).total_seconds())
+    cues: set[str] = set()
+    for m in inbound:
+        cues.update(m.cues or [])
+    return (
+        CaseSignals(
+            category=category,
+            sentiment=inbound[-1].sentiment if inbound else None,
+            cues=frozenset(cues),
+            followers=case.followers or 0,
+            verified=bool(case.verified),
+            interactions=sum(_interactions(m.metrics) for m in inbound),
+            interactions_at_arrival=sum(_interactions(m.metrics_at_arrival) for m in inbound),
+            waiting_seconds=waiting,
+            inbound_count=len(inbound),
+        ),
+        category,
+    )
+
+
+def rescore_active(
+    session: Session,
+    *,
+    now: datetime | None = None,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    batch: int = 2000,
+) -> int:
+    """Re-score every active case: waiting time keeps raising what nobody answered."""
+    ids = session.scalars(select(Case.id).where(Case.status.in_([str(s) for s in ACTIVE]))).all()
+    done = 0
+    for part in chunks(list(ids), batch):
+        done += score_cases(session, part, now=now, weights=weights)
+    return done

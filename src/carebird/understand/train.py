@@ -1,0 +1,99 @@
+"""Training models from a CSV of labelled texts or from the desk's own corrections."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from carebird.errors import InvalidInput
+from carebird.ingest.models import Message
+from carebird.understand.defaults import corpus_rows
+from carebird.understand.labels import TASKS
+from carebird.understand.model import Head, TextModel, train_head
+from carebird.understand.models_db import Label
+
+CORRECTION_WEIGHT = 3  # an agent's correction counts as much as three corpus examples
+
+
+def read_labelled_csv(
+    path: Path, *, text_column: str, label_column: str
+) -> tuple[list[str], list[str]]:
+    texts, labels = [], []
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = {text_column, label_column} - set(reader.fieldnames or [])
+        if missing:
+            raise InvalidInput(f"{path}: no column {', '.join(sorted(missing))}")
+        for row in reader:
+            text, label = (row.get(text_column) or "").strip(), (row.get(label_column) or "")
+            if text and label.strip():
+                texts.append(text)
+                labels.append(label.strip())
+    if not texts:
+        raise InvalidInput(f"{path}: no labelled rows")
+    return texts, labels
+
+
+def read_texts(path: Path, *, text_column: str | None) -> list[str]:
+    """One text per line, or a CSV column when `text_column` is given."""
+    if text_column is None:
+        raw = path.read_bytes().decode("utf-8", "replace")
+        return [line for line in raw.split("\n") if line.strip()]
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as fh:
+        reader = csv.DictReader(fh)
+        if text_column not in (reader.fieldnames or []):
+            raise InvalidInput(f"{path}: no column {text_column!r}")
+        return [row.get(text_column) or "" for row in reader]
+
+
+def check_labels(task: str, labels: list[str]) -> None:
+    allowed = TASKS.get(task)
+    if allowed is None:
+        raise InvalidInput(f"unknown task {task!r}: {', '.join(TASKS)}")
+    wrong = sorted(set(labels) - set(allowed))
+    if wrong:
+        raise InvalidInput(f"labels {wrong} are not {task} labels ({', '.join(allowed)})")
+
+
+def train_from_csv(path: Path, *, text_column: str, label_column: str, task: str) -> TextModel:
+    texts, labels = read_labelled_csv(path, text_column=text_column, label_column=label_column)
+    if task == "complaint":  # accept 1/0, true/false, complaint/other
+        labels = [
+            "1" if lab.lower() in ("1", "true", "yes", "complaint") else "0" for lab in labels
+        ]
+    check_labels(task, labels)
+    head = train_head(task, texts, labels, trained_on=str(path.name))
+    return TextModel(heads={task: head})
+
+
+def train_from_desk(session: Session) -> TextModel:
+    """Category and complaint heads from the shipped corpus plus every agent correction."""
+    rows = corpus_rows()
+    texts = [r["text"] for r in rows]
+    cats = [r["category"] for r in rows]
+    corrections = session.execute(
+        select(Message.text, Label.label)
+        .join(Message, Message.id == Label.message_id)
+        .where(Label.task == "category")
+        .order_by(Label.id)
+    ).all()
+    if not corrections:
+        raise InvalidInput("no category corrections stored yet: nothing new to learn")
+    latest: dict[str, str] = {}
+    for text, label in corrections:  # the latest correction of a text wins
+        latest[text] = label
+    for text, label in latest.items():
+        texts.extend([text] * CORRECTION_WEIGHT)
+        cats.extend([label] * CORRECTION_WEIGHT)
+    check_labels("category", cats)
+    source = f"carebird corpus + {len(latest)} agent corrections"
+    heads: dict[str, Head] = {
+        "category": train_head("category", texts, cats, trained_on=source),
+        "complaint": train_head(
+            "complaint", texts, ["1" if c == "complaint" else "0" for c in cats], trained_on=source
+        ),
+    }
+    return TextModel(heads=heads)
