@@ -389,13 +389,22 @@ def bench() -> None:
 @click.option("--batch-size", default=1000, show_default=True)
 @pass_ctx
 def bench_ingest(ctx: Context, messages: int, batch_size: int) -> None:
-    """Messages/s through normalise → store → thread, beside the raw insert rate."""
+    """Messages/s through normalise → understand → store → thread, beside raw inserts."""
     from carebird.bench import bench_ingest as run
 
     figures: dict[str, Any] = run(
         ctx.settings.database_url, messages=messages, batch_size=batch_size
     )
     click.echo(json.dumps(figures, indent=2))
+
+
+@bench.command("understand")
+@click.option("--messages", default=20_000, show_default=True)
+def bench_understand(messages: int) -> None:
+    """Messages/s of the whole understanding step on one core, and the peak memory."""
+    from carebird.bench import bench_understand as run
+
+    click.echo(json.dumps(run(messages=messages), indent=2))
 
 
 def main() -> None:

@@ -182,11 +182,15 @@ def test_list_filter_paginate(client: TestClient, db: Database) -> None:
     ids = seed_cases(db)
     _, token = agent_with_token(db, "viewer")
     h = bearer(token)
-    page = client.get("/api/cases", params={"limit": 4}, headers=h).json()
+    page = client.get("/api/cases", params={"limit": 4, "sort": "activity"}, headers=h).json()
     assert page["total"] == 6 and [c["id"] for c in page["items"]] == ids[::-1][:4]
-    rest = client.get("/api/cases", params={"limit": 4, "cursor": page["next"]}, headers=h).json()
+    rest = client.get(
+        "/api/cases", params={"limit": 4, "sort": "activity", "cursor": page["next"]}, headers=h
+    ).json()
     assert [c["id"] for c in rest["items"]] == ids[::-1][4:] and rest["next"] is None
-    by_offset = client.get("/api/cases", params={"limit": 4, "offset": 4}, headers=h).json()
+    by_offset = client.get(
+        "/api/cases", params={"limit": 4, "sort": "activity", "offset": 4}, headers=h
+    ).json()
     assert by_offset["items"] == rest["items"]
     masto = client.get("/api/cases", params={"network": "mastodon"}, headers=h).json()
     assert [c["customer_handle"] for c in masto["items"]] == ["customer9"]

@@ -121,7 +121,7 @@ def test_docs_static_and_health(client: TestClient, db: Database) -> None:
     script = client.get("/static/inbox.js")
     assert script.status_code == 200 and "textContent" in script.text
     assert not re.search(r"\.(inner|outer)HTML\b|insertAdjacentHTML|document\.write", script.text)
-    assert "/api/cases?sort=activity&limit=50" in script.text
+    assert "/api/cases?sort=priority&limit=50" in script.text
 
 
 def test_prod_cookies_are_secure_and_simulation_runs_with_the_app(

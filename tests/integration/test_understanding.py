@@ -166,3 +166,26 @@ def test_classify_command_prints_one_json_object_per_text(tmp_path: Path) -> Non
     c.write_text('id,body\n1,"my number is 07700 900123"\n')
     r = CliRunner().invoke(cli, ["classify", str(c), "--text-column", "body"])
     assert json.loads(r.stdout)["personal_data"][0]["kind"] == "phone"
+
+
+def test_the_api_lists_cases_by_priority_with_reasons(db: Database, settings: Settings) -> None:
+    ingest(
+        db,
+        [
+            item(customer(20), "merci pour tout, top !", external_id="p1"),
+            item(
+                customer(21, followers=48_000),
+                "@Brand train supprimé, aucune info, c'est nul",
+                external_id="p2",
+            ),
+        ],
+    )
+    _, token = agent_with_token(db, role="viewer")
+    with TestClient(create_app(settings, db=db)) as client:
+        page = client.get("/api/cases", headers=bearer(token)).json()
+    first, second = page["items"]
+    assert first["customer_handle"] == "customer21" and first["category"] == "complaint"
+    assert first["priority"] > second["priority"]
+    assert (
+        first["priority_text"].startswith("réclamation") and "48k abonnés" in first["priority_text"]
+    )

@@ -45,6 +45,7 @@ class CaseRow:
     subject: str
     category: str | None
     priority: float
+    priority_reasons: list[dict[str, Any]]
     assignee_id: int | None
     team_id: int | None
     customer_id: int
@@ -55,6 +56,7 @@ class CaseRow:
     resolved_at: datetime | None
     closed_at: datetime | None
     tags: list[str] = field(default_factory=list)
+    priority_text: str = ""  # the reasons in the reader's language, filled by the adapter
 
 
 @dataclass(slots=True)
@@ -184,6 +186,7 @@ def _case_row(case: Case, handle: str) -> CaseRow:
         subject=case.subject,
         category=case.category,
         priority=case.priority,
+        priority_reasons=list(case.priority_reasons or []),
         assignee_id=case.assignee_id,
         team_id=case.team_id,
         customer_id=case.customer_id,

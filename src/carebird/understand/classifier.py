@@ -15,9 +15,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
+import numpy as np
+
 from carebird.understand.defaults import default_model
 from carebird.understand.labels import CATEGORIES, SENTIMENTS
-from carebird.understand.model import TextModel, load_model
+from carebird.understand.model import Head, TextModel, load_model
 from carebird.understand.text import for_model
 
 log = logging.getLogger(__name__)
@@ -79,11 +81,19 @@ class BuiltinClassifier:
             return []
         model = self.model()
         norm = [for_model(t) for t in texts]
+        matrices: dict[int, object] = {}  # one vectorisation per distinct feature extractor
+
+        def proba(head: Head) -> np.ndarray:
+            key = id(head.features)
+            if key not in matrices:
+                matrices[key] = head.features.transform(norm)
+            return head.proba_from(matrices[key])
+
         cat_head, sent_head = model.heads["category"], model.heads["sentiment"]
-        cat = cat_head.proba(norm)
-        sent = sent_head.proba(norm)
+        cat = proba(cat_head)
+        sent = proba(sent_head)
         comp_head = model.heads.get("complaint")
-        comp = comp_head.proba(norm)[:, comp_head.labels.index("1")] if comp_head else None
+        comp = proba(comp_head)[:, comp_head.labels.index("1")] if comp_head else None
         ci = cat_head.labels.index("complaint")
         out = []
         for i in range(len(texts)):

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from carebird.errors import InvalidInput
-from carebird.understand.model import TextModel, load_model, train_head
+from carebird.understand.model import TextModel, load_model, train_heads
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -34,17 +34,13 @@ def corpus_rows() -> list[dict[str, str]]:
 
 def train_default() -> TextModel:
     rows = corpus_rows()
-    texts = [r["text"] for r in rows]
-    model = TextModel()
-    for task in ("category", "sentiment"):
-        model.heads[task] = train_head(
-            task, texts, [r[task] for r in rows], trained_on="carebird corpus"
-        )
-    complaint = ["1" if r["category"] == "complaint" else "0" for r in rows]
-    model.heads["complaint"] = train_head(
-        "complaint", texts, complaint, trained_on="carebird corpus"
-    )
-    return model
+    tasks = {
+        "category": [r["category"] for r in rows],
+        "sentiment": [r["sentiment"] for r in rows],
+        "complaint": ["1" if r["category"] == "complaint" else "0" for r in rows],
+    }
+    heads = train_heads([r["text"] for r in rows], tasks, trained_on="carebird corpus")
+    return TextModel(heads=heads)
 
 
 def _cache_path() -> Path:

@@ -75,26 +75,36 @@ _SCRIPTS = (
     ("hi", re.compile(r"[\u0900-\u097f]")),
 )
 UNDETERMINED = "und"
+_LANGS_OF: dict[str, tuple[str, ...]] = {}
+for _lang, _vocab in _WORDS.items():
+    for _word in _vocab:
+        _LANGS_OF[_word] = (*_LANGS_OF.get(_word, ()), _lang)
+_ALPHA = re.compile(r"[^\W\d_]")
+_NON_LATIN = re.compile(
+    r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u06ff\u0900-\u097f\u0e00-\u0e7f"
+    r"\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]"
+)
 
 
 def detect(text: str) -> str:
     """An ISO 639-1 code, or "und" when the text carries no language evidence."""
     text = _STRIP.sub(" ", text[:2000])
-    letters = sum(ch.isalpha() for ch in text)
+    letters = len(_ALPHA.findall(text))
     if letters == 0:
         return UNDETERMINED
-    for code, script in _SCRIPTS:
-        if len(script.findall(text)) * 2 >= letters:
-            return code
+    if _NON_LATIN.search(text):
+        for code, script in _SCRIPTS:
+            if len(script.findall(text)) * 2 >= letters:
+                return code
     lowered = text.lower()
-    words = _WORD.findall(lowered)
-    scores = {lang: 0.0 for lang in _WORDS}
-    for w in words:
-        for lang, vocab in _WORDS.items():
-            if w in vocab:
-                scores[lang] += 1.0
+    scores = dict.fromkeys(_WORDS, 0.0)
+    for w in _WORD.findall(lowered):
+        for lang in _LANGS_OF.get(w, ()):
+            scores[lang] += 1.0
     for lang, chars in _LETTERS.items():
-        scores[lang] += 1.5 * sum(lowered.count(ch) for ch in chars)
+        for ch in chars:
+            if ch in lowered:
+                scores[lang] += 1.5 * lowered.count(ch)
     best = max(scores, key=scores.__getitem__)
     if scores[best] == 0:
         return UNDETERMINED

@@ -1,7 +1,8 @@
 """Trainable text models: TF-IDF word and character n-grams into a logistic regression.
 
-A model file holds one or more *heads* (category, sentiment, complaint), each a fitted
-scikit-learn pipeline with its labels; it is written with joblib beside a JSON description.
+A model file holds one or more *heads* (category, sentiment, complaint), each a logistic
+regression over a fitted feature extractor; heads trained together share one extractor, so a
+text is vectorised once for all of them. Written with joblib beside a JSON description.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 import sklearn
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_union
+from sklearn.pipeline import make_union
 
 from carebird.errors import InvalidInput
 from carebird.understand.text import for_model
@@ -28,8 +29,8 @@ log = logging.getLogger(__name__)
 FORMAT = 1
 
 
-def build_pipeline(*, c: float = 6.0) -> Pipeline:
-    features = make_union(
+def build_features() -> Any:
+    return make_union(
         TfidfVectorizer(
             ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=200_000, dtype=np.float32
         ),
@@ -42,23 +43,32 @@ def build_pipeline(*, c: float = 6.0) -> Pipeline:
             dtype=np.float32,
         ),
     )
-    clf = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
-    return Pipeline([("features", features), ("clf", clf)])
+
+
+def build_classifier(*, c: float = 6.0) -> LogisticRegression:
+    return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
 
 
 @dataclass
 class Head:
+    """One task's classifier over a (possibly shared) fitted feature extractor."""
+
     task: str
     labels: list[str]
-    pipeline: Pipeline
+    features: Any
+    clf: LogisticRegression
     trained_on: str = ""
     examples: int = 0
 
-    def proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Probabilities, columns in `self.labels` order, for already normalised texts."""
-        p = self.pipeline.predict_proba(list(texts))
-        order = [list(self.pipeline.classes_).index(lab) for lab in self.labels]
+    def proba_from(self, x: Any) -> np.ndarray:
+        """Probabilities for a feature matrix, columns in `self.labels` order."""
+        p = self.clf.predict_proba(x)
+        order = [list(self.clf.classes_).index(lab) for lab in self.labels]
         return p[:, order]
+
+    def proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Probabilities for already normalised texts."""
+        return self.proba_from(self.features.transform(list(texts)))
 
 
 @dataclass
@@ -87,6 +97,35 @@ class TextModel:
         path.with_suffix(".json").write_text(json.dumps(self.describe(), indent=2))
 
 
+def train_heads(
+    texts: Sequence[str],
+    tasks: dict[str, Sequence[str]],
+    *,
+    trained_on: str = "",
+    c: float = 6.0,
+) -> dict[str, Head]:
+    """Fit the features once on `texts`, then one classifier per task on them."""
+    for task, labels in tasks.items():
+        if len(texts) != len(labels):
+            raise InvalidInput(f"{task}: texts and labels differ in length")
+        if len(set(labels)) < 2:
+            raise InvalidInput(f"training {task} needs at least two distinct labels")
+    features = build_features()
+    x = features.fit_transform([for_model(t) for t in texts])
+    heads = {}
+    for task, labels in tasks.items():
+        clf = build_classifier(c=c).fit(x, list(labels))
+        heads[task] = Head(
+            task=task,
+            labels=sorted(set(labels)),
+            features=features,
+            clf=clf,
+            trained_on=trained_on,
+            examples=len(texts),
+        )
+    return heads
+
+
 def train_head(
     task: str,
     texts: Sequence[str],
@@ -95,16 +134,7 @@ def train_head(
     trained_on: str = "",
     c: float = 6.0,
 ) -> Head:
-    if len(texts) != len(labels):
-        raise InvalidInput("texts and labels differ in length")
-    distinct = sorted(set(labels))
-    if len(distinct) < 2:
-        raise InvalidInput(f"training {task} needs at least two distinct labels")
-    pipeline = build_pipeline(c=c)
-    pipeline.fit([for_model(t) for t in texts], list(labels))
-    return Head(
-        task=task, labels=distinct, pipeline=pipeline, trained_on=trained_on, examples=len(texts)
-    )
+    return train_heads(texts, {task: labels}, trained_on=trained_on, c=c)[task]
 
 
 def load_model(path: Path) -> TextModel:

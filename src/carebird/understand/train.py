@@ -12,7 +12,7 @@ from carebird.errors import InvalidInput
 from carebird.ingest.models import Message
 from carebird.understand.defaults import corpus_rows
 from carebird.understand.labels import TASKS
-from carebird.understand.model import Head, TextModel, train_head
+from carebird.understand.model import TextModel, train_head, train_heads
 from carebird.understand.models_db import Label
 
 CORRECTION_WEIGHT = 3  # an agent's correction counts as much as three corpus examples
@@ -90,10 +90,9 @@ def train_from_desk(session: Session) -> TextModel:
         cats.extend([label] * CORRECTION_WEIGHT)
     check_labels("category", cats)
     source = f"carebird corpus + {len(latest)} agent corrections"
-    heads: dict[str, Head] = {
-        "category": train_head("category", texts, cats, trained_on=source),
-        "complaint": train_head(
-            "complaint", texts, ["1" if c == "complaint" else "0" for c in cats], trained_on=source
-        ),
-    }
+    heads = train_heads(
+        texts,
+        {"category": cats, "complaint": ["1" if c == "complaint" else "0" for c in cats]},
+        trained_on=source,
+    )
     return TextModel(heads=heads)

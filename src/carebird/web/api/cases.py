@@ -9,6 +9,7 @@ from fastapi import status as http
 
 from carebird.cases import queries, service
 from carebird.reply.outbox import queue_reply
+from carebird.understand.priority import describe
 from carebird.web.api.schemas import (
     CaseDetailPublic,
     CasePage,
@@ -31,13 +32,13 @@ def list_cases(
     network: str | None = None,
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="text in the subject")] = None,
-    sort: queries.Sort = "activity",
+    sort: queries.Sort = "priority",
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> queries.Page[queries.CaseRow]:
     statuses = [s for part in status or [] for s in part.split(",") if s.strip()]
-    return queries.list_cases(
+    page = queries.list_cases(
         session,
         status=[s.strip() for s in statuses] or None,
         assignee_id=assignee_id,
@@ -50,6 +51,9 @@ def list_cases(
         offset=offset,
         cursor=cursor,
     )
+    for row in page.items:
+        row.priority_text = describe(row.priority_reasons, agent.locale)
+    return page
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailPublic)

@@ -77,6 +77,8 @@ class CasePublic(Public):
     subject: str
     category: str | None
     priority: float
+    priority_reasons: list[dict[str, Any]]
+    priority_text: str
     assignee_id: int | None
     team_id: int | None
     customer_id: int

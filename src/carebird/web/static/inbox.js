@@ -1,9 +1,9 @@
-// The inbox refreshes itself: every 2 s it asks the API for the 50 cases with the latest
-// activity and redraws the table. Data only ever goes through textContent, never innerHTML.
+// The inbox refreshes itself: every 2 s it asks the API for the 50 most urgent cases (by
+// priority, with its reasons) and redraws the table. Data only ever goes through textContent, never innerHTML.
 (function () {
   "use strict";
 
-  var URL = "/api/cases?sort=activity&limit=50";
+  var URL = "/api/cases?sort=priority&limit=50";
   var EVERY_MS = 2000;
   var table = document.getElementById("inbox");
   if (!table) {
@@ -62,6 +62,7 @@
     cell(tr, labels[c.status] || c.status);
     cell(tr, c.customer_handle);
     cell(tr, c.network);
+    cell(tr, c.priority_text).className = "reasons";
     cell(tr, c.subject);
     cell(tr, c.message_count);
     var last = cell(tr, "");

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from carebird.cases import queries
+from carebird.understand.priority import describe
 from carebird.web.deps import DbSession, Viewer
 from carebird.web.ui.render import render
 
@@ -15,7 +16,9 @@ INBOX_SIZE = 50  # the same page inbox.js polls: /api/cases?sort=activity&limit=
 
 @router.get("/", response_class=HTMLResponse)
 def inbox(request: Request, agent: Viewer, session: DbSession) -> HTMLResponse:
-    page = queries.list_cases(session, sort="activity", limit=INBOX_SIZE)
+    page = queries.list_cases(session, sort="priority", limit=INBOX_SIZE)
+    for row in page.items:
+        row.priority_text = describe(row.priority_reasons, agent.locale)
     return render(request, "inbox.html", agent=agent, page=page)
 
 
