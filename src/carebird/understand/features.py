@@ -1,48 +1,50 @@
 """Hashed TF-IDF features (word and character n-grams), vectorised over a whole batch.
 
-`HashedTfidf` replaces scikit-learn's `TfidfVectorizer` pair in the text models: no
-vocabulary, every n-gram is hashed straight to a column, and a batch of texts is processed
-with a fixed number of numpy operations per *chunk* of texts (never a Python loop per
-character, token or text), so features cost a few microseconds per tweet.
+`HashedTfidf` stands in for scikit-learn's pair of `TfidfVectorizer` in the text models: no
+vocabulary, every n-gram is hashed straight to a column, and a batch is processed with a fixed
+number of numpy operations per *chunk* of texts (about 32k codepoints): no Python loop per
+character, token or text, so features cost a few microseconds per tweet.
 
 Features (for texts already normalised by `carebird.understand.text.for_model`):
 
-* character n-grams, n in `char_ngrams`, over ``" " + text + " "`` (like scikit-learn's
+* character n-grams, n in `char_ngrams`, over ``" " + text + " "`` (scikit-learn's
   ``analyzer="char"`` with the word boundaries at both ends made visible); windows never
-  cross from one text into the next. An empty text has no features at all.
+  cross from one text into the next;
 * word n-grams, n in `word_ngrams`, over tokens = maximal runs of word characters (a
-  codepoint below U+30000 that is ``str.isalnum()`` or ``"_"``; everything else, combining
-  marks included, separates tokens). One-character tokens are kept. Word n-grams never cross
-  texts.
+  codepoint below U+30000 that is ``str.isalnum()`` or ``"_"``; anything else, combining
+  marks included, separates tokens). One-character tokens are kept;
+* an empty text has no features at all (its row is zero).
 
-Hashing, a pure function of the text (no Python `hash()`, same columns in every process):
+Hashing is a pure function of the text (no Python `hash()`: same columns in every process
+and on every machine; the word table follows the running Python's Unicode database):
 
-* a window or token ``c_0 … c_{m-1}`` (codepoints) has the raw polynomial hash
+* a character window or a token ``c_0 … c_{m-1}`` (codepoints) has the raw polynomial hash
   ``sum c_k * P**(m-1-k) mod 2**64``;
-* a word n-gram of tokens ``t_0 … t_{n-1}`` (n >= 2) has the raw hash
+* a word n-gram (n >= 2) of tokens with raw hashes ``t_0 … t_{n-1}`` has the raw hash
   ``sum fmix(t_k) * P**(n-1-k) mod 2**64``;
-* each kind (char / word) and each n has its own 64-bit salt; the key is
-  ``fmix64(raw ^ salt)`` (MurmurHash3's 64-bit finaliser), and the column inside a block is
-  ``((key >> 32) * block_size) >> 32``.
+* every (kind, n) pair (char 2-grams, char 3-grams, …, word 1-grams, word 2-grams, …) has
+  its own 64-bit salt, the key is ``fmix(raw ^ salt)`` (fmix = MurmurHash3's 64-bit
+  finaliser, a bijection), and the column within a block of `n_features` columns is
+  ``((key >> 32) * n_features) >> 32``.
 
-Layout: two blocks in one matrix. Columns ``[0, n_features)`` hold the word n-grams and
-``[n_features, 2 * n_features)`` the character n-grams, so ``transform`` returns
-``2 * n_features`` columns (`n_columns_`). Each block is L2-normalised on its own and the row
-is then scaled by ``1/sqrt(2)`` so every non-empty row has unit L2 norm and words and
-characters weigh the same, as with the two `TfidfVectorizer` of a `FeatureUnion`.
+Layout: two blocks. Columns ``[0, n_features)`` hold the word n-grams and
+``[n_features, 2 * n_features)`` the character n-grams, so the matrix has
+``2 * n_features`` columns (`n_columns_`); words and characters never collide. Each block is
+L2-normalised on its own and weighted so that a row with both blocks has unit norm with a
+share `word_share` of its squared norm on the words (a row with one block present has that
+block at unit norm; an empty row stays zero), like a `FeatureUnion` of two vectorisers.
 
-Weights: ``tf = 1 + ln(count)`` (`sublinear_tf`, else the count) times the smooth IDF learnt
-in `fit`, ``idf = ln((1 + n_docs) / (1 + df)) + 1``; columns whose document frequency in
-`fit` is below `min_df` get weight 0 and are dropped (with the default ``min_df=1`` that is
-every column never seen in training, as a vocabulary-based vectoriser ignores unseen terms).
+Weights: ``tf = 1 + ln(count)`` (`sublinear_tf`; else the count) times the smooth IDF learnt
+in `fit`, ``idf = ln((1 + n_docs) / (1 + df)) + 1``. Columns whose document frequency in
+`fit` is below `min_df` get weight 0 and are dropped; with the default ``min_df=1`` that is
+every column never seen in training, as a vocabulary-based vectoriser ignores unseen terms.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -53,14 +55,15 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["HashedTfidf", "reference_features"]
 
 _MASK = (1 << 64) - 1
-_P = 0x9E3779B97F4A7C15  # odd, so invertible mod 2**64
+_P = 0x9E3779B97F4A7C15  # odd, hence invertible mod 2**64
 _Q = pow(_P, -1, 1 << 64)
 _C1 = 0xFF51AFD7ED558CCD
 _C2 = 0xC4CEB9FE1A85EC53
-_WORD_LIMIT = 0x30000  # codepoints at or above are never word characters
-_SENTINEL = np.uint64(_MASK)  # sorts last; marks windows that cross a text boundary
-_CHUNK_CHARS = 1 << 15  # texts are processed in chunks of about this many codepoints
+_WORD_LIMIT = 0x30000  # codepoints from here on are never word characters
+_CHUNK_CHARS = 1 << 15  # a batch is processed in chunks of about this many codepoints
 _CHAR, _WORD = 1, 2
+
+# -- hashing, plain Python (reference) -------------------------------------------------------
 
 
 def _fmix_int(h: int) -> int:
@@ -71,55 +74,17 @@ def _fmix_int(h: int) -> int:
     return h ^ (h >> 33)
 
 
+@functools.cache
 def _salt(kind: int, n: int) -> int:
-    return _fmix_int(((kind << 16) | n) * 0xD6E8FEB86659FD93 & _MASK)
+    return _fmix_int((((kind << 16) | n) * 0xD6E8FEB86659FD93) & _MASK)
 
 
 def _column(key: int, size: int) -> int:
     return ((key >> 32) * size) >> 32
 
 
-@functools.cache
-def _word_table() -> np.ndarray:
-    """Boolean lookup over codepoints: True for word characters; the last slot is for all
-    codepoints >= U+30000 (never word characters)."""
-    table = np.zeros(_WORD_LIMIT + 1, dtype=bool)
-    table[: _WORD_LIMIT] = [chr(i).isalnum() for i in range(_WORD_LIMIT)]
-    table[ord("_")] = True
-    return table
-
-
 def _is_word(ch: str) -> bool:
     return ord(ch) < _WORD_LIMIT and (ch.isalnum() or ch == "_")
-
-
-@functools.cache
-def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """P**k and Q**k (Q = 1/P mod 2**64) for k < n, n a power of two."""
-    p = np.full(n, _P, dtype=np.uint64)
-    p[0] = 1
-    q = np.full(n, _Q, dtype=np.uint64)
-    q[0] = 1
-    return np.cumprod(p, dtype=np.uint64), np.cumprod(q, dtype=np.uint64)
-
-
-def _fmix(h: np.ndarray, tmp: np.ndarray) -> None:
-    """MurmurHash3 fmix64 in place; `tmp` is scratch of the same shape."""
-    np.right_shift(h, np.uint64(33), out=tmp)
-    h ^= tmp
-    h *= np.uint64(_C1)
-    np.right_shift(h, np.uint64(33), out=tmp)
-    h ^= tmp
-    h *= np.uint64(_C2)
-    np.right_shift(h, np.uint64(33), out=tmp)
-    h ^= tmp
-
-
-def _to_column(h: np.ndarray, size: int) -> None:
-    """Key -> column in [0, size) in place (multiply-shift range reduction, size < 2**32)."""
-    h >>= np.uint64(32)
-    h *= np.uint64(size)
-    h >>= np.uint64(32)
 
 
 def reference_features(
@@ -129,47 +94,87 @@ def reference_features(
     char_ngrams: tuple[int, int] = (2, 5),
     word_ngrams: tuple[int, int] = (1, 2),
 ) -> Counter[int]:
-    """Hashed column -> count for one text, computed naively (reference for the tests)."""
+    """Column -> count of one text, computed naively: the specification `HashedTfidf` meets."""
     counts: Counter[int] = Counter()
     if not text:
         return counts
-    # words, block [0, n_features)
-    tokens: list[int] = []
-    raw = 0
-    in_word = False
+    tokens: list[int] = []  # raw token hashes
+    raw, inside = 0, False
     for ch in text + " ":
         if _is_word(ch):
-            raw = (raw * _P + ord(ch)) & _MASK if in_word else ord(ch)
-            in_word = True
-        elif in_word:
+            raw = ((raw * _P + ord(ch)) & _MASK) if inside else ord(ch)
+            inside = True
+        elif inside:
             tokens.append(raw)
-            in_word = False
+            inside = False
     lo, hi = word_ngrams
     for n in range(lo, hi + 1):
-        salt = _salt(_WORD, n)
         for i in range(len(tokens) - n + 1):
             if n == 1:
-                h = tokens[i]
+                raw = tokens[i]
             else:
-                h = 0
+                raw = 0
                 for t in tokens[i : i + n]:
-                    h = (h * _P + _fmix_int(t)) & _MASK
-            counts[_column(_fmix_int(h ^ salt), n_features)] += 1
-    # characters, block [n_features, 2 * n_features)
+                    raw = (raw * _P + _fmix_int(t)) & _MASK
+            counts[_column(_fmix_int(raw ^ _salt(_WORD, n)), n_features)] += 1
     padded = " " + text + " "
     lo, hi = char_ngrams
     for n in range(lo, hi + 1):
-        salt = _salt(_CHAR, n)
         for i in range(len(padded) - n + 1):
-            h = 0
+            raw = 0
             for ch in padded[i : i + n]:
-                h = (h * _P + ord(ch)) & _MASK
-            counts[n_features + _column(_fmix_int(h ^ salt), n_features)] += 1
+                raw = (raw * _P + ord(ch)) & _MASK
+            counts[n_features + _column(_fmix_int(raw ^ _salt(_CHAR, n)), n_features)] += 1
     return counts
 
 
+# -- hashing, numpy ------------------------------------------------------------------------
+
+
+@functools.cache
+def _word_table() -> np.ndarray:
+    """True for word codepoints; the last slot stands for every codepoint >= U+30000."""
+    table = np.zeros(_WORD_LIMIT + 1, dtype=bool)
+    table[:_WORD_LIMIT] = [chr(i).isalnum() for i in range(_WORD_LIMIT)]
+    table[ord("_")] = True
+    return table
+
+
+@functools.lru_cache(maxsize=4)
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(P**k, Q**k) mod 2**64 for k < n, with Q = 1/P mod 2**64."""
+    p = np.full(n, _P, dtype=np.uint64)
+    q = np.full(n, _Q, dtype=np.uint64)
+    p[0] = q[0] = 1
+    return np.cumprod(p, dtype=np.uint64), np.cumprod(q, dtype=np.uint64)
+
+
+def _fmix(h: np.ndarray, tmp: np.ndarray, top_only: bool = False) -> None:
+    """MurmurHash3 fmix64 in place; `tmp` is scratch of the same shape. With `top_only`
+    the last xor-shift, which changes only the low 31 bits, is left out: right when only the
+    top 32 bits are used (as by `_to_column`)."""
+    for c in (_C1, _C2):
+        np.right_shift(h, np.uint64(33), out=tmp)
+        h ^= tmp
+        h *= np.uint64(c)
+    if not top_only:
+        np.right_shift(h, np.uint64(33), out=tmp)
+        h ^= tmp
+
+
+def _to_column(h: np.ndarray, size: int) -> None:
+    """Key -> column in [0, size) in place (multiply-shift range reduction, size < 2**32)."""
+    h >>= np.uint64(32)
+    h *= np.uint64(size)
+    h >>= np.uint64(32)
+
+
 class HashedTfidf(TransformerMixin, BaseEstimator):
-    """TF-IDF over hashed word and character n-grams; see the module docstring."""
+    """TF-IDF over hashed word and character n-grams; see the module docstring.
+
+    `transform` returns a float32 CSR matrix of ``2 * n_features`` columns (words, then
+    characters) with sorted indices and unit-norm rows (zero rows for empty texts).
+    """
 
     def __init__(
         self,
@@ -178,16 +183,19 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         word_ngrams: tuple[int, int] = (1, 2),
         sublinear_tf: bool = True,
         min_df: int = 1,
+        word_share: float = 0.5,
     ) -> None:
         self.n_features = n_features
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
         self.sublinear_tf = sublinear_tf
         self.min_df = min_df
+        self.word_share = word_share
 
-    # -- scikit-learn API -------------------------------------------------------------------
+    # -- scikit-learn API ---------------------------------------------------------------
 
     def fit(self, texts: Iterable[str], y: Any = None) -> HashedTfidf:
+        """Learn the IDF of every column from `texts` (`y` is ignored)."""
         counts = self._counts(texts)
         n_docs = counts.shape[0]
         df = np.bincount(counts.indices, minlength=counts.shape[1])
@@ -198,9 +206,17 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """TF-IDF rows, float32 CSR, one per text, in order."""
         check_is_fitted(self, "idf_")
-        counts = self._counts(texts)
-        return self._weigh(counts)
+        docs = self._docs(texts)
+        if self.idf_.shape[0] != 2 * int(self.n_features):
+            raise ValueError("n_features changed since fit: refit")
+        share = float(self.word_share)
+        if not 0.0 < share < 1.0:
+            raise ValueError(f"word_share must be in (0, 1), got {share}")
+        weights = np.sqrt(np.array([share, 1.0 - share]))
+        parts = [self._weigh(n, keys, count, weights) for n, keys, count in self._chunks(docs)]
+        return self._assemble(parts, len(docs), np.float32)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -208,182 +224,219 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         return tags
 
-    # -- internals --------------------------------------------------------------------------
+    # -- internals ----------------------------------------------------------------------
 
-    def _check_params(self) -> None:
-        if not 1 <= int(self.n_features) <= 2**31:
-            raise ValueError(f"n_features must be in [1, 2**31], got {self.n_features}")
+    def _counts(self, texts: Iterable[str]) -> sp.csr_matrix:
+        """Raw n-gram counts: int32 CSR, one row per text, sorted indices, no duplicates."""
+        docs = self._docs(texts)
+        parts = []
+        for n_docs, keys, count in self._chunks(docs):
+            indptr, col = self._split(n_docs, keys)
+            parts.append((indptr, col, count))
+        return self._assemble(parts, len(docs), np.int32)
+
+    def _docs(self, texts: Iterable[str]) -> Sequence[str]:
+        if isinstance(texts, str):
+            raise TypeError("expected a sequence of texts, got a single string")
+        docs = texts if isinstance(texts, list | tuple) else list(texts)
+        size = int(self.n_features)
+        if not 1 <= size <= 2**30:
+            raise ValueError(f"n_features must be in [1, 2**30], got {self.n_features}")
         for name in ("char_ngrams", "word_ngrams"):
             lo, hi = getattr(self, name)
             if not 1 <= lo <= hi:
                 raise ValueError(f"{name} must be (lo, hi) with 1 <= lo <= hi, got {(lo, hi)}")
+        return docs
 
-    def _counts(self, texts: Iterable[str]) -> sp.csr_matrix:
-        """Raw hashed n-gram counts, one row per text (int32, sorted indices, no duplicates)."""
-        self._check_params()
-        if isinstance(texts, str):
-            raise TypeError("expected a sequence of texts, got one string")
-        docs: Sequence[str] = texts if isinstance(texts, list | tuple) else list(texts)
-        n_docs = len(docs)
+    def _key_dtype(self) -> tuple[type[np.unsignedinteger[Any]], int]:
+        """Key dtype (row-in-chunk * n_columns + column) and the most texts a chunk holds."""
         n_cols = 2 * int(self.n_features)
-        seg = np.fromiter(map(len, docs), dtype=np.int64, count=n_docs) + 2
+        if n_cols <= 2**24:  # 32-bit keys sort twice as fast; the top value is the sentinel
+            return np.uint32, (2**32 - 1) // n_cols - 1
+        return np.uint64, 2**20
+
+    def _chunks(self, docs: Sequence[str]) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(texts in chunk, sorted distinct keys, their counts) for consecutive chunks."""
+        _, max_docs = self._key_dtype()
+        seg = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs)) + 2
         ends = np.cumsum(seg)
-        indptrs: list[np.ndarray] = []
-        cols: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
         start, done = 0, 0
-        while start < n_docs:
-            # next chunk: about _CHUNK_CHARS codepoints, at least one text
+        while start < len(docs):
             stop = int(np.searchsorted(ends, done + _CHUNK_CHARS, side="right"))
-            stop = max(stop, start + 1)
-            indptr, col, val = self._chunk(docs[start:stop], seg[start:stop], n_cols)
-            indptrs.append(indptr[1:] + (indptrs[-1][-1] if indptrs else 0))
-            cols.append(col)
-            vals.append(val)
+            stop = min(max(stop, start + 1), start + max_docs)
+            keys, count = self._chunk_keys(docs[start:stop], seg[start:stop])
+            yield stop - start, keys, count
             done = int(ends[stop - 1])
             start = stop
-        indptr = np.concatenate([np.zeros(1, np.int64), *indptrs])
-        col = np.concatenate(cols) if cols else np.zeros(0, np.int32)
-        val = np.concatenate(vals) if vals else np.zeros(0, np.int32)
-        out = sp.csr_matrix((val, col, indptr), shape=(n_docs, n_cols))
-        out.has_sorted_indices = True
-        out.has_canonical_format = True
-        return out
 
-    def _chunk(
-        self, docs: Sequence[str], seg: np.ndarray, n_cols: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        n_docs = len(docs)
+    def _chunk_keys(self, docs: Sequence[str], seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        key_dtype, _ = self._key_dtype()
+        sentinel = np.iinfo(key_dtype).max
         size = int(self.n_features)
-        # " t0  t1  t2 ": text i with its two padding spaces is segment i, seg[i] codepoints
-        joined = " " + "  ".join(docs) + " "
-        code = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        n_cols = 2 * size
+        n_docs = len(docs)
+        # " t0  t1  t2 ": text i, with one padding space each side, is segment i
+        code = np.frombuffer(
+            (" " + "  ".join(docs) + " ").encode("utf-32-le", "surrogatepass"), dtype=np.uint32
+        )
         length = code.shape[0]
         c64 = code.astype(np.uint64)
-        seg_end = np.cumsum(seg)
-        # rem[i]: codepoints from i to the end of its text segment (<= 0 for empty texts)
-        eff_end = np.where(seg > 2, seg_end, seg_end - seg)
-        rem = np.repeat(eff_end, seg) - np.arange(length)
-        base = np.repeat(np.arange(n_docs, dtype=np.uint64) * np.uint64(n_cols), seg)
-
+        row = np.arange(n_docs, dtype=np.uint64) * np.uint64(n_cols)
+        base = np.repeat(row, seg)  # key offset of each position's text
         c_lo, c_hi = self.char_ngrams
         w_lo, w_hi = self.word_ngrams
-        n_char = sum(max(length - n + 1, 0) for n in range(c_lo, c_hi + 1))
 
-        # -- words: token hashes from prefix sums (sum c_k Q**k), shifted by P**(end-1)
+        # words: token = run of word characters (padding spaces keep them inside a text)
         is_word = _word_table()[np.minimum(code, _WORD_LIMIT)]
-        edge = is_word[1:] != is_word[:-1]  # padding spaces make position 0 and -1 non-word
-        bounds = np.flatnonzero(edge) + 1
+        bounds = np.flatnonzero(is_word[1:] != is_word[:-1]) + 1
         t_start, t_end = bounds[0::2], bounds[1::2]
         n_tok = t_start.shape[0]
-        p_len = 1 << max(length, 1).bit_length()
-        p_pow, q_pow = _powers(p_len)
-        prefix = np.empty(length + 1, dtype=np.uint64)
-        prefix[0] = 0
-        np.multiply(c64, q_pow[:length], out=prefix[1:])
-        np.cumsum(prefix[1:], out=prefix[1:])
-        tok = (prefix[t_end] - prefix[t_start]) * p_pow[t_end - 1]
-        tok_base = base[t_start]
         n_word = sum(max(n_tok - n + 1, 0) for n in range(w_lo, w_hi + 1))
-
-        keys = np.empty(n_char + n_word, dtype=np.uint64)
+        n_char = length * (c_hi - c_lo + 1)
+        keys = np.empty(n_word + n_char, dtype=key_dtype)
         at = 0
         if n_tok:
+            # token hash from prefix sums: sum_k c_k P**(e-1-k) = P**(e-1) * sum_k c_k Q**k
+            p_pow, q_pow = _powers(1 << length.bit_length())
+            prefix = np.empty(length + 1, dtype=np.uint64)
+            prefix[0] = 0
+            np.multiply(c64, q_pow[:length], out=prefix[1:])
+            np.cumsum(prefix[1:], out=prefix[1:])
+            tok = prefix[t_end] - prefix[t_start]
+            tok *= p_pow[t_end - 1]
+            tok_base = base[t_start]
             mixed = tok.copy()
-            _fmix(mixed, np.empty_like(mixed))
-            acc = mixed.copy()  # acc[t] = sum fmix(tok[t + k]) * P**(n-1-k)
-            for n in range(1, w_hi + 1):
+            tmp = np.empty_like(tok)
+            _fmix(mixed, tmp)
+            acc = mixed.copy()  # for n >= 2: acc[t] = sum_k fmix(tok[t + k]) P**(n-1-k)
+            for n in range(1, min(w_hi, n_tok) + 1):
                 m = n_tok - n + 1
-                if m <= 0:
-                    break
                 if n > 1:
                     acc[:m] *= np.uint64(_P)
                     acc[:m] += mixed[n - 1 :]
                 if n < w_lo:
                     continue
-                k = keys[at : at + m]
+                k = tmp[:m]
                 np.bitwise_xor(tok if n == 1 else acc[:m], np.uint64(_salt(_WORD, n)), out=k)
                 _fmix(k, np.empty_like(k))
                 _to_column(k, size)
                 k += tok_base[:m]
-                if n > 1:
-                    k[tok_base[:m] != tok_base[n - 1 :]] = _SENTINEL
+                out = keys[at : at + m]
+                out[:] = k
+                if n > 1:  # n-grams spanning two texts
+                    out[tok_base[:m] != tok_base[n - 1 :]] = sentinel
                 at += m
 
-        # -- characters: rolling hash h_n[i] = h_{n-1}[i] * P + c[i + n - 1], in place
-        h = c64.copy()
+        # characters: rolling hash h_n[i] = h_{n-1}[i] * P + c[i + n - 1], in place; the
+        # codepoints get c_hi - 1 spaces appended so that every position starts a window
+        c64 = np.concatenate([c64, np.full(c_hi, 32, dtype=np.uint64)])
+        h = c64[:length].copy()
+        k = np.empty(length, dtype=np.uint64)
         tmp = np.empty(length, dtype=np.uint64)
-        char_base = base + np.uint64(size)
+        base += np.uint64(size)
+        shift = 65 - size.bit_length() if size > 1 and size & (size - 1) == 0 else 0
         for n in range(1, c_hi + 1):
-            m = length - n + 1
-            if m <= 0:
-                break
             if n > 1:
-                h[:m] *= np.uint64(_P)
-                h[:m] += c64[n - 1 :]
+                h *= np.uint64(_P)
+                h += c64[n - 1 : n - 1 + length]
             if n < c_lo:
                 continue
-            k = keys[at : at + m]
-            np.bitwise_xor(h[:m], np.uint64(_salt(_CHAR, n)), out=k)
-            _fmix(k, tmp[:m])
-            _to_column(k, size)
-            k += char_base[:m]
-            k[rem[:m] < n] = _SENTINEL
-            at += m
+            np.bitwise_xor(h, np.uint64(_salt(_CHAR, n)), out=k)
+            _fmix(k, tmp, top_only=True)
+            if shift:  # same as _to_column for a power of two
+                k >>= np.uint64(shift)
+            else:
+                _to_column(k, size)
+            np.add(k, base, out=keys[at : at + length], casting="unsafe")
+            at += length
+        # windows that cross into the next text: those starting in the last n - 1 positions
+        # of a segment (a window too long for its text starts in the previous text's tail,
+        # which is also dropped); an empty text's segment "  " holds no window at all
+        seg_end = np.cumsum(seg)
+        tail = np.maximum(seg_end[:, None] - np.arange(1, c_hi)[None, :], 0)
+        empty = seg_end[seg == 2]
+        bad = []
+        at = n_word
+        for n in range(c_lo, c_hi + 1):
+            bad.append(tail[:, : n - 1].ravel() + at)
+            if empty.shape[0]:
+                bad.append(np.concatenate([empty - 1, empty - 2]) + at)
+            at += length
+        if bad:
+            keys[np.concatenate(bad)] = sentinel
 
         keys.sort()
-        keys = keys[: np.searchsorted(keys, _SENTINEL)]
-        if keys.shape[0]:
-            first = np.empty(keys.shape[0], dtype=bool)
-            first[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=first[1:])
-            where = np.flatnonzero(first)
-            uniq = keys[where]
-            count = np.diff(where, append=keys.shape[0]).astype(np.int32)
-        else:
-            uniq = keys
-            count = np.zeros(0, np.int32)
-        row_base = np.arange(n_docs + 1, dtype=np.uint64) * np.uint64(n_cols)
-        indptr = np.searchsorted(uniq, row_base).astype(np.int64)
-        col = (uniq - np.repeat(row_base[:-1], np.diff(indptr))).astype(np.int32)
-        return indptr, col, count
+        keys = keys[: np.searchsorted(keys, sentinel)]
+        if not keys.shape[0]:
+            return keys, np.zeros(0, np.int32)
+        first = np.empty(keys.shape[0], dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        where = np.flatnonzero(first)
+        count = np.diff(where, append=keys.shape[0]).astype(np.int32)
+        return keys[where], count
 
-    def _weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        if counts.shape[1] != self.n_columns_:
-            raise ValueError("fitted with other parameters; refit")
-        col = counts.indices
-        weight = self.idf_[col]
-        keep = weight != 0
-        indptr = counts.indptr
+    def _split(self, n_docs: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted keys -> (row pointers, columns) of a chunk."""
+        row = np.arange(n_docs + 1, dtype=keys.dtype) * keys.dtype.type(2 * int(self.n_features))
+        indptr = np.searchsorted(keys, row)
+        col = (keys - np.repeat(row[:-1], np.diff(indptr))).astype(np.int32)
+        return indptr, col
+
+    def _weigh(
+        self, n_docs: int, keys: np.ndarray, count: np.ndarray, weights: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One chunk's counts -> (row pointers, columns, tf-idf values, normalised)."""
+        _, col = self._split(n_docs, keys)
+        idf = self.idf_[col]
+        keep = idf != 0
         if not keep.all():
-            kept = np.concatenate([np.zeros(1, np.int64), np.cumsum(keep)])
-            indptr = kept[indptr]
-            col = col[keep]
-            weight = weight[keep]
-            tf = counts.data[keep].astype(np.float32)
-        else:
-            tf = counts.data.astype(np.float32)
+            keys, col, idf, count = keys[keep], col[keep], idf[keep], count[keep]
+        tf = count.astype(np.float32)
         if self.sublinear_tf:
             np.log(tf, out=tf)
-            tf += 1.0
-        tf *= weight
-        n_docs = counts.shape[0]
-        per_row = np.diff(indptr)
-        block = (col >= int(self.n_features)).astype(np.int64)
-        slot = np.repeat(np.arange(n_docs, dtype=np.int64) * 2, per_row) + block
-        sq = np.bincount(slot, weights=tf.astype(np.float64) ** 2, minlength=2 * n_docs)
-        norm = np.sqrt(sq)
-        both = (sq.reshape(n_docs, 2) > 0).sum(axis=1)
-        # each non-empty block to norm 1/sqrt(blocks present), so rows have unit norm
-        scale = np.zeros(2 * n_docs)
-        nz = norm > 0
-        scale[nz] = 1.0 / (norm[nz] * np.sqrt(np.repeat(both, 2)[nz]))
-        tf *= scale[slot].astype(np.float32)
-        out = sp.csr_matrix((tf, col, indptr), shape=counts.shape)
+            tf += np.float32(1.0)
+        tf *= idf
+        # block boundaries: row r's words start at key r*n_cols, its characters at +size
+        size = int(self.n_features)
+        edge = np.arange(2 * n_docs + 1, dtype=np.int64)
+        edge = (edge >> 1) * (2 * size) + (edge & 1) * size
+        bounds = np.searchsorted(keys, edge.astype(keys.dtype))
+        per_block = np.diff(bounds)
+        sq = np.zeros(tf.shape[0] + 1)  # the last slot keeps reduceat's indices in range
+        np.square(tf, out=sq[:-1])
+        norm2 = np.add.reduceat(sq, bounds[:-1])  # (a float cumsum is 20x slower)
+        norm2[per_block == 0] = 0.0
+        norm2 = norm2.reshape(n_docs, 2)
+        present = norm2 > 0
+        both = present.all(axis=1)
+        scale = np.zeros_like(norm2)
+        np.divide(1.0, np.sqrt(norm2), out=scale, where=present)
+        scale[both] *= weights  # a lone block keeps unit norm
+        tf *= np.repeat(scale.ravel().astype(np.float32), per_block)
+        return bounds[0::2], col, tf
+
+    def _assemble(
+        self,
+        parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]],
+        n_docs: int,
+        dtype: type[np.number[Any]],
+    ) -> sp.csr_matrix:
+        n_cols = 2 * int(self.n_features)
+        nnz = sum(p[1].shape[0] for p in parts)
+        index = np.int32 if max(nnz, n_cols) < 2**31 else np.int64
+        indptr = np.zeros(n_docs + 1, dtype=index)
+        at, row = 0, 0
+        for ptr, _, _ in parts:
+            indptr[row + 1 : row + ptr.shape[0]] = ptr[1:] + at
+            row += ptr.shape[0] - 1
+            at += int(ptr[-1])
+        indices = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, index)
+        data = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0, dtype)
+        out = sp.csr_matrix(
+            (data.astype(dtype, copy=False), indices.astype(index, copy=False), indptr),
+            shape=(n_docs, n_cols),
+        )
         out.has_sorted_indices = True
         out.has_canonical_format = True
         return out
-
-
-def _unused(_: float) -> float:  # pragma: no cover - placeholder removed below
-    return math.sqrt(_)
