@@ -96,16 +96,18 @@ class BuiltinClassifier:
         comp = proba(comp_head)[:, comp_head.labels.index("1")] if comp_head else None
         ci = cat_head.labels.index("complaint")
         out = []
-        for i in range(len(texts)):
-            cs = {lab: round(float(cat[i, j]), 4) for j, lab in enumerate(cat_head.labels)}
-            ss = {lab: round(float(sent[i, j]), 4) for j, lab in enumerate(sent_head.labels)}
+        cat_rows, sent_rows = cat.tolist(), sent.tolist()
+        comp_rows = comp.tolist() if comp is not None else [r[ci] for r in cat_rows]
+        for crow, srow, complaint in zip(cat_rows, sent_rows, comp_rows, strict=True):
+            cs = dict(zip(cat_head.labels, crow, strict=True))
+            ss = dict(zip(sent_head.labels, srow, strict=True))
             out.append(
                 TextScores(
                     category=max(cs, key=cs.__getitem__),
                     category_scores={c: cs.get(c, 0.0) for c in CATEGORIES},
                     sentiment=max(ss, key=ss.__getitem__),
                     sentiment_scores={s: ss.get(s, 0.0) for s in SENTIMENTS},
-                    complaint=float(comp[i]) if comp is not None else float(cat[i, ci]),
+                    complaint=complaint,
                 )
             )
         return out

@@ -3,7 +3,10 @@
 `HashedTfidf` stands in for scikit-learn's pair of `TfidfVectorizer` in the text models: no
 vocabulary, every n-gram is hashed straight to a column, and a batch is processed with a fixed
 number of numpy operations per *chunk* of texts (about 32k codepoints): no Python loop per
-character, token or text, so features cost a few microseconds per tweet.
+character, token or text, so features cost a few microseconds per tweet. A chunk is
+``" " + "  ".join(texts) + " "`` as UTF-32 codepoints; text boundaries come from the text
+lengths, not from a reserved separator codepoint, so any content (NUL, U+FFFF, lone
+surrogates, …) is safe, and a text's row never depends on the rest of the batch.
 
 Features (for texts already normalised by `carebird.understand.text.for_model`):
 
@@ -276,9 +279,8 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         n_cols = 2 * size
         n_docs = len(docs)
         # " t0  t1  t2 ": text i, with one padding space each side, is segment i
-        code = np.frombuffer(
-            (" " + "  ".join(docs) + " ").encode("utf-32-le", "surrogatepass"), dtype=np.uint32
-        )
+        joined = (" " + "  ".join(docs) + " ").encode("utf-32-le", "surrogatepass")
+        code = np.frombuffer(joined, dtype="<u4")
         length = code.shape[0]
         c64 = code.astype(np.uint64)
         row = np.arange(n_docs, dtype=np.uint64) * np.uint64(n_cols)

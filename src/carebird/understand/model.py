@@ -1,4 +1,4 @@
-"""Trainable text models: TF-IDF word and character n-grams into a logistic regression.
+"""Trainable text models: hashed TF-IDF word and character n-grams into a logistic regression.
 
 A model file holds one or more *heads* (category, sentiment, complaint), each a logistic
 regression over a fitted feature extractor; heads trained together share one extractor, so a
@@ -18,11 +18,10 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_union
 
 from carebird.errors import InvalidInput
+from carebird.understand.features import HashedTfidf
 from carebird.understand.text import for_model
 
 log = logging.getLogger(__name__)
@@ -30,19 +29,8 @@ FORMAT = 1
 
 
 def build_features() -> Any:
-    return make_union(
-        TfidfVectorizer(
-            ngram_range=(1, 2), sublinear_tf=True, min_df=1, max_features=200_000, dtype=np.float32
-        ),
-        TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(2, 5),
-            sublinear_tf=True,
-            min_df=2,
-            max_features=300_000,
-            dtype=np.float32,
-        ),
-    )
+    """Hashed word 1-2-grams and character 2-5-grams with TF-IDF, vectorised over a batch."""
+    return HashedTfidf(n_features=2**16)  # per block; wider costs training time, not accuracy
 
 
 def build_classifier(*, c: float = 6.0) -> LogisticRegression:

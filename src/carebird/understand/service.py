@@ -40,9 +40,9 @@ class Understanding:
         return {
             "language": self.language,
             "category": self.category,
-            "category_scores": self.category_scores,
+            "category_scores": {k: round(v, 4) for k, v in self.category_scores.items()},
             "sentiment": self.sentiment,
-            "sentiment_scores": self.sentiment_scores,
+            "sentiment_scores": {k: round(v, 4) for k, v in self.sentiment_scores.items()},
             "complaint": round(self.complaint, 4),
             "cues": self.cues,
             "personal_data": self.personal_data,
@@ -85,7 +85,7 @@ class Understander:
             cols[i] = {
                 "language": items[i].language or u.language,  # the network's own tag wins
                 "category": u.category,
-                "category_scores": u.category_scores,
+                "category_scores": {k: round(v, 4) for k, v in u.category_scores.items()},
                 "sentiment": u.sentiment,
                 "cues": u.cues,
                 "personal_data": u.personal_data,
