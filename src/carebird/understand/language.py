@@ -89,10 +89,10 @@ _NON_LATIN = re.compile(
 def detect(text: str) -> str:
     """An ISO 639-1 code, or "und" when the text carries no language evidence."""
     text = _STRIP.sub(" ", text[:2000])
-    letters = len(_ALPHA.findall(text))
-    if letters == 0:
+    if not _ALPHA.search(text):
         return UNDETERMINED
     if _NON_LATIN.search(text):
+        letters = len(_ALPHA.findall(text))
         for code, script in _SCRIPTS:
             if len(script.findall(text)) * 2 >= letters:
                 return code

@@ -62,6 +62,7 @@ def _iban_ok(value: str) -> bool:
 
 
 _DIGIT = re.compile(r"\d")
+_DROP_DIGITS = str.maketrans("", "", "0123456789")
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
 
 
@@ -69,7 +70,7 @@ def find_personal_data(text: str) -> list[Finding]:
     text = text[:20_000]
     # Cheap tests first: most messages hold no e-mail and too few digits for anything else.
     has_at = "@" in text
-    digits = len(_DIGIT.findall(text))
+    digits = len(text) - len(text.translate(_DROP_DIGITS))  # ASCII digits, counted in C
     if not has_at and digits < 4:
         return []
     found: list[Finding] = []
