@@ -189,3 +189,22 @@ def test_the_api_lists_cases_by_priority_with_reasons(db: Database, settings: Se
     assert (
         first["priority_text"].startswith("réclamation") and "48k abonnés" in first["priority_text"]
     )
+
+
+def test_waiting_cases_rise_when_rescored(db: Database) -> None:
+    from datetime import timedelta as td
+
+    from carebird.understand.service import rescore_active
+    from tests.factories import T0
+
+    ingest(db, [item(customer(30), "do you deliver on Sundays?", external_id="w1")])
+    with db.session() as s, s.begin():
+        rescore_active(s, now=T0 + td(minutes=5))
+    with db.session() as s:
+        fresh = s.scalar(select(Case.priority))
+    with db.session() as s, s.begin():
+        assert rescore_active(s, now=T0 + td(hours=6)) == 1
+    with db.session() as s:
+        case = s.scalar(select(Case))
+    assert case is not None and fresh is not None and case.priority > fresh
+    assert {"code": "waiting", "value": 6 * 3600} in case.priority_reasons
