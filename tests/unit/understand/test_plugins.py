@@ -69,3 +69,10 @@ def test_a_registered_classifier_is_used_by_the_pipeline(
     with db.session() as s:
         cats = dict(s.execute(select(Message.external_id, Message.category)).all())
     assert cats == {"a": "complaint", "b": "praise"}
+
+
+def test_the_heavier_classifier_says_how_to_install_it() -> None:
+    from carebird.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"carebird\[embeddings\]"):
+        load_classifier("embeddings")
