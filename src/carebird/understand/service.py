@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case
@@ -93,6 +93,9 @@ class Understander:
         return cols
 
 
+RECENT = 50  # messages per case read when scoring it
+
+
 @functools.cache
 def default_understander() -> Understander:
     return Understander()
@@ -125,8 +128,9 @@ def score_cases(
                 .where(Case.id.in_(part))
             )
         }
-        msgs: dict[int, list[Any]] = {}
-        for m in session.execute(
+        # The latest RECENT messages of each case are enough to score it (repeat contacts are
+        # capped well below that) and keep the cost flat however long a thread grows.
+        recent = (
             select(
                 Message.case_id,
                 Message.direction,
@@ -136,9 +140,21 @@ def score_cases(
                 Message.cues,
                 Message.metrics,
                 Message.metrics_at_arrival,
+                func.row_number()
+                .over(
+                    partition_by=Message.case_id,
+                    order_by=(Message.created_at.desc(), Message.id.desc()),
+                )
+                .label("rank"),
             )
             .where(Message.case_id.in_(part))
-            .order_by(Message.case_id, Message.created_at, Message.id)
+            .subquery()
+        )
+        msgs: dict[int, list[Any]] = {}
+        for m in session.execute(
+            select(recent)
+            .where(recent.c.rank <= RECENT)
+            .order_by(recent.c.case_id, recent.c.created_at.asc(), recent.c.rank.desc())
         ):
             msgs.setdefault(m.case_id, []).append(m)
         for case_id, case in cases.items():
