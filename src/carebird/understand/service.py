@@ -93,7 +93,7 @@ class Understander:
         return cols
 
 
-RECENT = 50  # messages per case read when scoring it
+RECENT = 12  # messages per case read when scoring it (repeat contacts count up to 4)
 
 
 @functools.cache
