@@ -69,7 +69,9 @@ class Message(Base):
     in_reply_to_id: Mapped[str | None] = mapped_column(String(200))
     conversation_id: Mapped[str | None] = mapped_column(String(200))
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # latest seen
-    metrics_at_arrival: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # likes + reposts + quotes, now and when first stored: virality without decoding JSON.
+    interactions: Mapped[int] = mapped_column(default=0)
+    interactions_at_arrival: Mapped[int] = mapped_column(default=0)
     raw: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Written by the understand stage (inbound messages only).
     category: Mapped[str | None] = mapped_column(String(24))

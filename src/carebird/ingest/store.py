@@ -119,7 +119,8 @@ def store_items(
                 "in_reply_to_id": item.in_reply_to_id,
                 "conversation_id": item.conversation_id,
                 "metrics": dict(item.metrics),
-                "metrics_at_arrival": dict(item.metrics),
+                "interactions": interactions(item.metrics),
+                "interactions_at_arrival": interactions(item.metrics),
                 "raw": item.raw,
                 **columns,
             }
@@ -159,6 +160,11 @@ def store_items(
     return result
 
 
+def interactions(metrics: dict[str, Any]) -> int:
+    """How much a post was engaged with: likes + reposts + quotes."""
+    return sum(int(metrics.get(k) or 0) for k in ("likes", "reposts", "quotes"))
+
+
 def _refresh_metrics(session: Session, items: list[InboundItem]) -> set[int]:
     """Store the latest likes/reposts/quotes of messages seen again; return their cases."""
     latest = {(i.network, i.external_id): dict(i.metrics) for i in items}
@@ -167,7 +173,9 @@ def _refresh_metrics(session: Session, items: list[InboundItem]) -> set[int]:
     for row in _rows_by_key(session, cols, Message.network, Message.external_id, latest):
         metrics = latest[(row.network, row.external_id)]
         if metrics != row.metrics:
-            changed.append({"id": row.id, "metrics": metrics})
+            changed.append(
+                {"id": row.id, "metrics": metrics, "interactions": interactions(metrics)}
+            )
             if row.case_id is not None:
                 cases.add(row.case_id)
     if changed:

@@ -138,8 +138,8 @@ def score_cases(
                 Message.category,
                 Message.sentiment,
                 Message.cues,
-                Message.metrics,
-                Message.metrics_at_arrival,
+                Message.interactions,
+                Message.interactions_at_arrival,
                 func.row_number()
                 .over(
                     partition_by=Message.case_id,
@@ -173,12 +173,6 @@ def score_cases(
     return len(updates)
 
 
-def _interactions(metrics: Mapping[str, Any] | None) -> int:
-    if not metrics:
-        return 0
-    return sum(int(metrics.get(k, 0) or 0) for k in ("likes", "reposts", "quotes"))
-
-
 def _signals(case: Any, messages: list[Any], now: datetime) -> tuple[CaseSignals, str | None]:
     inbound = [m for m in messages if m.direction == "in"]
     categories = [m.category for m in inbound if m.category in TRIAGE_RANK]
@@ -204,8 +198,8 @@ def _signals(case: Any, messages: list[Any], now: datetime) -> tuple[CaseSignals
             cues=frozenset(cues),
             followers=case.followers or 0,
             verified=bool(case.verified),
-            interactions=sum(_interactions(m.metrics) for m in inbound),
-            interactions_at_arrival=sum(_interactions(m.metrics_at_arrival) for m in inbound),
+            interactions=sum(m.interactions for m in inbound),
+            interactions_at_arrival=sum(m.interactions_at_arrival for m in inbound),
             waiting_seconds=waiting,
             inbound_count=len(inbound),
         ),

@@ -51,9 +51,10 @@ def upgrade() -> None:
 
     with op.batch_alter_table("messages", schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column(
-                "metrics_at_arrival", sa.JSON(), nullable=False, server_default=sa.text("'{}'")
-            )
+            sa.Column("interactions", sa.Integer(), nullable=False, server_default="0")
+        )
+        batch_op.add_column(
+            sa.Column("interactions_at_arrival", sa.Integer(), nullable=False, server_default="0")
         )
         batch_op.add_column(sa.Column("category", sa.String(length=24), nullable=True))
         batch_op.add_column(
@@ -75,7 +76,8 @@ def downgrade() -> None:
         batch_op.drop_column("sentiment")
         batch_op.drop_column("category_scores")
         batch_op.drop_column("category")
-        batch_op.drop_column("metrics_at_arrival")
+        batch_op.drop_column("interactions_at_arrival")
+        batch_op.drop_column("interactions")
 
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_priority"))
