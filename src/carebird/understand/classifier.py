@@ -17,6 +17,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from carebird.errors import InvalidInput
 from carebird.understand.defaults import default_model
 from carebird.understand.labels import CATEGORIES, SENTIMENTS
 from carebird.understand.model import Head, TextModel, load_model
@@ -57,6 +58,10 @@ class BuiltinClassifier:
         base = default_model()
         if self.model_path is None:
             return base
+        if not self.model_path.is_file():
+            raise InvalidInput(
+                f"model file {self.model_path} not found (train one with `carebird train --out …`)"
+            )
         self._mtime = self.model_path.stat().st_mtime
         custom = load_model(self.model_path)
         # Heads missing from a custom model (e.g. it only retrained sentiment) come from default.

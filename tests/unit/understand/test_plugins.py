@@ -76,3 +76,10 @@ def test_the_heavier_classifier_says_how_to_install_it() -> None:
 
     with pytest.raises(InvalidInput, match=r"carebird\[embeddings\]"):
         load_classifier("embeddings")
+
+
+def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
+    from carebird.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="not found"):
+        load_classifier("builtin", model_path=tmp_path / "nope.joblib")
