@@ -64,12 +64,13 @@ def _iban_ok(value: str) -> bool:
 _DIGIT = re.compile(r"\d")
 _DROP_DIGITS = str.maketrans("", "", "0123456789")
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
+_EMAIL_HINT = re.compile(r"[\w.+-]@[\w-]")  # a handle has no word character before its @
 
 
 def find_personal_data(text: str) -> list[Finding]:
     text = text[:20_000]
     # Cheap tests first: most messages hold no e-mail and too few digits for anything else.
-    has_at = "@" in text
+    has_at = "@" in text and _EMAIL_HINT.search(text) is not None
     digits = len(text) - len(text.translate(_DROP_DIGITS))  # ASCII digits, counted in C
     if not has_at and digits < 4:
         return []
