@@ -100,22 +100,37 @@ class BuiltinClassifier:
         comp_head = model.heads.get("complaint")
         comp = proba(comp_head)[:, comp_head.labels.index("1")] if comp_head else None
         ci = cat_head.labels.index("complaint")
-        out = []
-        cat_rows, sent_rows = cat.tolist(), sent.tolist()
-        comp_rows = comp.tolist() if comp is not None else [r[ci] for r in cat_rows]
-        for crow, srow, complaint in zip(cat_rows, sent_rows, comp_rows, strict=True):
-            cs = dict(zip(cat_head.labels, crow, strict=True))
-            ss = dict(zip(sent_head.labels, srow, strict=True))
-            out.append(
-                TextScores(
-                    category=max(cs, key=cs.__getitem__),
-                    category_scores={c: cs.get(c, 0.0) for c in CATEGORIES},
-                    sentiment=max(ss, key=ss.__getitem__),
-                    sentiment_scores={s: ss.get(s, 0.0) for s in SENTIMENTS},
-                    complaint=complaint,
-                )
+        return scores_from(
+            cat_head.labels,
+            cat,
+            sent_head.labels,
+            sent,
+            comp if comp is not None else cat[:, ci],
+        )
+
+
+def scores_from(
+    cat_labels: Sequence[str],
+    cat: np.ndarray,
+    sent_labels: Sequence[str],
+    sent: np.ndarray,
+    complaint: np.ndarray,
+) -> list[TextScores]:
+    """TextScores from probability matrices (rows = texts, columns in the labels' order)."""
+    out = []
+    for crow, srow, comp in zip(cat.tolist(), sent.tolist(), complaint.tolist(), strict=True):
+        cs = dict(zip(cat_labels, crow, strict=True))
+        ss = dict(zip(sent_labels, srow, strict=True))
+        out.append(
+            TextScores(
+                category=max(cs, key=cs.__getitem__),
+                category_scores={c: cs.get(c, 0.0) for c in CATEGORIES},
+                sentiment=max(ss, key=ss.__getitem__),
+                sentiment_scores={s: ss.get(s, 0.0) for s in SENTIMENTS},
+                complaint=comp,
             )
-        return out
+        )
+    return out
 
 
 def load_classifier(name: str = "builtin", *, model_path: Path | None = None) -> Classifier:

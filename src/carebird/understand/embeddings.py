@@ -26,9 +26,8 @@ import sklearn
 from sklearn.linear_model import LogisticRegression
 
 from carebird.errors import InvalidInput
-from carebird.understand.classifier import TextScores
+from carebird.understand.classifier import TextScores, scores_from
 from carebird.understand.defaults import corpus_rows
-from carebird.understand.labels import CATEGORIES, SENTIMENTS
 from carebird.understand.model import build_classifier, build_features
 from carebird.understand.text import for_model
 
@@ -138,17 +137,4 @@ class EmbeddingClassifier:
         cat_labels, cat = probs["category"]
         sent_labels, sent = probs["sentiment"]
         comp_labels, comp = probs["complaint"]
-        out = []
-        for i in range(len(texts)):
-            cs = {lab: round(float(cat[i, j]), 4) for j, lab in enumerate(cat_labels)}
-            ss = {lab: round(float(sent[i, j]), 4) for j, lab in enumerate(sent_labels)}
-            out.append(
-                TextScores(
-                    category=max(cs, key=cs.__getitem__),
-                    category_scores={c: cs.get(c, 0.0) for c in CATEGORIES},
-                    sentiment=max(ss, key=ss.__getitem__),
-                    sentiment_scores={s: ss.get(s, 0.0) for s in SENTIMENTS},
-                    complaint=float(comp[i, comp_labels.index("1")]),
-                )
-            )
-        return out
+        return scores_from(cat_labels, cat, sent_labels, sent, comp[:, comp_labels.index("1")])
