@@ -29,11 +29,9 @@ log = logging.getLogger(__name__)
 OUTBOX_INTERVAL = 1.0  # seconds between outbox passes
 
 
-def simulated_network(settings: Settings, *, live: bool = True) -> Connector:
+def simulated_network(settings: Settings) -> Connector:
     """The demo's simulated network, live from a little before now so traffic shows at once."""
     cls = connector_class("sim")
-    if not live:
-        return cls(seed=settings.sim_seed, rate_per_hour=settings.sim_rate_per_hour)  # type: ignore[no-any-return]
     start = datetime.now(UTC) - timedelta(hours=2)
     return cls(  # type: ignore[no-any-return]
         seed=settings.sim_seed,
@@ -84,6 +82,7 @@ async def poll_forever(
     understander: Understander,
 ) -> None:
     window = timedelta(days=settings.reopen_window_days)
+    weights = weights_for(settings.priority_weights)
     while not stop.is_set():
         more = False
         try:
@@ -93,6 +92,8 @@ async def poll_forever(
                 connector,
                 reopen_window=window,
                 limit=settings.ingest_batch_size,
+                understander=understander,
+                weights=weights,
             )
             if report.stored:
                 log.info(
