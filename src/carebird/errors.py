@@ -8,7 +8,9 @@ CarebirdError
 ├── AuthError             401
 │   └── Forbidden             403  (authenticated, wrong role)
 └── ConnectorError        502  (a network refused or failed)
-    └── RateLimited           with `retry_after` seconds
+    ├── RateLimited           with `retry_after` seconds
+    ├── TransientNetworkError a 5xx, a timeout, a dropped connection: retry later
+    └── BudgetExhausted       the account's monthly API spending cap is reached
 """
 
 from __future__ import annotations
@@ -50,3 +52,11 @@ class RateLimited(ConnectorError):
     def __init__(self, message: str, *, retry_after: float) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TransientNetworkError(ConnectorError):
+    pass
+
+
+class BudgetExhausted(ConnectorError):
+    pass
