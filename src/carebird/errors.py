@@ -5,6 +5,7 @@ CarebirdError
 ├── Conflict              409
 │   └── InvalidTransition     a status change the case state machine forbids
 ├── InvalidInput          422  (bad rows, malformed payloads)
+│   └── PersonalDataInPublic  a public reply carrying a phone number, e-mail, reference…
 ├── AuthError             401
 │   └── Forbidden             403  (authenticated, wrong role)
 └── ConnectorError        502  (a network refused or failed)
@@ -34,6 +35,18 @@ class InvalidTransition(Conflict):
 
 class InvalidInput(CarebirdError):
     status_code = 422
+
+
+class PersonalDataInPublic(InvalidInput):
+    """A public reply would expose personal data: answer in a private message instead."""
+
+    def __init__(self, kinds: list[str]) -> None:
+        super().__init__(
+            "this public reply contains personal data ("
+            + ", ".join(kinds)
+            + "): send it as a private message"
+        )
+        self.kinds = kinds
 
 
 class AuthError(CarebirdError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,8 @@ class BatchReport:
     rejected: list[tuple[str, str]] = field(default_factory=list)
     new_cases: list[int] = field(default_factory=list)
     touched_cases: set[int] = field(default_factory=set)
+    fetched: int = 0  # items the connector returned (stored + duplicates + rejected)
+    newest_at: datetime | None = None  # creation time of the newest item fetched
 
     def add(self, other: BatchReport) -> None:
         self.stored += other.stored
@@ -38,6 +40,9 @@ class BatchReport:
         self.rejected.extend(other.rejected)
         self.new_cases.extend(other.new_cases)
         self.touched_cases |= other.touched_cases
+        self.fetched += other.fetched
+        if other.newest_at and (self.newest_at is None or other.newest_at > self.newest_at):
+            self.newest_at = other.newest_at
 
 
 def process_batch(
@@ -58,6 +63,8 @@ def process_batch(
     if source is not None and cursor is not _UNSET:
         save_cursor(session, source, cursor)  # type: ignore[arg-type]
     return BatchReport(
+        fetched=len(items),
+        newest_at=max((i.created_at for i in items if i.created_at.tzinfo), default=None),
         stored=len(stored.new),
         duplicates=stored.duplicates,
         rejected=stored.rejected,

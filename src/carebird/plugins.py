@@ -15,3 +15,7 @@ def connector_class(name: str) -> Any:
             return ep.load()
     known = sorted(ep.name for ep in entry_points(group=CONNECTORS))
     raise LookupError(f"no connector {name!r}; installed: {', '.join(known) or 'none'}")
+
+
+def connector_names() -> list[str]:
+    return sorted({ep.name for ep in entry_points(group=CONNECTORS)})

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebird.db.base import Base, Id, utcnow
@@ -24,6 +33,52 @@ class NetworkAccount(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(16), default="support")  # support | brand
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Tokens and passwords, encrypted with the desk's secret key (see carebird.crypto).
+    credentials: Mapped[str | None] = mapped_column(Text)
+    # Network specifics: base_url, listening queries, char_limit… (never secrets).
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    active: Mapped[bool] = mapped_column(default=True)
+    monthly_cap: Mapped[float | None] = mapped_column(Float)  # API spending cap, in dollars
+
+
+class ApiUsage(Base):
+    """Billable network calls of one account in one calendar month (UTC), per operation."""
+
+    __tablename__ = "api_usage"
+    __table_args__ = (UniqueConstraint("account_id", "month", "op"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("network_accounts.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-11"
+    op: Mapped[str] = mapped_column(String(24))
+    calls: Mapped[int] = mapped_column(BigInteger, default=0)
+    units: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class SourceHealth(Base):
+    """How one inbound stream is doing: last success, lag, errors, rate-limit headroom."""
+
+    __tablename__ = "source_health"
+
+    source: Mapped[str] = mapped_column(String(200), primary_key=True)
+    network: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("network_accounts.id", ondelete="CASCADE")
+    )
+    last_attempt_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_item_at: Mapped[datetime | None]  # creation time of the newest item fetched
+    last_error_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    consecutive_errors: Mapped[int] = mapped_column(default=0)
+    items_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    polls_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Typical gap between items (exponential moving average, seconds): the silence alarm's base.
+    mean_gap_seconds: Mapped[float | None] = mapped_column(Float)
+    rate_limits: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # endpoint -> window
+    paused_until: Mapped[datetime | None]
+    paused_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class Author(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebird.db.base import Base, Id, utcnow
@@ -22,7 +22,11 @@ class OutboxItem(Base):
     recipient_id: Mapped[str | None] = mapped_column(String(200))
     private: Mapped[bool] = mapped_column(default=False)
     text: Mapped[str] = mapped_column(Text)
+    # pending → sending → sent; back to pending (with next_attempt_at) after a failure, failed
+    # after MAX_ATTEMPTS. A row left in "sending" by a crash has an unknown outcome.
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    next_attempt_at: Mapped[datetime | None]
+    cost: Mapped[float | None] = mapped_column(Float)  # the network's price, told before sending
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(String(200))

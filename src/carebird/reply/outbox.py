@@ -1,26 +1,35 @@
 """The outbox: replies are queued as rows, then sent at most once each.
 
-Sending marks an attempt before calling the network and passes the row's idempotency key, so a
-retry after a crash cannot post twice on networks that honour the key; the posted message is
-stored with its case in the same transaction that marks the row sent, so the echo that comes
-back later through the connector is a duplicate, never a new case.
+Sending marks the row "sending" (a lease) before calling the network and passes the row's
+idempotency key. A retry after a crash or an unclear failure first asks the connector whether
+the reply is already on the network (`find_sent`, for networks without idempotency keys such as
+X), so it is never posted twice; failures are retried with backoff and shown on the case. The
+posted message is stored with its case in the same transaction that marks the row sent, so the
+echo that comes back later through the connector is a duplicate, never a new case.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
 from carebird.cases.models import Case
 from carebird.db.base import utcnow
 from carebird.db.database import Database
-from carebird.errors import CarebirdError, InvalidInput, NotFound
+from carebird.errors import (
+    BudgetExhausted,
+    CarebirdError,
+    InvalidInput,
+    NotFound,
+    PersonalDataInPublic,
+    RateLimited,
+)
 from carebird.ingest.base import (
     AuthorInfo,
     Connector,
@@ -28,13 +37,17 @@ from carebird.ingest.base import (
     InboundItem,
     MessageKind,
     OutboundReply,
+    SentReceipt,
 )
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.pipeline import process_batch
 from carebird.reply.models import OutboxItem
+from carebird.understand.pii import find_personal_data
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 8
+RETRY_BASE = 5.0  # seconds before the 2nd attempt, doubling after each failure
+SEND_LEASE = timedelta(minutes=2)  # a "sending" row older than this was abandoned by a crash
 
 
 def queue_reply(
@@ -45,10 +58,19 @@ def queue_reply(
     private: bool = False,
     agent_id: int | None = None,
     idempotency_key: str | None = None,
+    allow_personal_data: bool = False,
 ) -> OutboxItem:
-    """Queue a reply to the case's latest inbound message (public) or its customer (private)."""
+    """Queue a reply to the case's latest inbound message (public) or its customer (private).
+
+    A public reply that contains personal data (a phone number, an e-mail, an order or account
+    reference, an IBAN…) is refused unless `allow_personal_data`: send it privately instead.
+    """
     if not text.strip():
         raise InvalidInput("a reply needs some text")
+    if not private and not allow_personal_data:
+        found = find_personal_data(text)
+        if found:
+            raise PersonalDataInPublic(sorted({f.kind for f in found}))
     if idempotency_key:
         existing = session.scalar(
             select(OutboxItem).where(OutboxItem.idempotency_key == idempotency_key)
@@ -106,31 +128,57 @@ def queue_reply(
 
 
 def send_pending(
-    db: Database, connectors: Mapping[str, Connector], *, reopen_window: timedelta
+    db: Database,
+    connectors: Mapping[str, Connector],
+    *,
+    reopen_window: timedelta,
+    now: Callable[[], datetime] = utcnow,
 ) -> int:
-    """Send every pending reply whose network has a connector; return how many were sent."""
+    """Send every due reply whose account has a connector; return how many were sent.
+
+    `connectors` is keyed by "network:handle" (one per desk account) or by network alone.
+    """
+    networks = sorted({key.split(":", 1)[0] for key in connectors})
+    at = now()
     with db.session() as session:
-        pending = session.scalars(
+        due = session.scalars(
             select(OutboxItem.id)
-            .where(OutboxItem.status == "pending", OutboxItem.network.in_(list(connectors)))
+            .where(
+                OutboxItem.status.in_(("pending", "sending")),
+                OutboxItem.network.in_(networks),
+                or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= at),
+            )
             .order_by(OutboxItem.id)
         ).all()
     sent = 0
-    for item_id in pending:
-        sent += _send_one(db, item_id, connectors, reopen_window=reopen_window)
+    for item_id in due:
+        sent += _send_one(db, item_id, connectors, reopen_window=reopen_window, now=now)
     return sent
 
 
-def _send_one(
-    db: Database, item_id: int, connectors: Mapping[str, Connector], *, reopen_window: timedelta
-) -> int:
+def _claim(
+    db: Database, item_id: int, connectors: Mapping[str, Connector], at: datetime
+) -> tuple[OutboundReply, Connector, bool] | None:
+    """Mark the row "sending" (a lease) and say whether an earlier attempt may have posted."""
     with db.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
-        if item is None or item.status != "pending":
-            return 0
+        if item is None or item.status not in ("pending", "sending"):
+            return None
+        if item.next_attempt_at is not None and item.next_attempt_at > at:
+            return None  # another worker holds the lease, or a retry is not due yet
         account = session.get(NetworkAccount, item.account_id)
         assert account is not None
+        connector = connectors.get(f"{item.network}:{account.handle}") or connectors.get(
+            item.network
+        )
+        if connector is None:
+            return None
+        # Any earlier attempt (a crash mid-send, a timeout after the network got the request)
+        # may have posted: look before sending again.
+        unsure = item.attempts > 0
         item.attempts += 1
+        item.status = "sending"
+        item.next_attempt_at = at + SEND_LEASE
         request = OutboundReply(
             network=item.network,
             text=item.text,
@@ -140,28 +188,71 @@ def _send_one(
             recipient_id=item.recipient_id,
             private=item.private,
         )
-    connector = connectors[request.network]
-    try:
-        receipt = connector.send(request)
-    except CarebirdError as exc:
-        with db.session() as session, session.begin():
-            item = session.get(OutboxItem, item_id)
-            assert item is not None
-            item.last_error = str(exc)[:2000]
-            if item.attempts >= MAX_ATTEMPTS:
-                item.status = "failed"
-                record(
-                    session,
-                    item.case_id,
-                    "reply_failed",
-                    new=str(item.id),
-                    data={"error": str(exc)[:500]},
-                )
-        log.warning("reply %s failed: %s", item_id, exc)
+    return request, connector, unsure
+
+
+def _send_one(
+    db: Database,
+    item_id: int,
+    connectors: Mapping[str, Connector],
+    *,
+    reopen_window: timedelta,
+    now: Callable[[], datetime] = utcnow,
+) -> int:
+    claimed = _claim(db, item_id, connectors, now())
+    if claimed is None:
         return 0
+    request, connector, unsure = claimed
+    try:
+        receipt = None
+        find_sent = getattr(connector, "find_sent", None)
+        if unsure and find_sent is not None:
+            receipt = find_sent(request)
+            if receipt is not None:
+                log.info("reply %s had been posted before a crash: not sending again", item_id)
+        if receipt is None:
+            receipt = connector.send(request)
+    except CarebirdError as exc:
+        _failed(db, item_id, exc, now())
+        return 0
+    _sent(db, item_id, receipt, reopen_window=reopen_window)
+    return 1
+
+
+def _failed(db: Database, item_id: int, exc: CarebirdError, at: datetime) -> None:
+    """Keep the reply for a later try (visible on the case); give up after MAX_ATTEMPTS."""
     with db.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
         assert item is not None
+        item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        waiting = isinstance(exc, RateLimited | BudgetExhausted)  # not the reply's fault
+        final = isinstance(exc, InvalidInput) or (item.attempts >= MAX_ATTEMPTS and not waiting)
+        if final:
+            item.status, item.next_attempt_at = "failed", None
+        else:
+            item.status = "pending"
+            wait = RETRY_BASE * 2 ** (item.attempts - 1)
+            if isinstance(exc, RateLimited):
+                wait = max(wait, exc.retry_after)
+            elif isinstance(exc, BudgetExhausted):
+                wait = max(wait, 3600.0)
+            item.next_attempt_at = at + timedelta(seconds=wait)
+        record(
+            session,
+            item.case_id,
+            "reply_failed" if final else "reply_error",
+            new=str(item.id),
+            data={"error": str(exc)[:500], "attempt": item.attempts},
+        )
+    log.warning("reply %s failed (%s): %s", item_id, "final" if final else "will retry", exc)
+
+
+def _sent(db: Database, item_id: int, receipt: SentReceipt, *, reopen_window: timedelta) -> None:
+    with db.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        assert item is not None
+        account = session.get(NetworkAccount, item.account_id)
+        assert account is not None
         ours = InboundItem(
             network=item.network,
             external_id=receipt.external_id,
@@ -187,7 +278,7 @@ def _send_one(
             Message.case_id.is_(None),
         ).update({"case_id": item.case_id})
         item.status, item.external_id, item.sent_at = "sent", receipt.external_id, utcnow()
-        item.last_error = None
+        item.last_error, item.next_attempt_at = None, None
         record(
             session,
             item.case_id,
@@ -196,7 +287,6 @@ def _send_one(
             actor_id=item.created_by,
             at=receipt.created_at,
         )
-    return 1
 
 
 def _conversation_of(session: Session, item: OutboxItem) -> str | None:
