@@ -297,8 +297,8 @@ def bench_understand(messages: int) -> None:
     click.echo(json.dumps(run(messages=messages), indent=2))
 
 
-# The understanding commands (classify, train, eval) live in their own module.
-from carebird import cli_understand  # noqa: E402, F401
+# The understanding (classify, train, eval) and account commands live in their own modules.
+from carebird import cli_accounts, cli_understand  # noqa: E402, F401
 
 
 def main() -> None:

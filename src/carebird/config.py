@@ -54,6 +54,18 @@ class Settings(BaseSettings):
     priority_weights: dict[str, float] = Field(default_factory=dict)
     rescore_interval_seconds: float = Field(default=60.0, gt=0)
 
+    # Real networks (accounts are added with `carebird accounts add`): published opening hours
+    # drive the polling plan — fast while open, slow at night — and, later, SLA clocks.
+    opening_hours: str = "Mon-Sat 08:00-22:00"
+    timezone: str = "Europe/Paris"
+    poll_open_seconds: float = Field(default=30.0, gt=0)
+    poll_closed_seconds: float = Field(default=300.0, gt=0)
+    # Gap reconciliation: every this often, search the last `reconcile_window_minutes` again.
+    reconcile_interval_seconds: float = Field(default=900.0, gt=0)
+    reconcile_window_minutes: float = Field(default=60.0, gt=0)
+    # API prices per network and operation (dollars), over carebird.ingest.usage.DEFAULT_PRICES.
+    prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+
     admin_email: str = "admin@carebird.local"
     admin_password: str | None = None  # generated and printed at first start when unset
 

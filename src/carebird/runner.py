@@ -14,12 +14,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from carebird.cases.hours import BusinessHours
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.ingest.base import Connector
 from carebird.ingest.models import NetworkAccount
+from carebird.ingest.sources import Source, account_connectors
 from carebird.pipeline import poll_once
 from carebird.plugins import connector_class
+from carebird.polling import PollingPlan, poll_source, reconcile_source
 from carebird.reply.outbox import send_pending
 from carebird.understand.classifier import load_classifier
 from carebird.understand.priority import weights_for
@@ -109,6 +112,70 @@ async def poll_forever(
                 await asyncio.wait_for(stop.wait(), settings.poll_interval_seconds)
 
 
+async def poll_source_forever(
+    db: Database,
+    source: Source,
+    *,
+    settings: Settings,
+    plan: PollingPlan,
+    stop: asyncio.Event,
+    understander: Understander,
+) -> None:
+    """Poll one network stream at the plan's pace; rate limits and the cap pause it alone."""
+    window = timedelta(days=settings.reopen_window_days)
+    weights = weights_for(settings.priority_weights)
+    failures = 0
+    last_reconcile = datetime.now(UTC)
+    while not stop.is_set():
+        try:
+            outcome = await asyncio.to_thread(
+                poll_source,
+                db,
+                source.connector,
+                account_id=source.account_id,
+                reopen_window=window,
+                plan=plan,
+                limit=settings.ingest_batch_size,
+                understander=understander,
+                weights=weights,
+                limits=lambda: source.meter.limits,
+                failures=failures,
+            )
+            failures = failures + 1 if outcome.error else 0
+            wait = outcome.wait
+        except Exception:  # a bug or an unwrapped SDK error: keep the desk up, retry later
+            log.exception("polling %s failed", source.connector.source)
+            failures += 1
+            wait = min(600.0, plan.open_seconds * 2 ** min(failures, 6))
+        now = datetime.now(UTC)
+        if now - last_reconcile >= timedelta(seconds=settings.reconcile_interval_seconds):
+            last_reconcile = now
+            try:
+                await asyncio.to_thread(
+                    reconcile_source,
+                    db,
+                    source.connector,
+                    since=now - timedelta(minutes=settings.reconcile_window_minutes),
+                    until=now - timedelta(seconds=30),  # let the network index the newest
+                    reopen_window=window,
+                    understander=understander,
+                    weights=weights,
+                )
+            except Exception:
+                log.exception("reconciling %s failed", source.connector.source)
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+
+
+def polling_plan(settings: Settings) -> PollingPlan:
+    return PollingPlan(
+        open_seconds=settings.poll_open_seconds,
+        closed_seconds=settings.poll_closed_seconds,
+        hours=BusinessHours.parse(settings.opening_hours, settings.timezone),
+    )
+
+
 async def send_forever(
     db: Database,
     connectors: Mapping[str, Connector],
@@ -153,13 +220,25 @@ async def background(settings: Settings, db: Database) -> AsyncIterator[None]:
         sim = simulated_network(settings)
         await asyncio.to_thread(register_accounts, db, sim)
         connectors[sim.network] = sim
+    networks = await asyncio.to_thread(account_connectors, db, settings)
+    connectors.update(networks.senders)
     stop = asyncio.Event()
     understander = await asyncio.to_thread(understander_for, settings)
     tasks = [
         asyncio.create_task(
             poll_forever(db, c, settings=settings, stop=stop, understander=understander)
         )
-        for c in connectors.values()
+        for c in list(connectors.values())
+        if c not in networks.senders.values()
+    ]
+    plan = polling_plan(settings)
+    tasks += [
+        asyncio.create_task(
+            poll_source_forever(
+                db, s, settings=settings, plan=plan, stop=stop, understander=understander
+            )
+        )
+        for s in networks.sources
     ]
     tasks.append(asyncio.create_task(rescore_forever(db, settings=settings, stop=stop)))
     tasks.append(asyncio.create_task(send_forever(db, connectors, settings=settings, stop=stop)))

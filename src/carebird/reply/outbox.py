@@ -41,6 +41,7 @@ from carebird.ingest.base import (
 )
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.pipeline import process_batch
+from carebird.reply.cost import estimate
 from carebird.reply.models import OutboxItem
 from carebird.understand.pii import find_personal_data
 
@@ -59,6 +60,7 @@ def queue_reply(
     agent_id: int | None = None,
     idempotency_key: str | None = None,
     allow_personal_data: bool = False,
+    prices: Mapping[str, Mapping[str, float]] | None = None,
 ) -> OutboxItem:
     """Queue a reply to the case's latest inbound message (public) or its customer (private).
 
@@ -113,6 +115,7 @@ def queue_reply(
         private=private,
         text=text,
         created_by=agent_id,
+        cost=estimate(case.network, text, private=private, overrides=prices).cost,
     )
     session.add(item)
     session.flush()

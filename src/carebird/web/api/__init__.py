@@ -2,10 +2,10 @@
 
 from fastapi import APIRouter
 
-from carebird.web.api import agents, auth, cases, docs, messages
+from carebird.web.api import accounts, agents, auth, cases, docs, messages
 
 router = APIRouter()
-for module in (auth, cases, messages, agents, docs):
+for module in (auth, cases, messages, agents, accounts, docs):
     router.include_router(module.router)
 
 __all__ = ["router"]

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query
 from fastapi import status as http
 
 from carebird.cases import queries, service
+from carebird.reply.cost import estimate
 from carebird.reply.outbox import queue_reply
+from carebird.understand.pii import find_personal_data
 from carebird.understand.priority import describe
 from carebird.web.api.schemas import (
     CaseDetailPublic,
@@ -16,8 +18,10 @@ from carebird.web.api.schemas import (
     CaseUpdate,
     OutboxPublic,
     ReplyCreate,
+    ReplyDraft,
+    ReplyEstimate,
 )
-from carebird.web.deps import AgentRole, DbSession, Viewer
+from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer
 
 router = APIRouter(prefix="/api", tags=["cases"])
 
@@ -74,7 +78,9 @@ def update_case(
 @router.post(
     "/cases/{case_id}/replies", response_model=OutboxPublic, status_code=http.HTTP_202_ACCEPTED
 )
-def reply(case_id: int, body: ReplyCreate, agent: AgentRole, session: DbSession) -> OutboxPublic:
+def reply(
+    case_id: int, body: ReplyCreate, agent: AgentRole, session: DbSession, settings: AppSettings
+) -> OutboxPublic:
     """Queue a reply (sent by the outbox worker); the same idempotency key queues it once."""
     item = queue_reply(
         session,
@@ -83,5 +89,18 @@ def reply(case_id: int, body: ReplyCreate, agent: AgentRole, session: DbSession)
         private=body.private,
         agent_id=agent.id,
         idempotency_key=body.idempotency_key,
+        allow_personal_data=body.allow_personal_data,
+        prices=settings.prices,
     )
     return OutboxPublic.model_validate(item)
+
+
+@router.post("/cases/{case_id}/replies/estimate", response_model=ReplyEstimate)
+def reply_estimate(
+    case_id: int, body: ReplyDraft, agent: AgentRole, session: DbSession, settings: AppSettings
+) -> ReplyEstimate:
+    """What sending this reply would cost, and the personal data that keeps it private."""
+    network = queries.case_detail(session, case_id=case_id).network
+    found = estimate(network, body.text, private=body.private, overrides=settings.prices)
+    kinds = sorted({f.kind for f in find_personal_data(body.text)})
+    return ReplyEstimate(network=network, cost=found.cost, ops=found.ops, personal_data=kinds)

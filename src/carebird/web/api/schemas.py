@@ -160,6 +160,20 @@ class ReplyCreate(Strict):
     text: str = Field(min_length=1, max_length=20_000)
     private: bool = False
     idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
+    # A public reply with a phone number, e-mail, reference… is refused unless confirmed.
+    allow_personal_data: bool = False
+
+
+class ReplyDraft(Strict):
+    text: str = Field(min_length=1, max_length=20_000)
+    private: bool = False
+
+
+class ReplyEstimate(Public):
+    network: str
+    cost: float  # dollars, from the desk's price table
+    ops: list[tuple[str, int]]
+    personal_data: list[str]  # kinds found: a public reply with any is refused
 
 
 class OutboxPublic(Public):
@@ -171,7 +185,39 @@ class OutboxPublic(Public):
     text: str
     status: str
     attempts: int
+    last_error: str | None
+    cost: float | None
     in_reply_to_id: str | None
     created_by: int | None
     created_at: datetime
     sent_at: datetime | None
+
+
+# --- network accounts ------------------------------------------------------------------------
+class AccountCreate(Strict):
+    network: str = Field(min_length=1, max_length=16)
+    handle: str = Field(min_length=1, max_length=200)
+    credentials: dict[str, str]
+    options: dict[str, Any] = Field(default_factory=dict)
+    role: Literal["support", "brand"] = "support"
+    monthly_cap: float | None = Field(default=None, ge=0)
+    external_id: str | None = Field(default=None, max_length=200)
+    replace: bool = False
+
+
+class AccountUpdate(Strict):
+    active: bool | None = None
+    monthly_cap: float | None = Field(default=None, ge=0)
+    options: dict[str, Any] | None = None
+
+
+class AccountPublic(Public):
+    id: int
+    network: str
+    handle: str
+    external_id: str | None
+    role: str
+    active: bool
+    monthly_cap: float | None
+    options: dict[str, Any]
+    credential_names: list[str]  # which secrets are stored; their values are never returned

@@ -1,0 +1,62 @@
+"""Turn the desk's stored accounts into live connectors: one per inbound stream, one sender
+per account, each with the account's cost meter."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from carebird.config import Settings
+from carebird.db.database import Database
+from carebird.ingest.accounts import account_spec
+from carebird.ingest.base import Connector
+from carebird.ingest.models import NetworkAccount
+from carebird.ingest.usage import DbMeter, prices_for
+from carebird.plugins import connector_class
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Source:
+    connector: Connector
+    account_id: int
+    meter: DbMeter
+
+
+@dataclass(frozen=True)
+class AccountConnectors:
+    sources: list[Source]
+    senders: dict[str, Connector]  # "network:handle" -> a connector that can send
+
+
+def account_connectors(db: Database, settings: Settings) -> AccountConnectors:
+    """Connectors for every active account that has credentials (the simulator has none)."""
+    with db.session() as session:
+        accounts = list(
+            session.scalars(
+                select(NetworkAccount).where(
+                    NetworkAccount.active.is_(True), NetworkAccount.credentials.is_not(None)
+                )
+            )
+        )
+        session.expunge_all()
+    sources: list[Source] = []
+    senders: dict[str, Connector] = {}
+    for account in accounts:
+        cls = connector_class(account.network)
+        spec = account_spec(db, account, secret_key=settings.secret_key)
+        meter = DbMeter(
+            db,
+            account_id=account.id,
+            prices=prices_for(account.network, settings.prices),
+            cap=account.monthly_cap,
+        )
+        streams = list(cls.streams(spec))
+        connectors = [cls(spec, stream, meter=meter) for stream in streams]
+        sources += [Source(c, account.id, meter) for c in connectors]
+        if connectors:
+            senders[f"{account.network}:{account.handle}"] = connectors[0]
+    return AccountConnectors(sources, senders)

@@ -1,0 +1,66 @@
+"""The desk's network accounts (admins add them), their API spending and sources' health."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from carebird.ingest.accounts import add_account, get_account, list_accounts, public
+from carebird.ingest.health import health_report
+from carebird.ingest.usage import month_of, usage_report
+from carebird.web.api.schemas import AccountCreate, AccountPublic, AccountUpdate
+from carebird.web.deps import Admin, AppSettings, DbSession, Supervisor
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+
+
+@router.get("/accounts", response_model=list[AccountPublic])
+def accounts(agent: Supervisor, session: DbSession, settings: AppSettings) -> list[AccountPublic]:
+    return [
+        AccountPublic(**asdict(public(a, settings.secret_key))) for a in list_accounts(session)
+    ]
+
+
+@router.post("/accounts", response_model=AccountPublic, status_code=status.HTTP_201_CREATED)
+def create_account(
+    body: AccountCreate, agent: Admin, session: DbSession, settings: AppSettings
+) -> AccountPublic:
+    """Add an account; credentials are sealed at once and never shown again."""
+    account = add_account(session, secret_key=settings.secret_key, **body.model_dump())
+    return AccountPublic(**asdict(public(account, settings.secret_key)))
+
+
+@router.patch("/accounts/{account_id}", response_model=AccountPublic)
+def update_account(
+    account_id: int, body: AccountUpdate, agent: Admin, session: DbSession, settings: AppSettings
+) -> AccountPublic:
+    """Pause or resume an account, change its monthly cap or options."""
+    account = get_account(session, account_id)
+    for name, value in body.model_dump(exclude_unset=True).items():
+        if value is not None or name == "monthly_cap":  # a null cap removes the cap
+            setattr(account, name, value)
+    session.flush()
+    return AccountPublic(**asdict(public(account, settings.secret_key)))
+
+
+@router.get("/accounts/{account_id}/usage")
+def account_usage(
+    account_id: int,
+    agent: Supervisor,
+    session: DbSession,
+    month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,
+) -> dict[str, Any]:
+    """Calls and cost this month (or `month`), per operation, against the account's cap."""
+    account = get_account(session, account_id)
+    report = usage_report(session, account.id, month or month_of(datetime.now(UTC)))
+    cap = account.monthly_cap
+    return report | {"cap": cap, "share_of_cap": round(report["cost"] / cap, 4) if cap else None}
+
+
+@router.get("/sources/health")
+def sources_health(agent: Supervisor, session: DbSession) -> list[dict[str, Any]]:
+    """Each inbound stream: status, problems, last success, lag, errors, rate-limit headroom."""
+    return [r.as_dict() for r in health_report(session, datetime.now(UTC))]
