@@ -117,7 +117,7 @@ def assess(row: SourceHealth, now: datetime) -> HealthReport:
     if row.consecutive_errors >= ERRORS_ALARM:
         status = "alarm"
         problems.append(f"{row.consecutive_errors} failed polls in a row")
-    elif row.consecutive_errors:
+    elif row.consecutive_errors and status != "paused":
         status = "warning" if status == "ok" else status
         problems.append("last poll failed")
     if row.mean_gap_seconds and row.last_item_at:
