@@ -297,6 +297,48 @@ def bench_understand(messages: int) -> None:
     click.echo(json.dumps(run(messages=messages), indent=2))
 
 
+@bench.command("cost")
+@click.option("--weekly", default=30_000, show_default=True, help="Messages a week (KLM: 30,000).")
+@click.option("--days", default=30, show_default=True)
+@click.option("--cap", default=1000.0, show_default=True, help="Monthly cap to compare with ($).")
+@pass_ctx
+def bench_cost(ctx: Context, weekly: int, days: int, cap: float) -> None:
+    """X API calls and cost of a simulated month under several polling plans."""
+    from carebird.cases.hours import BusinessHours
+    from carebird.ingest.usage import prices_for
+    from carebird.insights.apicost import cost_of_month, month_of_traffic
+    from carebird.polling import PollingPlan
+
+    settings = ctx.settings
+    hours = BusinessHours.parse(settings.opening_hours, settings.timezone)
+    traffic = month_of_traffic(weekly=weekly, days=days)
+    chosen = (settings.poll_open_seconds, settings.poll_closed_seconds)
+    every = settings.reconcile_interval_seconds
+    plans = [
+        ("configured", *chosen, every),
+        ("configured, no reconciliation", *chosen, None),
+        ("fast (15 s / 120 s)", 15.0, 120.0, every),
+        ("thrifty (60 s / 900 s)", 60.0, 900.0, every),
+    ]
+    out = {
+        "messages": sum(len(t) for t in traffic.times.values()),
+        "days": days,
+        "opening_hours": f"{settings.opening_hours} {settings.timezone}",
+        "plans": [
+            cost_of_month(
+                traffic,
+                plan=PollingPlan(open_s, closed_s, hours),
+                name=name,
+                reconcile_every=recon,
+                reconcile_window=settings.reconcile_window_minutes * 60,
+                prices=prices_for("x", settings.prices),
+            ).as_dict(cap)
+            for name, open_s, closed_s, recon in plans
+        ],
+    }
+    click.echo(json.dumps(out, indent=2))
+
+
 # The understanding (classify, train, eval) and account commands live in their own modules.
 from carebird import cli_accounts, cli_understand  # noqa: E402, F401
 

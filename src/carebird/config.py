@@ -60,8 +60,9 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     poll_open_seconds: float = Field(default=30.0, gt=0)
     poll_closed_seconds: float = Field(default=300.0, gt=0)
-    # Gap reconciliation: every this often, search the last `reconcile_window_minutes` again.
-    reconcile_interval_seconds: float = Field(default=900.0, gt=0)
+    # Gap reconciliation: every this often, search the last `reconcile_window_minutes` again
+    # (on X each post found is billed again: hourly over the last hour re-reads each post once).
+    reconcile_interval_seconds: float = Field(default=3600.0, gt=0)
     reconcile_window_minutes: float = Field(default=60.0, gt=0)
     # API prices per network and operation (dollars), over carebird.ingest.usage.DEFAULT_PRICES.
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)

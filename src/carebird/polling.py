@@ -40,7 +40,8 @@ class PollingPlan:
         if self.hours is None or self.hours.is_open(now):
             return self.open_seconds
         # Never sleep through the opening: wake up when the desk opens.
-        until_open = (self.hours.next_change(now) - now).total_seconds()
+        within = timedelta(seconds=self.closed_seconds)
+        until_open = (self.hours.next_change(now, within=within) - now).total_seconds()
         return max(1.0, min(self.closed_seconds, until_open))
 
 

@@ -80,12 +80,13 @@ class BusinessHours:
                 return True
         return False
 
-    def next_change(self, at: datetime, *, step: timedelta = timedelta(minutes=1)) -> datetime:
-        """When the desk next opens or closes (minute precision, within a week)."""
+    def next_change(self, at: datetime, *, within: timedelta = timedelta(days=7)) -> datetime:
+        """When the desk next opens or closes (minute precision); `at + within` if not before."""
         state = self.is_open(at)
-        probe = at.replace(second=0, microsecond=0) + step
-        for _ in range(7 * 24 * 60):
+        probe = at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+        end = at + within
+        while probe < end:
             if self.is_open(probe) != state:
                 return probe
-            probe += step
-        return probe
+            probe += timedelta(minutes=1)
+        return end
