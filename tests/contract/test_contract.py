@@ -161,7 +161,7 @@ def test_our_own_replies_come_back_recognised(db: Database, peer: PeerHarness) -
 
 def test_replies_land_in_the_right_thread(db: Database, peer: PeerHarness) -> None:
     _register(db, peer)
-    mentions = [peer.post_mentions(1, text=f"question {n} about my bill")[0] for n in range(3)]
+    mentions = peer.post_mentions(3, customers=3)  # three customers, three cases
     _drain(db, peer.inbound_connectors())
     for n, mention in enumerate(mentions):
         with db.session() as s, s.begin():

@@ -19,9 +19,7 @@ router = APIRouter(prefix="/api", tags=["accounts"])
 
 @router.get("/accounts", response_model=list[AccountPublic])
 def accounts(agent: Supervisor, session: DbSession, settings: AppSettings) -> list[AccountPublic]:
-    return [
-        AccountPublic(**asdict(public(a, settings.secret_key))) for a in list_accounts(session)
-    ]
+    return [AccountPublic(**asdict(public(a, settings.secret_key))) for a in list_accounts(session)]
 
 
 @router.post("/accounts", response_model=AccountPublic, status_code=status.HTTP_201_CREATED)
