@@ -27,12 +27,12 @@ $(VENV)/.installed-test: pyproject.toml
 test: install-test
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/pytest -n 2
 
 lint: install-test
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 bench: install
 	$(BIN)/carebird bench ingest

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from mastodon import Mastodon
@@ -12,7 +11,6 @@ from mastodon_mock.serializers.notifications import serialize_notification
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebird.ingest.calls import CountingMeter
 from tests.support.mastodon_harness import BRAND, MastodonHarness, serialize_notifications
 
 
@@ -49,34 +47,3 @@ def test_batched_notifications_match_the_packages_own(peer: MastodonHarness) -> 
         ]
     assert {n["type"] for n in batched} == {"mention", "favourite", "reblog", "follow"}
     assert batched == one_by_one
-
-
-def timed(action: Callable[[], object]) -> tuple[object, float]:
-    start = time.perf_counter()
-    result = action()
-    return result, time.perf_counter() - start
-
-
-def test_ten_thousand_mentions_exactly_once(
-    peer: MastodonHarness, record_property: Callable[[str, object], None]
-) -> None:
-    ids, made = timed(lambda: peer.post_mentions(10_000, customers=500))
-    assert made < 10, f"bulk creation took {made:.1f}s"
-    meter = CountingMeter()
-    mentions = peer.connector("mentions", meter)
-
-    def read_all() -> list[str]:
-        got: list[str] = []
-        cursor = None
-        while True:
-            result = mentions.fetch(cursor, limit=500)
-            got.extend(i.external_id for i in result.items)
-            cursor = result.cursor
-            if not result.more:
-                return got
-
-    got, took = timed(read_all)
-    assert got == ids
-    assert meter.units["post_read"] == 10_000
-    record_property("mastodon_mentions_per_second", round(10_000 / took))
-    assert took < 60, f"10,000 mentions took {took:.1f}s"

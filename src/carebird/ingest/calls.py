@@ -67,6 +67,9 @@ class CallMeter(Protocol):
     def record(self, op: str, units: int = 1) -> None:
         """Count `units` billable `op`s that the network has served."""
 
+    def affordable(self, *ops: str) -> int | None:
+        """How many units (each costing one of every `ops`) the cap still allows; None: no cap."""
+
     def observe(self, endpoint: str, limit: RateLimit) -> None:
         """Note an endpoint's rate-limit window (headroom shown in the source's health)."""
 
@@ -91,6 +94,9 @@ class CountingMeter:
         if self.cap is not None and self.cost + self.prices.get(op, 0.0) * units > self.cap:
             raise BudgetExhausted(f"{op}: the cap of {self.cap:.2f} would be passed")
 
+    def affordable(self, *ops: str) -> int | None:
+        return affordable_units(self.cap, self.cost, self.prices, ops)
+
     def record(self, op: str, units: int = 1) -> None:
         self.calls += 1
         if units:
@@ -101,6 +107,15 @@ class CountingMeter:
 
 
 NULL_METER = CountingMeter()
+
+
+def affordable_units(
+    cap: float | None, spent: float, prices: Mapping[str, float], ops: tuple[str, ...]
+) -> int | None:
+    unit = sum(prices.get(op, 0.0) for op in ops)
+    if cap is None or unit <= 0:
+        return None
+    return max(0, int((cap - spent) / unit + 1e-9))
 
 
 @dataclass

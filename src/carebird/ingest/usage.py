@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from carebird.db.database import Database
 from carebird.errors import BudgetExhausted
-from carebird.ingest.calls import RateLimit
+from carebird.ingest.calls import RateLimit, affordable_units
 from carebird.ingest.models import ApiUsage
 
 log = logging.getLogger(__name__)
@@ -117,6 +117,9 @@ class DbMeter:
                 f"monthly API cap reached: ${self._spent:.2f} of ${self.cap:.2f} spent "
                 f"({op} would cost ${self.cost_of(op, units):.3f})"
             )
+
+    def affordable(self, *ops: str) -> int | None:
+        return affordable_units(self.cap, self.spent(), self.prices, ops)
 
     def record(self, op: str, units: int = 1) -> None:
         self.spent()  # roll the month if needed

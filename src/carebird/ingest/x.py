@@ -111,7 +111,14 @@ class XConnector(XSending):
             page_size=self.page_size,
             min_page=min_page,
             what=self.source,
+            afford=lambda: self.meter.affordable(*self._ops()),
         )
+
+    def _ops(self) -> tuple[str, ...]:
+        """What one more post of this stream costs at most: the read and its author."""
+        if self.stream in ("dm", "own"):
+            return ("owned_read",)
+        return ("post_read", "user_read")
 
     def _read_mentions(self, since: str | None, token: str | None, want: int) -> PageRead:
         uid = self.user_id()
@@ -178,6 +185,8 @@ class XConnector(XSending):
         self.meter.allow(op, want)
         page = Page(self.api.request(endpoint, call, params=fields))
         self.meter.record(op, len(page.data))
+        if page.users and op == "post_read":  # authors come expanded with the posts
+            self.meter.record("user_read", len(page.users))
         return page
 
     def _posts(self, page: Page, stream: str) -> list[InboundItem]:

@@ -73,14 +73,26 @@ def run_pass(
     page_size: int = 100,
     min_page: int = 5,
     what: str = "X page",
+    afford: Callable[[], int | None] = lambda: None,
 ) -> FetchResult:
-    """Read pages of the pass under way (or start one) until `limit` items or its end."""
+    """Read pages of the pass under way (or start one) until `limit` items or its end.
+
+    `afford` says how many more posts the monthly cap allows: near the cap pages shrink, and
+    below X's smallest page the pass stops (keeping what it holds) instead of overspending.
+    """
     if limit <= 0:
         raise ValueError("limit must be positive")
     items: list[InboundItem] = []
     cur = cursor
     while True:
         want = max(min_page, min(page_size, limit - len(items)))
+        budget = afford()
+        if budget is not None and budget < want:
+            if budget < min_page:
+                if items:
+                    return FetchResult(items=items, cursor=cur.dumps(), more=True)
+                raise BudgetExhausted(f"{what}: the monthly API cap leaves no room for a page")
+            want = budget
         since, token = cur.since, cur.next
         try:
             got = backoff.run(partial(read, since, token, want), what=what)
