@@ -70,7 +70,6 @@ def add_account(
         raise InvalidInput("role must be support or brand")
     if monthly_cap is not None and monthly_cap < 0:
         raise InvalidInput("the monthly cap cannot be negative")
-    _check_credentials(network, credentials)
     account = session.scalar(
         select(NetworkAccount).where(
             NetworkAccount.network == network, NetworkAccount.handle == handle
@@ -78,6 +77,7 @@ def add_account(
     )
     if account is not None and not replace:
         raise Conflict(f"{network} account {handle} exists (use replace to update it)")
+    _check_credentials(network, credentials)
     if account is None:
         account = NetworkAccount(network=network, handle=handle)
         session.add(account)

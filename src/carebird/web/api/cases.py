@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query
 from fastapi import status as http
 
 from carebird.cases import queries, service
+from carebird.cases.models import Case
+from carebird.errors import NotFound
 from carebird.reply.cost import estimate
 from carebird.reply.outbox import queue_reply
 from carebird.understand.pii import find_personal_data
@@ -100,7 +102,10 @@ def reply_estimate(
     case_id: int, body: ReplyDraft, agent: AgentRole, session: DbSession, settings: AppSettings
 ) -> ReplyEstimate:
     """What sending this reply would cost, and the personal data that keeps it private."""
-    network = queries.case_detail(session, case_id=case_id).network
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} not found")
+    network = case.network
     found = estimate(network, body.text, private=body.private, overrides=settings.prices)
     kinds = sorted({f.kind for f in find_personal_data(body.text)})
     return ReplyEstimate(network=network, cost=found.cost, ops=found.ops, personal_data=kinds)
