@@ -67,6 +67,16 @@ class Settings(BaseSettings):
     # API prices per network and operation (dollars), over carebird.ingest.usage.DEFAULT_PRICES.
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
 
+    # Outgoing e-mail (forwarding a case to an outside owner) and the desk's public address,
+    # used in the signed links those e-mails carry.
+    public_url: str = "http://127.0.0.1:8000"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "carebird@localhost"
+
     admin_email: str = "admin@carebird.local"
     admin_password: str | None = None  # generated and printed at first start when unset
 

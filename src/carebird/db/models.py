@@ -1,17 +1,29 @@
 """Imports every model module so `Base.metadata` is complete (Alembic, tests)."""
 
+from carebird import events as event_models
 from carebird.auth import models as auth_models
+from carebird.auth import throttle as throttle_models
+from carebird.cases import forwarding as forwarding_models
 from carebird.cases import models as case_models
+from carebird.cases import notes as note_models
+from carebird.cases import presence as presence_models
 from carebird.db.base import Base
 from carebird.ingest import models as ingest_models
 from carebird.reply import models as reply_models
+from carebird.reply import templates as template_models
 from carebird.understand import models_db as understand_models
 
 __all__ = [
     "Base",
     "auth_models",
     "case_models",
+    "event_models",
+    "forwarding_models",
     "ingest_models",
+    "note_models",
+    "presence_models",
     "reply_models",
+    "template_models",
+    "throttle_models",
     "understand_models",
 ]

@@ -2,10 +2,20 @@
 
 from fastapi import APIRouter
 
-from carebird.web.api import accounts, agents, auth, cases, docs, messages
+from carebird.web.api import (
+    accounts,
+    agents,
+    auth,
+    cases,
+    casework,
+    composer,
+    docs,
+    live,
+    messages,
+)
 
 router = APIRouter()
-for module in (auth, cases, messages, agents, accounts, docs):
+for module in (auth, cases, messages, agents, accounts, composer, live, casework, docs):
     router.include_router(module.router)
 
 __all__ = ["router"]

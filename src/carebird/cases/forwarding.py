@@ -1,0 +1,1 @@
+"""Forwarding a case to an outside owner (a supplier, a subcontractor)."""

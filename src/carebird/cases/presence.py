@@ -1,0 +1,1 @@
+"""Who is viewing or typing on a case, live."""

@@ -1,0 +1,1 @@
+"""Live events fanned out across processes through the database."""

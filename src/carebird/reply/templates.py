@@ -1,0 +1,1 @@
+"""Prepared answers with variables, in French and English."""

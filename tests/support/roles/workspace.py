@@ -1,0 +1,3 @@
+"""Routes of the workspace API module and the least role each needs."""
+
+ROLES_WORKSPACE: dict[tuple[str, str], str | None] = {}
