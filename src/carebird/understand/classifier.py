@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -34,6 +34,14 @@ class TextScores:
     sentiment: str
     sentiment_scores: dict[str, float]
     complaint: float  # probability that the text is a complaint
+
+
+# (category labels, their probabilities, sentiment labels, theirs, complaint probability)
+Probabilities = tuple[Sequence[str], np.ndarray, Sequence[str], np.ndarray, np.ndarray]
+# TextScores field by field, one list per field (the fields in order), a row per text.
+ScoreColumns = tuple[
+    list[str], list[dict[str, float]], list[str], list[dict[str, float]], list[float]
+]
 
 
 @runtime_checkable
@@ -84,8 +92,11 @@ class BuiltinClassifier:
     def classify(self, texts: Sequence[str]) -> list[TextScores]:
         if not texts:
             return []
+        return scores_from(*self.probabilities([for_model(t) for t in texts]))
+
+    def probabilities(self, norm: list[str]) -> Probabilities:
+        """The arguments of `scores_from` for texts already normalised by `for_model`."""
         model = self.model()
-        norm = [for_model(t) for t in texts]
         matrices: dict[int, object] = {}  # one vectorisation per distinct feature extractor
 
         def proba(head: Head) -> np.ndarray:
@@ -100,7 +111,7 @@ class BuiltinClassifier:
         comp_head = model.heads.get("complaint")
         comp = proba(comp_head)[:, comp_head.labels.index("1")] if comp_head else None
         ci = cat_head.labels.index("complaint")
-        return scores_from(
+        return (
             cat_head.labels,
             cat,
             sent_head.labels,
@@ -117,6 +128,19 @@ def scores_from(
     complaint: np.ndarray,
 ) -> list[TextScores]:
     """TextScores from probability matrices (rows = texts, columns in the labels' order)."""
+    columns = score_columns(cat_labels, cat, sent_labels, sent, complaint)
+    if columns is None:
+        return _scores_by_row(cat_labels, cat, sent_labels, sent, complaint)
+    return list(map(TextScores, *columns))
+
+
+def _scores_by_row(
+    cat_labels: Sequence[str],
+    cat: np.ndarray,
+    sent_labels: Sequence[str],
+    sent: np.ndarray,
+    complaint: np.ndarray,
+) -> list[TextScores]:
     out = []
     for crow, srow, comp in zip(cat.tolist(), sent.tolist(), complaint.tolist(), strict=True):
         cs = dict(zip(cat_labels, crow, strict=True))
@@ -131,6 +155,43 @@ def scores_from(
             )
         )
     return out
+
+
+def score_columns(
+    cat_labels: Sequence[str],
+    cat: Any,
+    sent_labels: Sequence[str],
+    sent: Any,
+    complaint: Any,
+) -> ScoreColumns | None:
+    """What `scores_from` returns, as columns, with the arg-max and the column order done by
+    numpy for the whole batch: when that gives exactly the same values, i.e. float matrices
+    with one column per label, every label set complete and without repeats, no NaN (where
+    max() and argmax() disagree), the same number of rows. None otherwise (the per-row
+    version handles, or rejects, the rest).
+    """
+    matrices = (cat, sent, complaint)
+    if not all(isinstance(m, np.ndarray) and m.dtype.kind == "f" for m in matrices):
+        return None
+    if cat.ndim != 2 or sent.ndim != 2 or complaint.ndim != 1:
+        return None
+    n = cat.shape[0]
+    if sent.shape[0] != n or complaint.shape[0] != n:
+        return None
+    columns = []
+    for labels, probs, names in ((cat_labels, cat, CATEGORIES), (sent_labels, sent, SENTIMENTS)):
+        labels = list(labels)
+        if probs.shape[1] != len(labels) or len(set(labels)) != len(labels):
+            return None
+        if set(labels) != set(names) or np.isnan(probs).any():
+            return None
+        best = probs.argmax(axis=1).tolist() if n else []
+        ordered = probs[:, [labels.index(name) for name in names]].tolist()
+        columns.append(
+            ([labels[i] for i in best], [dict(zip(names, r, strict=True)) for r in ordered])
+        )
+    (categories, cat_scores), (sentiments, sent_scores) = columns
+    return categories, cat_scores, sentiments, sent_scores, complaint.tolist()
 
 
 def load_classifier(name: str = "builtin", *, model_path: Path | None = None) -> Classifier:

@@ -24,14 +24,23 @@ PHONE = re.compile(
 IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
 CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 # Order, booking, account, customer or case numbers: anchored on the words that introduce them.
+_REF_WORDS = (
+    "commande|cmd|dossier|réservation|reservation|booking|order|account|compte|client"
+    "|contrat|contract|facture|invoice|ticket|référence|reference|ref|pnr|suivi|tracking"
+)
 REFERENCE = re.compile(
-    r"(?:commande|cmd|dossier|réservation|reservation|booking|order|account|compte|client"
-    r"|contrat|contract|facture|invoice|ticket|référence|reference|ref|pnr|suivi|tracking"
-    r"|n°\s*client|customer)"
+    rf"(?:{_REF_WORDS}|n°\s*client|customer)"
     r"\s*(?:n°|no\.?|num(?:éro|ber)?|#|:|nr\.?|id)?\s*[:#]?\s*"
     r"(?P<ref>[A-Z0-9][A-Z0-9-]{3,24}\d[A-Z0-9-]*|\d{4,})",
     re.I,
 )
+# REFERENCE is slow to search (re.I defeats the regex engine's quick skip over an alternation
+# of words), so its opening words are first looked for, case-sensitively, in the lower-cased
+# text: a reference can start no earlier. That is exact unless the text holds one of the three
+# letters re.I matches to a letter of those words but str.lower() does not turn into it
+# (checked against the whole Unicode range in the tests), or lower-casing changed its length.
+_REF_HINT = re.compile(f"{_REF_WORDS}|n°|customer")
+_REF_ODD = re.compile("[\u0130\u0131\u017f]")  # İ ı ſ
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,16 +71,19 @@ def _iban_ok(value: str) -> bool:
 
 
 _DIGIT = re.compile(r"\d")
-_DROP_DIGITS = str.maketrans("", "", "0123456789")
+_ASCII_DIGIT = re.compile(r"[0-9]")
+_NON_DIGIT = re.compile(r"\D")
 _IBAN_HINT = re.compile(r"[A-Z]{2}\d{2}")
-_EMAIL_HINT = re.compile(r"[\w.+-]@[\w-]")  # a handle has no word character before its @
+# A handle has no word character before its @. Written "@ then look behind" rather than
+# r"[\w.+-]@[\w-]" so that the search jumps from one @ to the next.
+_EMAIL_HINT = re.compile(r"@(?<=[\w.+-]@)[\w-]")
 
 
 def find_personal_data(text: str) -> list[Finding]:
     text = text[:20_000]
     # Cheap tests first: most messages hold no e-mail and too few digits for anything else.
     has_at = "@" in text and _EMAIL_HINT.search(text) is not None
-    digits = len(text) - len(text.translate(_DROP_DIGITS))  # ASCII digits, counted in C
+    digits = len(_ASCII_DIGIT.findall(text))  # ASCII digits (str.translate is slow off ASCII)
     if not has_at and digits < 4:
         return []
     found: list[Finding] = []
@@ -92,7 +104,7 @@ def find_personal_data(text: str) -> list[Finding]:
                 add("iban", m.start(), m.end())
     if digits >= 13:
         for m in CARD.finditer(text):
-            number = re.sub(r"\D", "", m.group())
+            number = _NON_DIGIT.sub("", m.group())
             if 13 <= len(number) <= 19 and _luhn(number):
                 add("card", m.start(), m.end())
     if digits >= 9:
@@ -100,9 +112,23 @@ def find_personal_data(text: str) -> list[Finding]:
             if len(_DIGIT.findall(m.group())) >= 9:
                 add("phone", m.start(), m.end())
     if digits >= 4:
-        for m in REFERENCE.finditer(text):
-            add("reference", m.start("ref"), m.end("ref"))
+        start = _reference_start(text)
+        if start is not None:
+            for m in REFERENCE.finditer(text, start):
+                add("reference", m.start("ref"), m.end("ref"))
     return sorted(found, key=lambda f: f.start)
+
+
+def _reference_start(text: str) -> int | None:
+    """Where REFERENCE's first match can start at the earliest, or None if it has none."""
+    if _REF_ODD.search(text):
+        return 0
+    lowered = text.lower()
+    hint = _REF_HINT.search(lowered)
+    if hint is None:
+        return None
+    # Positions carry over only when every character lower-cased to exactly one.
+    return hint.start() if len(lowered) == len(text) else 0
 
 
 def mask(text: str, findings: list[Finding]) -> str:

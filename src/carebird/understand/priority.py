@@ -70,9 +70,14 @@ def score(s: CaseSignals, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Pri
     reasons: list[dict[str, Any]] = [{"code": "category", "value": category}]
     lift = 0.0
 
-    severe = sorted(s.cues & SEVERE)
-    other = sorted(s.cues - SEVERE)
-    cue_lift = min(w["cues_cap"], len(severe) * w["severe_cue"] + len(other) * w["other_cue"])
+    cues = s.cues
+    if not cues and isinstance(cues, frozenset | set):  # most messages: no cue, no set algebra
+        severe, other = [], []
+        cue_lift = min(w["cues_cap"], 0 * w["severe_cue"] + 0 * w["other_cue"])
+    else:
+        severe = sorted(cues & SEVERE)
+        other = sorted(cues - SEVERE)
+        cue_lift = min(w["cues_cap"], len(severe) * w["severe_cue"] + len(other) * w["other_cue"])
     if cue_lift:
         lift += cue_lift
         reasons.append({"code": "cues", "value": severe + other})
@@ -98,7 +103,7 @@ def score(s: CaseSignals, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Pri
         reasons.append({"code": "messages", "value": s.inbound_count})
     if category == "other":
         lift *= w["noise_factor"]
-    return Priority(score=round(base + lift, 2), reasons=reasons)
+    return Priority(round(base + lift, 2), reasons)  # positional: cheaper
 
 
 _WORDS = {

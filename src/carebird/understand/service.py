@@ -6,7 +6,8 @@ import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from itertools import starmap
+from typing import Any, TypeGuard
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -17,12 +18,19 @@ from carebird.db.base import utcnow
 from carebird.ingest.base import Direction, InboundItem
 from carebird.ingest.models import Author, Message
 from carebird.ingest.store import chunks
-from carebird.understand.classifier import Classifier, load_classifier
-from carebird.understand.cues import find_cues
+from carebird.understand.classifier import (
+    BuiltinClassifier,
+    Classifier,
+    load_classifier,
+    score_columns,
+    scores_from,
+)
+from carebird.understand.cues import MAX_CUE_CHARS, find_cues, find_cues_lowered
 from carebird.understand.labels import TRIAGE_RANK
 from carebird.understand.language import detect
 from carebird.understand.pii import find_personal_data
 from carebird.understand.priority import DEFAULT_WEIGHTS, CaseSignals, score
+from carebird.understand.text import MAX_MODEL_CHARS, for_model, for_model_lowered
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,27 +62,25 @@ class Understander:
 
     def __init__(self, classifier: Classifier | None = None) -> None:
         self.classifier = classifier or load_classifier("builtin")
+        if _is_builtin(self.classifier):
+            _warm_up(self.classifier)
 
     def analyse(self, texts: Sequence[str]) -> list[Understanding]:
+        if _is_builtin(self.classifier):
+            return _analyse_builtin(self.classifier, texts)
         scores = self.classifier.classify(texts)
-        out = []
-        for text, s in zip(texts, scores, strict=True):
-            out.append(
-                Understanding(
-                    language=detect(text),
-                    category=s.category,
-                    category_scores=s.category_scores,
-                    sentiment=s.sentiment,
-                    sentiment_scores=s.sentiment_scores,
-                    complaint=s.complaint,
-                    cues=find_cues(text),
-                    personal_data=[
-                        {"kind": f.kind, "start": f.start, "end": f.end}
-                        for f in find_personal_data(text)
-                    ],
-                )
+        return [
+            _understanding(
+                text,
+                None,
+                s.category,
+                s.category_scores,
+                s.sentiment,
+                s.sentiment_scores,
+                s.complaint,
             )
-        return out
+            for text, s in zip(texts, scores, strict=True)
+        ]
 
     def columns(self, items: Sequence[InboundItem]) -> list[dict[str, Any]]:
         """Message columns for a batch (the store's `annotate` hook); ours are left alone."""
@@ -91,6 +97,78 @@ class Understander:
                 "personal_data": u.personal_data,
             }
         return cols
+
+
+def _is_builtin(classifier: Classifier) -> TypeGuard[BuiltinClassifier]:
+    """The built-in classifier, or a subclass that classifies the same way."""
+    if not isinstance(classifier, BuiltinClassifier):
+        return False
+    cls = type(classifier)
+    return (
+        cls.classify is BuiltinClassifier.classify
+        and cls.probabilities is BuiltinClassifier.probabilities
+    )
+
+
+def _warm_up(classifier: BuiltinClassifier) -> None:
+    """Vectorise one text with each feature extractor, so that its lookup tables (built once
+    per process, tens of milliseconds) are built while loading rather than in the first batch."""
+    seen: set[int] = set()
+    for head in classifier.model().heads.values():
+        if id(head.features) not in seen:
+            seen.add(id(head.features))
+            head.features.transform([for_model("warm-up")])
+
+
+# Texts this short are lower-cased once, for the model's normalisation and for the cues.
+_SHARED_LOWER = min(MAX_MODEL_CHARS, MAX_CUE_CHARS)
+
+
+def _analyse_builtin(classifier: BuiltinClassifier, texts: Sequence[str]) -> list[Understanding]:
+    """`analyse` with the built-in classifier: the same result, with less work per text."""
+    if not texts:
+        return []
+    lowered = [t.lower() if len(t) <= _SHARED_LOWER else None for t in texts]
+    norm = [
+        for_model(t) if low is None else for_model_lowered(low)
+        for t, low in zip(texts, lowered, strict=True)
+    ]
+    probabilities = classifier.probabilities(norm)
+    columns = score_columns(*probabilities)
+    if columns is None:
+        scores = scores_from(*probabilities)
+        columns = (
+            [s.category for s in scores],
+            [s.category_scores for s in scores],
+            [s.sentiment for s in scores],
+            [s.sentiment_scores for s in scores],
+            [s.complaint for s in scores],
+        )
+    return list(starmap(_understanding, zip(texts, lowered, *columns, strict=True)))
+
+
+def _understanding(
+    text: str,
+    lowered: str | None,
+    category: str,
+    category_scores: dict[str, float],
+    sentiment: str,
+    sentiment_scores: dict[str, float],
+    complaint: float,
+) -> Understanding:
+    """A text's Understanding from its scores and the rules; `lowered` is the text
+    lower-cased if it is no longer than _SHARED_LOWER, else None (or None if not at hand)."""
+    found = find_personal_data(text)
+    return Understanding(  # positional (the fields in order): cheaper for a frozen dataclass
+        detect(text),
+        category,
+        category_scores,
+        sentiment,
+        sentiment_scores,
+        complaint,
+        find_cues(text) if lowered is None else find_cues_lowered(lowered),
+        [{"kind": f.kind, "start": f.start, "end": f.end} for f in found] if found else [],
+    )
 
 
 RECENT = 12  # messages per case read when scoring it (repeat contacts count up to 4)
