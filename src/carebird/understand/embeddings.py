@@ -111,7 +111,7 @@ class EmbeddingClassifier:
         }
         heads: dict[str, Any] = {
             task: (
-                build_classifier()  # the built-in recipe: C=6, balanced
+                build_classifier()  # TF-IDF + dense embedding columns: plain LR, C=6, balanced
                 if self.with_tfidf
                 else LogisticRegression(C=C_EMBEDDINGS_ONLY, max_iter=5000, class_weight="balanced")
             ).fit(x, labels)

@@ -1,4 +1,4 @@
-"""Trainable text models: hashed TF-IDF word and character n-grams into a logistic regression.
+"""Trainable text models: hashed word and character n-grams into NB-weighted logistic regressions.
 
 A model file holds one or more *heads* (category, sentiment, complaint), each a logistic
 regression over a fitted feature extractor; heads trained together share one extractor, so a
@@ -17,7 +17,9 @@ from typing import Any
 
 import joblib
 import numpy as np
+import scipy.sparse as sp
 import sklearn
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from carebird.errors import InvalidInput
@@ -34,7 +36,95 @@ def build_features() -> Any:
 
 
 def build_classifier(*, c: float = 6.0) -> LogisticRegression:
+    """Logistic regression over TF-IDF values (used by the embeddings classifier, whose rows
+    hold dense embedding columns that must not be binarised)."""
     return LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+
+
+NB_C = 0.3  # NB-LR regularisation, fixed a priori (Wang & Manning's range); 0.1-1 tie
+LR_C = 6.0
+
+
+def build_head_classifier(labels: Sequence[str], *, c: float | None = None) -> Any:
+    """A head's classifier: NB-LR for a yes/no task, a logistic regression for several classes.
+
+    NB-LR (naive-Bayes-weighted features) detects complaints better (10-fold macro-F1 0.821 vs
+    0.807 on complaints-acl2019), but for the six categories it fits the project's own corpus
+    so closely that it transfers worse to real messages (accuracy 0.45 vs 0.62 on the 600
+    hand-labelled ones), so the multi-class heads keep the plain regression.
+    """
+    if len(set(labels)) == 2:
+        return NBLogisticRegression(c=NB_C if c is None else c)
+    return build_classifier(c=LR_C if c is None else c)
+
+
+class NBLogisticRegression(ClassifierMixin, BaseEstimator):
+    """NB-LR (Wang & Manning 2012, "NBSVM" with a logistic loss) over binarised features.
+
+    For each class (the positive class of a binary task), every feature present in a text
+    counts 1 (TF-IDF values are ignored, only presence); it is scaled by the naive-Bayes
+    log-count ratio ``r = log(p / |p|_1) - log(q / |q|_1)``, p and q being the feature's
+    document counts in and out of the class plus `alpha`, and a class-balanced logistic
+    regression is fitted one-vs-rest on the scaled rows. The ratios are folded into
+    `coef_` after fitting, so prediction is one sparse product with binarised rows, as cheap
+    as a plain logistic regression, and the model is no larger (float32 coefficients).
+    Multi-class probabilities are the one-vs-rest sigmoids normalised to sum to one.
+    """
+
+    def __init__(
+        self,
+        c: float = NB_C,
+        alpha: float = 1.0,
+        class_weight: str | None = "balanced",
+        max_iter: int = 3000,
+    ) -> None:
+        self.c = c
+        self.alpha = alpha
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    @staticmethod
+    def _binary(x: Any) -> sp.csr_matrix:
+        x = sp.csr_matrix(x, dtype=np.float32, copy=True)
+        x.eliminate_zeros()
+        x.data[:] = 1.0
+        return x
+
+    def fit(self, x: Any, y: Sequence[str] | np.ndarray) -> NBLogisticRegression:
+        xb = self._binary(x)
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        if self.classes_.shape[0] < 2:
+            raise InvalidInput("NB-LR needs at least two classes")
+        targets = self.classes_[1:] if self.classes_.shape[0] == 2 else self.classes_
+        coefs, intercepts = [], []
+        for target in targets:
+            pos = y == target
+            p = np.asarray(xb[pos].sum(axis=0)).ravel() + self.alpha
+            q = np.asarray(xb[~pos].sum(axis=0)).ravel() + self.alpha
+            r = (np.log(p / p.sum()) - np.log(q / q.sum())).astype(np.float32)
+            lr = LogisticRegression(
+                C=self.c, max_iter=self.max_iter, class_weight=self.class_weight
+            ).fit(xb @ sp.diags(r), pos.astype(int))
+            coefs.append(lr.coef_[0] * r)
+            intercepts.append(lr.intercept_[0])
+        self.coef_ = np.array(coefs, dtype=np.float32)  # as LogisticRegression on float32 rows
+        self.intercept_ = np.array(intercepts)
+        return self
+
+    def decision_function(self, x: Any) -> np.ndarray:
+        scores = np.asarray(self._binary(x) @ self.coef_.T) + self.intercept_
+        return scores[:, 0] if self.classes_.shape[0] == 2 else scores
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        scores = self._binary(x) @ self.coef_.T + self.intercept_
+        p = 1.0 / (1.0 + np.exp(-np.asarray(scores)))
+        if self.classes_.shape[0] == 2:
+            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, x: Any) -> np.ndarray:
+        return self.classes_[self.predict_proba(x).argmax(axis=1)]
 
 
 @dataclass
@@ -44,7 +134,7 @@ class Head:
     task: str
     labels: list[str]
     features: Any
-    clf: LogisticRegression
+    clf: Any  # NBLogisticRegression (or LogisticRegression in older model files)
     trained_on: str = ""
     examples: int = 0
 
@@ -90,7 +180,7 @@ def train_heads(
     tasks: dict[str, Sequence[str]],
     *,
     trained_on: str = "",
-    c: float = 6.0,
+    c: float | None = None,
 ) -> dict[str, Head]:
     """Fit the features once on `texts`, then one classifier per task on them."""
     for task, labels in tasks.items():
@@ -102,7 +192,7 @@ def train_heads(
     x = features.fit_transform([for_model(t) for t in texts])
     heads = {}
     for task, labels in tasks.items():
-        clf = build_classifier(c=c).fit(x, list(labels))
+        clf = build_head_classifier(labels, c=c).fit(x, list(labels))
         heads[task] = Head(
             task=task,
             labels=sorted(set(labels)),
@@ -120,7 +210,7 @@ def train_head(
     labels: Sequence[str],
     *,
     trained_on: str = "",
-    c: float = 6.0,
+    c: float | None = None,
 ) -> Head:
     return train_heads(texts, {task: labels}, trained_on=trained_on, c=c)[task]
 
