@@ -262,7 +262,8 @@ def _load_cases(
     for part in chunks(customers):
         stmt = (
             select(Case.network, Case.customer_id, func.max(Case.id))
-            .where(Case.customer_id.in_(part))
+            # A case emptied by a merge is closed and holds nothing: never the one to join.
+            .where(Case.customer_id.in_(part), Case.message_count > 0)
             .group_by(Case.network, Case.customer_id)
         )
         for network, customer, case_id in session.execute(stmt):

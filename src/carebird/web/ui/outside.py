@@ -1,0 +1,195 @@
+"""The outside owner's page: one case read and answered through a signed link, no desk login.
+
+The token in the path is the only credential (see carebird.cases.forwarding): every request
+checks it on the server, and an unknown, expired, revoked or already used link gets a page
+saying so, never the case. The answer form also carries the desk's CSRF token. Pages are in
+the owner's language, never cached and never indexed, and send no referrer (the token is in
+the address).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from carebird.cases.forward_texts import when
+from carebird.cases.forwarding import LinkRefused, answer_forward
+from carebird.cases.notes import MAX_NOTE
+from carebird.cases.outside_view import OutsideView, outside_view
+from carebird.errors import Forbidden, InvalidInput
+from carebird.web.deps import AppSettings, DbSession
+from carebird.web.ui.csrf import CSRF_COOKIE, check_csrf, csrf_token, set_csrf_cookie
+from carebird.web.ui.render import environment
+
+router = APIRouter(include_in_schema=False)
+NO_STORE = {
+    "cache-control": "no-store",
+    "x-robots-tag": "noindex, nofollow",
+    "referrer-policy": "no-referrer",
+}
+
+WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Cas n°{case_id}",
+        "intro": "{agent} vous a transmis ce cas. Votre réponse est attendue avant le {due}.",
+        "intro_anon": "Le service client vous a transmis ce cas. "
+        "Votre réponse est attendue avant le {due}.",
+        "note": "Message de l’agent",
+        "conversation": "Conversation",
+        "customer": "Client",
+        "desk": "Service client",
+        "public": "Public",
+        "private": "Privé",
+        "masked": "Les données personnelles (téléphone, e-mail, références…) sont masquées.",
+        "hidden": "Messages privés non affichés : {n}.",
+        "answer": "Votre réponse",
+        "answer_hint": "Votre réponse est transmise à l’équipe seulement, jamais publiée. "
+        "Une seule réponse est possible ; le lien est valable jusqu’au {expires}.",
+        "submit": "Envoyer la réponse",
+        "empty": "Écrivez une réponse avant d’envoyer.",
+        "long": "Votre réponse est trop longue (10 000 caractères au plus).",
+        "csrf": "Le formulaire a expiré : rechargez la page et envoyez de nouveau.",
+        "thanks_title": "Merci !",
+        "thanks": "Votre réponse a été transmise à l’équipe. Ce lien n’est plus utilisable.",
+        "unknown_title": "Lien invalide",
+        "unknown": "Ce lien n’existe pas ou a été mal copié.",
+        "expired_title": "Lien expiré",
+        "expired": "Ce lien a expiré. Demandez un nouveau lien au service client.",
+        "revoked_title": "Lien annulé",
+        "revoked": "Le service client a annulé ce lien.",
+        "answered_title": "Réponse déjà envoyée",
+        "answered": "Une réponse a déjà été envoyée avec ce lien. Merci !",
+    },
+    "en": {
+        "title": "Case #{case_id}",
+        "intro": "{agent} passed this case on to you. Your answer is needed by {due}.",
+        "intro_anon": "The customer care team passed this case on to you. "
+        "Your answer is needed by {due}.",
+        "note": "The agent's message",
+        "conversation": "Conversation",
+        "customer": "Customer",
+        "desk": "Customer care",
+        "public": "Public",
+        "private": "Private",
+        "masked": "Personal data (phone numbers, e-mails, references…) is masked.",
+        "hidden": "Private messages not shown: {n}.",
+        "answer": "Your answer",
+        "answer_hint": "Your answer goes to the team only and is never published. "
+        "You can answer once; the link is valid until {expires}.",
+        "submit": "Send the answer",
+        "empty": "Write an answer before sending.",
+        "long": "Your answer is too long (10,000 characters at most).",
+        "csrf": "The form has expired: reload the page and send again.",
+        "thanks_title": "Thank you!",
+        "thanks": "Your answer has been passed to the team. This link can no longer be used.",
+        "unknown_title": "Invalid link",
+        "unknown": "This link does not exist or was copied incompletely.",
+        "expired_title": "Link expired",
+        "expired": "This link has expired. Ask the customer care team for a new one.",
+        "revoked_title": "Link cancelled",
+        "revoked": "The customer care team cancelled this link.",
+        "answered_title": "Answer already sent",
+        "answered": "An answer has already been sent through this link. Thank you!",
+    },
+}
+
+
+def _language(request: Request, preferred: str | None) -> str:
+    """The owner's language when the link was ours, else the browser's, else French."""
+    if preferred in WORDS:
+        return str(preferred)
+    for part in request.headers.get("accept-language", "").split(","):
+        lang = part.split(";")[0].strip().lower()[:2]
+        if lang in WORDS:
+            return lang
+    return "fr"
+
+
+def _page(
+    request: Request, settings: AppSettings, lang: str, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    token = csrf_token(request, settings)
+    html = (
+        environment(lang)
+        .get_template("outside.html")
+        .render(locale=lang, w=WORDS[lang], csrf_token=token, **context)
+    )
+    response = HTMLResponse(html, status_code=status_code, headers=NO_STORE)
+    if request.cookies.get(CSRF_COOKIE) != token:
+        set_csrf_cookie(response, settings, token)
+    return response
+
+
+def _refused(request: Request, settings: AppSettings, exc: LinkRefused) -> HTMLResponse:
+    lang = _language(request, exc.language)
+    status = 404 if exc.reason == "unknown" else 410
+    return _page(request, settings, lang, status, state=exc.reason, view=None, error=None)
+
+
+def _case_page(
+    request: Request,
+    settings: AppSettings,
+    view: OutsideView,
+    *,
+    error: str | None = None,
+    draft: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    lang = view.language if view.language in WORDS else "fr"
+    zone = settings.timezone
+
+    def at(value: Any) -> str:
+        return when(value, lang, zone)
+
+    return _page(
+        request,
+        settings,
+        lang,
+        status_code,
+        state="open",
+        view=view,
+        at=at,
+        error=error,
+        draft=draft,
+        max_answer=MAX_NOTE,
+    )
+
+
+@router.get("/outside/{token}", response_class=HTMLResponse)
+def outside_case(
+    request: Request, token: str, session: DbSession, settings: AppSettings
+) -> HTMLResponse:
+    try:
+        view = outside_view(session, token=token)
+    except LinkRefused as exc:
+        return _refused(request, settings, exc)
+    return _case_page(request, settings, view)
+
+
+@router.post("/outside/{token}", response_class=HTMLResponse)
+def outside_answer(
+    request: Request,
+    token: str,
+    session: DbSession,
+    settings: AppSettings,
+    answer: Annotated[str, Form(max_length=MAX_NOTE * 2)] = "",
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+) -> HTMLResponse:
+    try:
+        view = outside_view(session, token=token)
+    except LinkRefused as exc:
+        return _refused(request, settings, exc)
+    try:
+        check_csrf(request, settings, csrf_token)
+    except Forbidden:
+        return _case_page(request, settings, view, error="csrf", draft=answer, status_code=403)
+    try:
+        answer_forward(session, token=token, text=answer)
+    except LinkRefused as exc:
+        return _refused(request, settings, exc)
+    except InvalidInput:
+        error = "long" if len(answer.strip()) > MAX_NOTE else "empty"
+        return _case_page(request, settings, view, error=error, draft=answer, status_code=422)
+    return _page(request, settings, view.language, state="thanks", view=None, error=None)
