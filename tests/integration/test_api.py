@@ -285,7 +285,9 @@ def test_reply_is_queued(client: TestClient, db: Database) -> None:
     assert again.json()["id"] == out["id"]
     with db.session() as s:
         rows = s.scalars(select(OutboxItem)).all()
-        assert [(r.id, r.text, r.private) for r in rows] == [(out["id"], body["text"], False)]
+        # Signed with the agent's initials, as the composer showed it.
+        signed = body["text"] + " ^AN"
+        assert [(r.id, r.text, r.private) for r in rows] == [(out["id"], signed, False)]
         kinds = s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)).all()
         assert "reply_queued" in kinds
     empty = client.post(f"/api/cases/{case_id}/replies", json={"text": " "}, headers=bearer(token))

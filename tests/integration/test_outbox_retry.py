@@ -13,7 +13,7 @@ from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.errors import PersonalDataInPublic, TransientNetworkError
 from carebird.reply.models import OutboxItem
-from carebird.reply.outbox import queue_reply, send_pending
+from carebird.reply.outbox import queue_reply, queue_thread, send_pending
 from tests.factories import BRAND_HANDLE, WINDOW, case_of, customer, ingest, item
 from tests.support.scripted import ScriptedNetwork
 
@@ -87,3 +87,28 @@ def test_public_reply_with_personal_data_is_refused(db: Database) -> None:
     assert net.sent[0].private and net.sent[0].recipient_id == "u1"
     with db.session() as s:
         assert s.get(OutboxItem, private_id).cost == pytest.approx(0.015)  # type: ignore[union-attr]
+
+
+def test_a_split_answer_goes_out_as_a_thread_in_order(db: Database) -> None:
+    case_id = _case(db)
+    with db.session() as s, s.begin():
+        items = queue_thread(
+            s, case_id=case_id, parts=["One 1/3", "Two 2/3", "Three 3/3"], idempotency_key="k" * 16
+        )
+        ids = [i.id for i in items]
+    with db.session() as s, s.begin():  # the same request again queues nothing more
+        again = queue_thread(
+            s, case_id=case_id, parts=["One 1/3", "Two 2/3", "Three 3/3"], idempotency_key="k" * 16
+        )
+        assert [i.id for i in again] == ids
+    net = ScriptedNetwork()
+    net.send_errors.append(TransientNetworkError("503"))  # the first part fails once
+    assert send_pending(db, {"x": net}, reopen_window=WINDOW) == 0  # later parts wait for it
+    assert net.sent == []
+    with db.session() as s:
+        due = s.get(OutboxItem, ids[0]).next_attempt_at  # type: ignore[union-attr]
+    assert send_pending(db, {"x": net}, reopen_window=WINDOW, now=lambda: due) == 3
+    assert [r.text for r in net.sent] == ["One 1/3", "Two 2/3", "Three 3/3"]
+    # Each part answers the one before it: out1 ← out2 ← out3, the first the customer's post.
+    assert [r.in_reply_to_id for r in net.sent][1:] == ["out1", "out2"]
+    assert net.sent[0].in_reply_to_id is not None and net.sent[0].in_reply_to_id.startswith("m")

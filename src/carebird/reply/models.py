@@ -33,3 +33,5 @@ class OutboxItem(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # A thread's later part waits for the part before it and answers it once that is posted.
+    follows_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))

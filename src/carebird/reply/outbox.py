@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -130,6 +130,61 @@ def queue_reply(
     return item
 
 
+def queue_thread(
+    session: Session,
+    *,
+    case_id: int,
+    parts: Sequence[str],
+    private: bool = False,
+    agent_id: int | None = None,
+    idempotency_key: str | None = None,
+    allow_personal_data: bool = False,
+    prices: Mapping[str, Mapping[str, float]] | None = None,
+) -> list[OutboxItem]:
+    """Queue an answer split into parts ("1/2", "2/2"): each later part answers the one before
+    it once that one is posted, so the thread reads in order on the network."""
+    if not parts:
+        raise InvalidInput("a reply needs some text")
+    first = queue_reply(
+        session,
+        case_id=case_id,
+        text=parts[0],
+        private=private,
+        agent_id=agent_id,
+        idempotency_key=idempotency_key,
+        allow_personal_data=allow_personal_data,
+        prices=prices,
+    )
+    items = [first]
+    following = session.scalar(select(OutboxItem).where(OutboxItem.follows_id == first.id))
+    if following is not None or len(parts) == 1:  # the same request again: already queued
+        while following is not None:
+            items.append(following)
+            following = session.scalar(
+                select(OutboxItem).where(OutboxItem.follows_id == following.id)
+            )
+        return items
+    for n, text in enumerate(parts[1:], 2):
+        if not private and not allow_personal_data and find_personal_data(text):
+            raise PersonalDataInPublic(sorted({f.kind for f in find_personal_data(text)}))
+        item = OutboxItem(
+            idempotency_key=f"{first.idempotency_key[:56]}:{n}",
+            case_id=case_id,
+            account_id=first.account_id,
+            network=first.network,
+            recipient_id=first.recipient_id,
+            private=private,
+            text=text,
+            created_by=agent_id,
+            cost=estimate(first.network, text, private=private, overrides=prices).cost,
+            follows_id=items[-1].id,
+        )
+        session.add(item)
+        session.flush()
+        items.append(item)
+    return items
+
+
 def send_pending(
     db: Database,
     connectors: Mapping[str, Connector],
@@ -169,6 +224,13 @@ def _claim(
             return None
         if item.next_attempt_at is not None and item.next_attempt_at > at:
             return None  # another worker holds the lease, or a retry is not due yet
+        in_reply_to = item.in_reply_to_id
+        if item.follows_id is not None:
+            before = session.get(OutboxItem, item.follows_id)
+            if before is None or before.status != "sent":
+                return None  # the part before it is not posted yet (or failed: so does this)
+            in_reply_to = None if item.private else before.external_id
+            item.in_reply_to_id = in_reply_to
         account = session.get(NetworkAccount, item.account_id)
         assert account is not None
         connector = connectors.get(f"{item.network}:{account.handle}") or connectors.get(
@@ -187,7 +249,7 @@ def _claim(
             text=item.text,
             account_handle=account.handle,
             idempotency_key=item.idempotency_key,
-            in_reply_to_id=item.in_reply_to_id,
+            in_reply_to_id=in_reply_to,
             recipient_id=item.recipient_id,
             private=item.private,
         )

@@ -9,9 +9,10 @@ from fastapi import status as http
 
 from carebird.cases import queries, service
 from carebird.cases.models import Case
-from carebird.errors import NotFound
+from carebird.errors import InvalidInput, NotFound
+from carebird.reply.composer import compose
 from carebird.reply.cost import estimate
-from carebird.reply.outbox import queue_reply
+from carebird.reply.outbox import queue_thread
 from carebird.understand.pii import find_personal_data
 from carebird.understand.priority import describe
 from carebird.web.api.schemas import (
@@ -83,18 +84,34 @@ def update_case(
 def reply(
     case_id: int, body: ReplyCreate, agent: AgentRole, session: DbSession, settings: AppSettings
 ) -> OutboxPublic:
-    """Queue a reply (sent by the outbox worker); the same idempotency key queues it once."""
-    item = queue_reply(
+    """Queue a reply (sent by the outbox worker); the same idempotency key queues it once.
+
+    The text goes out as the composer shows it: signed per the account's policy and, when too
+    long for one public post, split into a thread ("1/2", "2/2") sent in order.
+    """
+    composition = compose(
         session,
         case_id=case_id,
+        agent=agent,
         text=body.text,
+        private=body.private,
+        prices=settings.prices,
+    )
+    if composition.problems:
+        raise InvalidInput("; ".join(p.message for p in composition.problems))
+    items = queue_thread(
+        session,
+        case_id=case_id,
+        parts=[p.text for p in composition.parts],
         private=body.private,
         agent_id=agent.id,
         idempotency_key=body.idempotency_key,
         allow_personal_data=body.allow_personal_data,
         prices=settings.prices,
     )
-    return OutboxPublic.model_validate(item)
+    out = OutboxPublic.model_validate(items[0])
+    out.parts = len(items)
+    return out
 
 
 @router.post("/cases/{case_id}/replies/estimate", response_model=ReplyEstimate)

@@ -187,6 +187,7 @@ class OutboxPublic(Public):
     attempts: int
     last_error: str | None
     cost: float | None
+    parts: int = 1  # posts in the thread this reply starts (a long answer is split)
     in_reply_to_id: str | None
     created_by: int | None
     created_at: datetime
