@@ -44,7 +44,7 @@ def test_an_expired_token_is_refreshed_and_the_rotated_tokens_saved() -> None:
             ("GET /2/users/{id}/mentions", 401),
             ("GET /2/users/{id}/mentions", 200),
         ]
-        assert meter.units == {"post_read": 3}
+        assert meter.units == {"post_read": 3, "user_read": 3}  # authors come expanded
 
 
 def test_a_known_expiry_refreshes_before_calling() -> None:
