@@ -321,7 +321,7 @@ def bench_cost(ctx: Context, weekly: int, days: int, cap: float) -> None:
         ("thrifty (60 s / 900 s)", 60.0, 900.0, every),
     ]
     out = {
-        "messages": sum(len(t) for t in traffic.times.values()),
+        "messages": sum(len(t) for k, t in traffic.times.items() if k != "own"),
         "days": days,
         "opening_hours": f"{settings.opening_hours} {settings.timezone}",
         "plans": [

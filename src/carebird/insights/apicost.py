@@ -45,8 +45,10 @@ def month_of_traffic(*, weekly: int, days: int = 30, seed: int = 1) -> Traffic:
     rate = 100.0 * weekly / max(1, len(week))
     sim = SimulatedNetwork(seed=seed, rate_per_hour=rate)
     items = _take(sim, timedelta(days=days))
-    times: dict[str, list[float]] = {"mentions": [], "dm": [], "search": []}
-    authors: dict[str, list[str]] = {"mentions": [], "dm": [], "search": []}
+    # "own": the account's own posts (the desk's replies), read back as owned reads; one per
+    # support message, at its time (replies follow within minutes).
+    times: dict[str, list[float]] = {"mentions": [], "dm": [], "search": [], "own": []}
+    authors: dict[str, list[str]] = {"mentions": [], "dm": [], "search": [], "own": []}
     public = private = 0
     for item in items:
         stream = {MessageKind.DIRECT: "dm", MessageKind.KEYWORD: "search"}.get(
@@ -55,6 +57,8 @@ def month_of_traffic(*, weekly: int, days: int = 30, seed: int = 1) -> Traffic:
         times[stream].append((item.created_at - sim.start).total_seconds())
         authors[stream].append(item.author.external_id)
         if item.raw.get("sim", {}).get("category") in SUPPORT:
+            times["own"].append(times[stream][-1])
+            authors["own"].append("brand")
             private += item.kind is MessageKind.DIRECT
             public += item.kind is not MessageKind.DIRECT
     return Traffic(sim.start, sim.start + timedelta(days=days), times, authors, public, private)
@@ -112,7 +116,13 @@ def cost_of_month(
     result = MonthCost(name, prices=dict(prices if prices is not None else prices_for("x")))
     span = (traffic.end - traffic.start).total_seconds()
     polls = _schedule(plan, traffic.start, span)
-    for stream, op in (("mentions", "post_read"), ("search", "post_read"), ("dm", "owned_read")):
+    streams = (
+        ("mentions", "post_read"),
+        ("search", "post_read"),
+        ("dm", "owned_read"),
+        ("own", "owned_read"),
+    )
+    for stream, op in streams:
         times, authors = traffic.times[stream], traffic.authors[stream]
         last = 0
         for t in polls:
@@ -121,7 +131,7 @@ def cost_of_month(
             result.calls[stream] += max(1, math.ceil(new / page_size))
             if new:
                 result.units[op] += new
-                if stream != "dm":  # authors come expanded with posts
+                if op == "post_read":  # authors come expanded with posts
                     result.units["user_read"] += len(set(authors[last:upto]))
             last = upto
     if reconcile_every:
