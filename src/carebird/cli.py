@@ -76,6 +76,16 @@ def db_upgrade(ctx: Context) -> None:
     click.echo(f"database at revision {current(database.engine)}")
 
 
+@db.command("reindex")
+@pass_ctx
+def db_reindex(ctx: Context) -> None:
+    """Rebuild the inbox search index (cases from before it existed, or after a restore)."""
+    from carebird.cases.search import reindex_all
+
+    with ctx.db().session() as session, session.begin():
+        click.echo(f"{reindex_all(session)} cases indexed")
+
+
 @cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

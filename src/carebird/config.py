@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Paris"
     poll_open_seconds: float = Field(default=30.0, gt=0)
     poll_closed_seconds: float = Field(default=300.0, gt=0)
+    # First-response target counted inside opening hours: the inbox's SLA deadline.
+    sla_first_response_minutes: float = Field(default=60.0, gt=0)
     # Gap reconciliation: every this often, search the last `reconcile_window_minutes` again
     # (on X each post found is billed again: hourly over the last hour re-reads each post once).
     reconcile_interval_seconds: float = Field(default=3600.0, gt=0)

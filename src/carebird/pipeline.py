@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.threading import thread_messages
 from carebird.db.database import Database
+from carebird.events import after_batch
 from carebird.ingest.base import Connector, InboundItem
 from carebird.ingest.store import load_cursor, save_cursor, store_items
 from carebird.understand.priority import DEFAULT_WEIGHTS
@@ -62,7 +63,7 @@ def process_batch(
     score_cases(session, threaded.touched | stored.refreshed_cases, weights=weights)
     if source is not None and cursor is not _UNSET:
         save_cursor(session, source, cursor)  # type: ignore[arg-type]
-    return BatchReport(
+    report = BatchReport(
         fetched=len(items),
         newest_at=max((i.created_at for i in items if i.created_at.tzinfo), default=None),
         stored=len(stored.new),
@@ -71,6 +72,9 @@ def process_batch(
         new_cases=threaded.new_cases,
         touched_cases=threaded.touched,
     )
+    # Search index and live events last: on PostgreSQL publishing holds a lock to commit.
+    after_batch(session, report)
+    return report
 
 
 def poll_once(

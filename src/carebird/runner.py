@@ -15,8 +15,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from carebird.cases.hours import BusinessHours
+from carebird.cases.presence import expire_presence
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.events import publish_rescored, purge_events
 from carebird.ingest.base import Connector
 from carebird.ingest.models import NetworkAccount
 from carebird.ingest.sources import Source, account_connectors
@@ -199,7 +201,9 @@ async def rescore_forever(db: Database, *, settings: Settings, stop: asyncio.Eve
 
     def once() -> int:
         with db.session() as session, session.begin():
-            return rescore_active(session, weights=weights)
+            count = rescore_active(session, weights=weights)
+            publish_rescored(session, count)  # one event: open inboxes re-fetch their page
+            return count
 
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
@@ -210,6 +214,35 @@ async def rescore_forever(db: Database, *, settings: Settings, stop: asyncio.Eve
             await asyncio.to_thread(once)
         except Exception:
             log.exception("re-scoring cases failed")
+
+
+PRESENCE_INTERVAL = 10.0  # seconds between sweeps of expired "viewing/typing" marks
+PURGE_INTERVAL = 3600.0  # seconds between purges of old live events
+
+
+async def housekeeping_forever(db: Database, *, stop: asyncio.Event) -> None:
+    """Expire stale presence marks (published, so avatars vanish) and purge old live events."""
+
+    def expire() -> None:
+        with db.session() as session, session.begin():
+            expire_presence(session)
+
+    def purge() -> None:
+        with db.session() as session, session.begin():
+            purge_events(session)
+
+    last_purge = 0.0
+    while not stop.is_set():
+        try:
+            await asyncio.to_thread(expire)
+            now = asyncio.get_running_loop().time()
+            if now - last_purge >= PURGE_INTERVAL:
+                last_purge = now
+                await asyncio.to_thread(purge)
+        except Exception:
+            log.exception("housekeeping failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PRESENCE_INTERVAL)
 
 
 @contextlib.asynccontextmanager
@@ -241,6 +274,7 @@ async def background(settings: Settings, db: Database) -> AsyncIterator[None]:
         for s in networks.sources
     ]
     tasks.append(asyncio.create_task(rescore_forever(db, settings=settings, stop=stop)))
+    tasks.append(asyncio.create_task(housekeeping_forever(db, stop=stop)))
     tasks.append(asyncio.create_task(send_forever(db, connectors, settings=settings, stop=stop)))
     try:
         yield

@@ -2,6 +2,7 @@
 
 Plain dataclasses out, no ORM objects, so every adapter (API, pages, CLI) renders the same data.
 The inbox pages with a keyset cursor (stable while new messages arrive) or a plain offset.
+The agent's inbox (filters, search, deadlines) builds on `select_page`: carebird.cases.inbox.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -35,6 +37,7 @@ class Page(Generic[T]):
     items: list[T]
     total: int
     next: str | None = None  # pass back as `cursor` (cases) or `offset` (messages)
+    total_capped: bool = False  # counting stopped at `total`: there are more
 
 
 @dataclass(slots=True)
@@ -57,6 +60,9 @@ class CaseRow:
     closed_at: datetime | None
     tags: list[str] = field(default_factory=list)
     priority_text: str = ""  # the reasons in the reader's language, filled by the adapter
+
+    def fill(self, case: Case) -> None:
+        """Hook for richer rows (the inbox's) to take more from the case."""
 
 
 @dataclass(slots=True)
@@ -129,6 +135,52 @@ def _decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
         raise InvalidInput("invalid cursor for this sort order") from None
 
 
+def text_condition(q: str) -> Any:
+    return func.lower(Case.subject).contains(q.lower(), autoescape=True)
+
+
+def select_page(
+    session: Session,
+    conds: list[Any],
+    *,
+    sort: str,
+    limit: int,
+    offset: int,
+    cursor: str | None,
+    row_type: type[CaseRow] = CaseRow,
+    count_cap: int | None = None,
+) -> Page[Any]:
+    """One page of cases matching `conds`, best first for `sort`, with the total and tags.
+
+    With `count_cap`, counting stops past that many matches (`total_capped`): an exact count
+    of 60,000 matches costs a scan, "1,000+" an index walk that stops early.
+    """
+    if sort not in _SORT_COLUMNS:
+        raise InvalidInput(f"unknown sort {sort!r}")
+    if cursor and offset:
+        raise InvalidInput("use either a cursor or an offset, not both")
+    limit = _limit(limit)
+    matching = select(Case.id).where(*conds)
+    if count_cap is not None:
+        matching = matching.limit(count_cap + 1)
+    total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    capped = count_cap is not None and total > count_cap
+    if capped:
+        total = count_cap or 0
+    col = _SORT_COLUMNS[sort]
+    stmt = select(Case, Author.handle).join(Author, Author.id == Case.customer_id).where(*conds)
+    if cursor:
+        value, after_id = _decode_cursor(sort, cursor)
+        stmt = stmt.where(or_(col < value, and_(col == value, Case.id < after_id)))
+    stmt = stmt.order_by(col.desc(), Case.id.desc()).limit(limit + 1).offset(max(0, offset))
+    rows = [_case_row(case, handle, row_type) for case, handle in session.execute(stmt)]
+    more = len(rows) > limit
+    rows = rows[:limit]
+    _attach_tags(session, rows)
+    after = _encode_cursor(sort, rows[-1]) if more else None
+    return Page(items=rows, total=total, next=after, total_capped=capped)
+
+
 def list_cases(
     session: Session,
     *,
@@ -144,11 +196,6 @@ def list_cases(
     cursor: str | None = None,
 ) -> Page[CaseRow]:
     """Cases matching every given filter, best first for `sort`, with the total count."""
-    if sort not in _SORT_COLUMNS:
-        raise InvalidInput(f"unknown sort {sort!r}")
-    if cursor and offset:
-        raise InvalidInput("use either a cursor or an offset, not both")
-    limit = _limit(limit)
     conds: list[Any] = []
     if status:
         conds.append(Case.status.in_(status))
@@ -162,24 +209,12 @@ def list_cases(
         tagged = select(CaseTag.case_id).where(CaseTag.tag == tag.strip().lower())
         conds.append(Case.id.in_(tagged))
     if q:
-        conds.append(func.lower(Case.subject).contains(q.lower(), autoescape=True))
-    total = session.scalar(select(func.count()).select_from(Case).where(*conds)) or 0
-
-    col = _SORT_COLUMNS[sort]
-    stmt = select(Case, Author.handle).join(Author, Author.id == Case.customer_id).where(*conds)
-    if cursor:
-        value, after_id = _decode_cursor(sort, cursor)
-        stmt = stmt.where(or_(col < value, and_(col == value, Case.id < after_id)))
-    stmt = stmt.order_by(col.desc(), Case.id.desc()).limit(limit + 1).offset(max(0, offset))
-    rows = [_case_row(case, handle) for case, handle in session.execute(stmt)]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    _attach_tags(session, rows)
-    return Page(items=rows, total=total, next=_encode_cursor(sort, rows[-1]) if more else None)
+        conds.append(text_condition(q))
+    return select_page(session, conds, sort=sort, limit=limit, offset=offset, cursor=cursor)
 
 
-def _case_row(case: Case, handle: str) -> CaseRow:
-    return CaseRow(
+def _case_row(case: Case, handle: str, row_type: type[CaseRow] = CaseRow) -> Any:
+    row = row_type(
         id=case.id,
         status=case.status,
         network=case.network,
@@ -197,9 +232,11 @@ def _case_row(case: Case, handle: str) -> CaseRow:
         resolved_at=case.resolved_at,
         closed_at=case.closed_at,
     )
+    row.fill(case)
+    return row
 
 
-def _attach_tags(session: Session, rows: list[CaseRow]) -> None:
+def _attach_tags(session: Session, rows: Sequence[CaseRow]) -> None:
     by_id = {r.id: r for r in rows}
     if not by_id:
         return

@@ -7,6 +7,7 @@ from carebird.cases import forwarding as forwarding_models
 from carebird.cases import models as case_models
 from carebird.cases import notes as note_models
 from carebird.cases import presence as presence_models
+from carebird.cases import search as search_models
 from carebird.db.base import Base
 from carebird.ingest import models as ingest_models
 from carebird.reply import models as reply_models
@@ -23,6 +24,7 @@ __all__ = [
     "note_models",
     "presence_models",
     "reply_models",
+    "search_models",
     "template_models",
     "throttle_models",
     "understand_models",

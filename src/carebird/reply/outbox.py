@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
 from carebird.cases.models import Case
+from carebird.cases.search import index_cases
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.errors import (
@@ -30,6 +31,7 @@ from carebird.errors import (
     PersonalDataInPublic,
     RateLimited,
 )
+from carebird.events import publish_case_change
 from carebird.ingest.base import (
     AuthorInfo,
     Connector,
@@ -41,6 +43,7 @@ from carebird.ingest.base import (
 )
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.pipeline import process_batch
+from carebird.reply.collision import check_reply_allowed
 from carebird.reply.cost import estimate
 from carebird.reply.models import OutboxItem
 from carebird.understand.pii import find_personal_data
@@ -61,6 +64,7 @@ def queue_reply(
     idempotency_key: str | None = None,
     allow_personal_data: bool = False,
     prices: Mapping[str, Mapping[str, float]] | None = None,
+    seen_message_id: int | None = None,
 ) -> OutboxItem:
     """Queue a reply to the case's latest inbound message (public) or its customer (private).
 
@@ -79,6 +83,10 @@ def queue_reply(
         )
         if existing is not None:
             return existing  # the same request twice queues one reply
+    if agent_id is not None:  # never step on a colleague's answer the agent has not seen
+        check_reply_allowed(
+            session, case_id=case_id, agent_id=agent_id, seen_message_id=seen_message_id
+        )
     case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"case {case_id} not found")
@@ -127,6 +135,9 @@ def queue_reply(
         actor_id=agent_id,
         data={"private": private},
     )
+    publish_case_change(
+        session, case_id, "reply.queued", {"agent_id": agent_id, "outbox_id": item.id}
+    )
     return item
 
 
@@ -140,6 +151,7 @@ def queue_thread(
     idempotency_key: str | None = None,
     allow_personal_data: bool = False,
     prices: Mapping[str, Mapping[str, float]] | None = None,
+    seen_message_id: int | None = None,
 ) -> list[OutboxItem]:
     """Queue an answer split into parts ("1/2", "2/2"): each later part answers the one before
     it once that one is posted, so the thread reads in order on the network."""
@@ -154,6 +166,7 @@ def queue_thread(
         idempotency_key=idempotency_key,
         allow_personal_data=allow_personal_data,
         prices=prices,
+        seen_message_id=seen_message_id,
     )
     items = [first]
     following = session.scalar(select(OutboxItem).where(OutboxItem.follows_id == first.id))
@@ -342,6 +355,7 @@ def _sent(db: Database, item_id: int, receipt: SentReceipt, *, reopen_window: ti
             Message.external_id == receipt.external_id,
             Message.case_id.is_(None),
         ).update({"case_id": item.case_id})
+        index_cases(session, [item.case_id])
         item.status, item.external_id, item.sent_at = "sent", receipt.external_id, utcnow()
         item.last_error, item.next_attempt_at = None, None
         record(
@@ -351,6 +365,9 @@ def _sent(db: Database, item_id: int, receipt: SentReceipt, *, reopen_window: ti
             new=receipt.external_id,
             actor_id=item.created_by,
             at=receipt.created_at,
+        )
+        publish_case_change(
+            session, item.case_id, "reply.sent", {"agent_id": item.created_by, "outbox_id": item.id}
         )
 
 

@@ -10,6 +10,7 @@ from fastapi import status as http
 from carebird.cases import queries, service
 from carebird.cases.models import Case
 from carebird.errors import InvalidInput, NotFound
+from carebird.events import publish_case_change
 from carebird.reply.composer import compose
 from carebird.reply.cost import estimate
 from carebird.reply.outbox import queue_thread
@@ -75,6 +76,7 @@ def update_case(
     """Change status, assignee, team and tags; only the fields sent are touched."""
     changes = body.model_dump(exclude_unset=True)
     service.update_case(session, case_id=case_id, changes=changes, actor_id=agent.id)
+    publish_case_change(session, case_id)
     return queries.case_detail(session, case_id=case_id)
 
 
@@ -108,6 +110,7 @@ def reply(
         idempotency_key=body.idempotency_key,
         allow_personal_data=body.allow_personal_data,
         prices=settings.prices,
+        seen_message_id=body.seen_message_id,
     )
     out = OutboxPublic.model_validate(items[0])
     out.parts = len(items)

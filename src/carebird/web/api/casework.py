@@ -8,8 +8,11 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from carebird.cases import forwarding, merging, notes, profile, queries, timeline
+from carebird.cases.search import index_cases
+from carebird.events import publish_case_change
 from carebird.mail import Mailer
 from carebird.web.api.schemas import CaseDetailPublic
 from carebird.web.deps import AgentRole, AppSettings, DbSession, Supervisor, Viewer
@@ -172,6 +175,7 @@ def list_notes(case_id: int, agent: Viewer, session: DbSession) -> list[notes.No
 def add_note(case_id: int, body: NoteCreate, agent: AgentRole, session: DbSession) -> NotePublic:
     """An internal note: seen by the desk only, never sent to a network."""
     note = notes.add_note(session, case_id=case_id, body=body.body, agent_id=agent.id)
+    publish_case_change(session, case_id, "case.note")
     return NotePublic(
         id=note.id,
         case_id=note.case_id,
@@ -195,6 +199,13 @@ def case_timeline(case_id: int, agent: Viewer, session: DbSession) -> list[timel
 
 
 # --- merge and split -------------------------------------------------------------------------
+def _changed(session: Session, *case_ids: int) -> None:
+    """Messages moved between cases: their search entries and open inboxes follow."""
+    index_cases(session, case_ids)
+    for case_id in case_ids:
+        publish_case_change(session, case_id)
+
+
 @router.post("/cases/{case_id}/merge", response_model=CaseDetailPublic)
 def merge(
     case_id: int, body: MergeRequest, agent: AgentRole, session: DbSession
@@ -203,6 +214,7 @@ def merge(
     merging.merge_cases(
         session, case_id=case_id, other_id=body.other_id, actor=agent, force=body.force
     )
+    _changed(session, case_id, body.other_id)
     return queries.case_detail(session, case_id=case_id)
 
 
@@ -214,6 +226,7 @@ def split(case_id: int, body: SplitRequest, agent: AgentRole, session: DbSession
     new = merging.split_case(
         session, case_id=case_id, message_ids=body.message_ids, actor_id=agent.id
     )
+    _changed(session, case_id, new.id)
     return SplitResult(
         case=_detail(queries.case_detail(session, case_id=case_id)),
         new_case=_detail(queries.case_detail(session, case_id=new.id)),
@@ -241,6 +254,7 @@ def forward(
         public_url=settings.public_url,
         zone=settings.timezone,
     )
+    publish_case_change(session, case_id)
     public = ForwardPublic.of(done.forward)
     return ForwardCreated(**public.model_dump(), reply_id=done.reply_id)
 
@@ -253,9 +267,9 @@ def list_forwards(case_id: int, agent: Viewer, session: DbSession) -> list[Forwa
 @router.post("/forwards/{forward_id}/revoke", response_model=ForwardPublic)
 def revoke(forward_id: int, agent: AgentRole, session: DbSession) -> ForwardPublic:
     """Cancel a pending forward: its link stops working at once."""
-    return ForwardPublic.of(
-        forwarding.revoke_forward(session, forward_id=forward_id, actor_id=agent.id)
-    )
+    done = forwarding.revoke_forward(session, forward_id=forward_id, actor_id=agent.id)
+    publish_case_change(session, done.case_id)
+    return ForwardPublic.of(done)
 
 
 @router.get("/outside-owners", response_model=list[OwnerPublic])

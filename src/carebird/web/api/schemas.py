@@ -162,6 +162,9 @@ class ReplyCreate(Strict):
     idempotency_key: str | None = Field(default=None, min_length=8, max_length=64)
     # A public reply with a phone number, e-mail, reference… is refused unless confirmed.
     allow_personal_data: bool = False
+    # The newest message the composer showed: a colleague's reply after it blocks the send
+    # (409) until the agent has seen it. None skips the check (integrations).
+    seen_message_id: int | None = None
 
 
 class ReplyDraft(Strict):

@@ -1,0 +1,186 @@
+"""The agent's inbox: active cases by priority, with filters, full-text search and, per row,
+the badges (category, language, network, account), the waiting time and the answer deadline.
+
+Filters: mine, unassigned, assignee, team, category, language (of the message that opened the
+case), network, status (default: the active ones), account, tag; search: words in the case's
+messages or its customer's handle and name (carebird.cases.search). Deadlines run in business
+time (carebird.cases.sla).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from carebird.cases.models import Case, CaseTag
+from carebird.cases.queries import CaseRow, Page, Sort, select_page, text_condition
+from carebird.cases.search import facet_condition, search_condition
+from carebird.cases.sla import SlaPolicy, deadline
+from carebird.cases.states import ACTIVE
+from carebird.db.base import utcnow
+from carebird.errors import InvalidInput
+from carebird.ingest.models import Message, NetworkAccount
+
+COUNT_CAP = 1000  # the inbox says "1,000+" rather than count every match of a common word
+ACTIVE_STATUSES: tuple[str, ...] = tuple(sorted(str(s) for s in ACTIVE))
+
+
+@dataclass(slots=True)
+class InboxRow(CaseRow):
+    account_id: int | None = None
+    account_handle: str | None = None
+    language: str | None = None  # of the message that opened the case
+    waiting_since: datetime | None = None  # the oldest customer message nobody answered yet
+    waiting_seconds: int | None = None
+    due_at: datetime | None = None  # answer deadline in business time (None: none runs)
+    breached: bool = False
+    opening_message_id: int | None = None  # internal: where the language comes from
+
+    def fill(self, case: Case) -> None:
+        self.account_id = case.account_id
+        self.opening_message_id = case.opening_message_id
+
+
+@dataclass(slots=True)
+class InboxFilters:
+    mine: bool = False  # assigned to the asking agent
+    unassigned: bool = False
+    assignee_id: int | None = None
+    team_id: int | None = None
+    category: list[str] | None = None
+    language: str | None = None
+    network: str | None = None
+    status: list[str] | None = None  # None: every active status
+    account_id: int | None = None
+    tag: str | None = None
+    search: str | None = None  # words found in the case's messages, customer handle or name
+
+
+def inbox_conditions(session: Session, filters: InboxFilters, *, agent_id: int | None) -> list[Any]:
+    f = filters
+    if f.mine and f.unassigned:
+        raise InvalidInput("a case cannot be both mine and unassigned")
+    conds: list[Any] = [Case.status.in_(f.status or ACTIVE_STATUSES)]
+    if f.mine:
+        if agent_id is None:
+            raise InvalidInput("'mine' needs a signed-in agent")
+        conds.append(Case.assignee_id == agent_id)
+    if f.unassigned:
+        conds.append(Case.assignee_id.is_(None))
+    if f.assignee_id is not None:
+        conds.append(Case.assignee_id == f.assignee_id)
+    if f.team_id is not None:
+        conds.append(Case.team_id == f.team_id)
+    if f.category:
+        conds.append(Case.category.in_(f.category))
+    if f.network:
+        conds.append(Case.network == f.network)
+    if f.account_id is not None:
+        conds.append(Case.account_id == f.account_id)
+    if f.language:  # a facet of the search index: no per-case look at the opening message
+        conds.append(facet_condition(session, "lang", f.language))
+    if f.tag:
+        tagged = select(CaseTag.case_id).where(CaseTag.tag == f.tag.strip().lower())
+        conds.append(Case.id.in_(tagged))
+    if f.search and f.search.strip():
+        found = search_condition(session, f.search)
+        conds.append(found if found is not None else text_condition(f.search.strip()))
+    return conds
+
+
+def inbox(
+    session: Session,
+    *,
+    filters: InboxFilters | None = None,
+    agent_id: int | None = None,
+    sort: Sort = "priority",
+    limit: int = 50,
+    cursor: str | None = None,
+    sla: SlaPolicy | None = None,
+    now: datetime | None = None,
+    count_cap: int | None = COUNT_CAP,
+) -> Page[InboxRow]:
+    """The agent's inbox: active cases by priority (unless `filters.status` says otherwise)."""
+    conds = inbox_conditions(session, filters or InboxFilters(), agent_id=agent_id)
+    page: Page[InboxRow] = select_page(
+        session,
+        conds,
+        sort=sort,
+        limit=limit,
+        offset=0,
+        cursor=cursor,
+        row_type=InboxRow,
+        count_cap=count_cap,
+    )
+    _attach_badges(session, page.items)
+    _attach_waiting(session, page.items, sla=sla, now=now or utcnow())
+    return page
+
+
+def _attach_badges(session: Session, rows: list[InboxRow]) -> None:
+    accounts = {r.account_id for r in rows if r.account_id is not None}
+    handles: dict[int, str] = {}
+    if accounts:
+        stmt = select(NetworkAccount.id, NetworkAccount.handle).where(
+            NetworkAccount.id.in_(accounts)
+        )
+        handles = {i: h for i, h in session.execute(stmt)}
+    opening = {r.id: r.opening_message_id for r in rows if r.opening_message_id is not None}
+    languages: dict[int, str | None] = {}
+    if opening:
+        stmt2 = select(Message.id, Message.language).where(Message.id.in_(set(opening.values())))
+        languages = {i: lang for i, lang in session.execute(stmt2)}
+    for r in rows:
+        r.account_handle = handles.get(r.account_id) if r.account_id is not None else None
+        mid = opening.get(r.id)
+        r.language = languages.get(mid) if mid is not None else None
+
+
+def _attach_waiting(
+    session: Session, rows: list[InboxRow], *, sla: SlaPolicy | None, now: datetime
+) -> None:
+    """Since when each active case's customer waits on us, and the deadline that runs."""
+    ids = [r.id for r in rows if r.status in ACTIVE_STATUSES]
+    if not ids:
+        return
+    last_out = (
+        select(Message.case_id, func.max(Message.created_at).label("at"))
+        .where(Message.case_id.in_(ids), Message.direction == "out")
+        .group_by(Message.case_id)
+        .subquery()
+    )
+    answered = {case_id for case_id, _ in session.execute(select(last_out))}
+    pending = session.execute(
+        select(Message.case_id, func.min(Message.created_at))
+        .outerjoin(last_out, last_out.c.case_id == Message.case_id)
+        .where(
+            Message.case_id.in_(ids),
+            Message.direction == "in",
+            or_(last_out.c.at.is_(None), Message.created_at > last_out.c.at),
+        )
+        .group_by(Message.case_id)
+    ).all()
+    since: dict[int, datetime] = {}
+    for case_id, at in pending:
+        if isinstance(at, str):  # SQLite's min() hands back the stored text
+            at = datetime.fromisoformat(at)
+        since[case_id] = at if at.tzinfo else at.replace(tzinfo=UTC)
+    for r in rows:
+        r.waiting_since = since.get(r.id)
+        if r.waiting_since is None:
+            continue
+        r.waiting_seconds = max(0, int((now - r.waiting_since).total_seconds()))
+        if sla is not None:
+            due = deadline(
+                sla,
+                status=r.status,
+                waiting_since=r.waiting_since,
+                answered_before=r.id in answered,
+                now=now,
+            )
+            if due is not None:
+                r.due_at, r.breached = due.due_at, due.breached

@@ -1,0 +1,108 @@
+"""Response deadlines counted in business time (the desk's published opening hours).
+
+A customer waiting on the desk gets an answer within the target, counted only while the desk
+is open: a message at 21:30 with a 1 h target and "Mon-Sat 08:00-22:00" is due at 08:30 the
+next morning, and one on Saturday at 21:45 is due on Monday at 08:45.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from carebird.cases.hours import BusinessHours
+from carebird.cases.states import ACTIVE, Status
+
+HORIZON_DAYS = 21  # hours that never open within three weeks give no deadline
+_END_OF_DAY = time(23, 59, 59, 999999)  # how hours.py reads "24:00"
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    hours: BusinessHours
+    first_response: timedelta = timedelta(hours=1)
+    next_response: timedelta | None = None  # after our first answer; None: as the first
+
+    @classmethod
+    def parse(
+        cls, opening_hours: str, timezone: str, *, first_response_minutes: float = 60.0
+    ) -> SlaPolicy:
+        return cls(
+            BusinessHours.parse(opening_hours, timezone),
+            timedelta(minutes=first_response_minutes),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    due_at: datetime
+    breached: bool
+
+
+def _local(day: date, at: time, hours: BusinessHours) -> datetime:
+    if at == _END_OF_DAY:
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=hours.tz)
+    return datetime.combine(day, at, tzinfo=hours.tz)
+
+
+def open_intervals(
+    hours: BusinessHours, start: datetime, days: int
+) -> Iterator[tuple[datetime, datetime]]:
+    """The desk's open periods (UTC, merged, in order) overlapping [start, start + days)."""
+    start = start.astimezone(UTC)
+    first = start.astimezone(hours.tz).date() - timedelta(days=1)  # yesterday may run past 0:00
+    spans: list[tuple[datetime, datetime]] = []
+    for n in range(days + 2):
+        day = first + timedelta(days=n)
+        for w in hours.windows:
+            if w.day != day.weekday():
+                continue
+            begin = _local(day, w.start, hours)
+            end = _local(day + timedelta(days=1) if w.end <= w.start else day, w.end, hours)
+            spans.append((begin.astimezone(UTC), end.astimezone(UTC)))
+    spans.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for begin, end in spans:
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((begin, end))
+    for begin, end in merged:
+        if end > start:
+            yield max(begin, start), end
+
+
+def add_business_time(hours: BusinessHours, start: datetime, amount: timedelta) -> datetime | None:
+    """`start` plus `amount` of open time; None when the desk does not open for that long."""
+    start = start.astimezone(UTC)  # aware arithmetic in a local zone would ignore DST
+    left = amount
+    for begin, end in open_intervals(hours, start, HORIZON_DAYS):
+        if end - begin >= left:
+            return begin + left
+        left -= end - begin
+    return None
+
+
+def deadline(
+    policy: SlaPolicy,
+    *,
+    status: str,
+    waiting_since: datetime | None,
+    answered_before: bool,
+    now: datetime,
+) -> Deadline | None:
+    """The answer deadline of a case whose customer waits on the desk since `waiting_since`.
+
+    None when nobody waits on us: no pending customer message, a case no longer active, or
+    one waiting on an outside owner (that wait has its own deadline).
+    """
+    if waiting_since is None or status not in ACTIVE or status == Status.WAITING_THIRD_PARTY:
+        return None
+    target = policy.first_response
+    if answered_before and policy.next_response is not None:
+        target = policy.next_response
+    due = add_business_time(policy.hours, waiting_since, target)
+    if due is None:
+        return None
+    return Deadline(due_at=due, breached=now > due)
