@@ -253,6 +253,7 @@ def _serve(ctx: Context, *, host: str | None, port: int | None, simulate: bool |
 
     from carebird.app import create_app
     from carebird.auth.service import ensure_admin
+    from carebird.reply.templates import seed_default_templates
 
     settings = ctx.settings.model_copy(
         update={
@@ -267,6 +268,7 @@ def _serve(ctx: Context, *, host: str | None, port: int | None, simulate: bool |
         admin, password = ensure_admin(
             session, email=settings.admin_email, password=settings.admin_password
         )
+        seed_default_templates(session)  # only adds the prepared answers that are missing
     url = f"http://{settings.host}:{settings.port}"
     click.echo(f"carebird is running at {url}  ({settings.database_url})")
     if password:
