@@ -72,7 +72,13 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     if status >= 500:
         log.error("%s on %s %s: %s", type(exc).__name__, request.method, request.url.path, exc)
     if _is_api(request):
-        return JSONResponse({"error": type(exc).__name__, "detail": str(exc)}, status_code=status)
+        response = JSONResponse(
+            {"error": type(exc).__name__, "detail": str(exc)}, status_code=status
+        )
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:  # a rate limit or a login lock-out: say when to come back
+            response.headers["Retry-After"] = str(max(1, round(float(retry_after))))
+        return response
     if type(exc) is AuthError and request.method == "GET":
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         return RedirectResponse(f"/login?next={target}", status_code=303)

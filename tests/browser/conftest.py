@@ -2,6 +2,8 @@
 
 Chromium is never downloaded (`playwright install`): scripts/ensure-chromium.sh installs
 Debian's package and Playwright drives /usr/bin/chromium through `executable_path`.
+Screenshots go to $CAREBIRD_TEST_ARTIFACTS/screenshots (default: the system's temporary
+directory), never into the repository.
 """
 
 from __future__ import annotations
@@ -11,15 +13,24 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 # The machine's network is closed: keep Chromium from phoning home (or hanging trying).
@@ -33,11 +44,21 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 ADMIN = re.compile(r"^admin login: (\S+)\s+password: (\S+)\s*$", re.MULTILINE)
 START_TIMEOUT = 60.0  # seconds for the server to print its banner and answer /healthz
+TIMEOUT_MS = 15_000
+# Generous waits (never sleeps): the suite shares two cores with the rest of `make test`.
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+def artifacts() -> Path:
+    root = os.environ.get("CAREBIRD_TEST_ARTIFACTS")
+    base = Path(root) if root else Path(tempfile.gettempdir()) / "carebird-test-artifacts"
+    path = base / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,25 +82,24 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture
-def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
-    """Start `python -m carebird ARGS` on a free port in tmp_path; stopped at teardown."""
-    running: list[tuple[subprocess.Popen[bytes], list[IO[bytes]]]] = []
-
-    def start(*args: str, database_url: str, **env: str) -> Server:
-        port = free_port()
-        out_path, err_path = tmp_path / f"server{port}.out", tmp_path / f"server{port}.err"
-        out, err = out_path.open("wb"), err_path.open("wb")  # files, not pipes: never fill up
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "carebird", *args, "--port", str(port)],
-            cwd=tmp_path,
-            env={**clean, "CAREBIRD_DATABASE_URL": database_url, **env},
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-        )
-        running.append((proc, [out, err]))
+@contextmanager
+def running_server(
+    *args: str, database_url: str, workdir: Path, port: int | None = None, **env: str
+) -> Iterator[Server]:
+    """`python -m carebird ARGS --port P` in workdir, until the block ends."""
+    port = port or free_port()
+    out_path, err_path = workdir / f"server{port}.out", workdir / f"server{port}.err"
+    files: list[IO[bytes]] = [out_path.open("wb"), err_path.open("wb")]  # never fill a pipe
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "carebird", *args, "--port", str(port)],
+        cwd=workdir,
+        env={**clean, "CAREBIRD_DATABASE_URL": database_url, **env},
+        stdin=subprocess.DEVNULL,
+        stdout=files[0],
+        stderr=files[1],
+    )
+    try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + START_TIMEOUT
         while not _healthy(url):
@@ -89,10 +109,8 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
                     f"{out_path.read_text()}\n{err_path.read_text()}"
                 )
             time.sleep(0.2)
-        return Server(url=url, output=out_path.read_text())
-
-    yield start
-    for proc, files in running:
+        yield Server(url=url, output=out_path.read_text())
+    finally:
         proc.terminate()
         try:
             proc.wait(timeout=10)
@@ -101,6 +119,22 @@ def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
             proc.wait(timeout=10)
         for f in files:
             f.close()
+
+
+@pytest.fixture
+def start_server(tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    """Start `python -m carebird ARGS` on a free port in tmp_path; stopped at teardown."""
+    stack: list[Iterator[Server]] = []
+
+    def start(*args: str, database_url: str, **env: str) -> Server:
+        cm = running_server(*args, database_url=database_url, workdir=tmp_path, **env)
+        server = cm.__enter__()
+        stack.append(cm)  # type: ignore[arg-type]
+        return server
+
+    yield start
+    for cm in reversed(stack):
+        cm.__exit__(None, None, None)  # type: ignore[attr-defined]
 
 
 def admin_login(output: str) -> tuple[str, str]:
@@ -120,10 +154,15 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+def new_context(browser: Browser, *, locale: str = "fr-FR", **kw: object) -> BrowserContext:
+    context = browser.new_context(viewport=DESKTOP, locale=locale, **kw)  # type: ignore[arg-type]
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP, locale="fr-FR")
-    context.set_default_timeout(15_000)
+    context = new_context(browser)
     yield context.new_page()
     context.close()
 
@@ -137,13 +176,15 @@ def sign_in(page: Page, url: str, email: str, password: str) -> None:
     page.wait_for_url(f"{url}/")
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """Save the page at desktop and phone widths under artifacts/screenshots/NAME-*.png."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+def screenshot(page: Page, name: str, *, ready: str = "main") -> Path:
+    """Save the page at desktop and phone widths as NAME-desktop.png and NAME-phone.png.
+
+    `ready` is a selector the phone's copy of the page waits for (what the scripts draw)."""
+    folder = artifacts()
     browser = page.context.browser
     assert browser is not None
     state = page.context.storage_state()
-    page.screenshot(path=SCREENSHOTS / f"{name}-desktop.png")
+    page.screenshot(path=folder / f"{name}-desktop.png", full_page=True)
     phone = browser.new_context(
         viewport=PHONE,
         is_mobile=True,
@@ -152,13 +193,15 @@ def screenshot(page: Page, name: str) -> Path:
         storage_state=state,
         locale="fr-FR",
     )
+    phone.set_default_timeout(TIMEOUT_MS)
     try:
         small = phone.new_page()
         small.goto(page.url)
-        small.screenshot(path=SCREENSHOTS / f"{name}-phone.png")
+        small.locator(ready).first.wait_for()
+        small.screenshot(path=folder / f"{name}-phone.png", full_page=True)
         # A phone page must fit its screen: no sideways scrolling.
         width = small.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{name} is {width}px wide on a {PHONE['width']}px phone"
     finally:
         phone.close()
-    return SCREENSHOTS
+    return folder

@@ -294,3 +294,16 @@ def test_reply_is_queued(client: TestClient, db: Database) -> None:
     assert empty.status_code == 422
     missing = client.post("/api/cases/999/replies", json={"text": "hi"}, headers=bearer(token))
     assert missing.status_code == 404
+
+
+def test_api_login_is_throttled_after_repeated_failures(client: TestClient, db: Database) -> None:
+    with db.session() as s, s.begin():
+        create_agent(s, email="lock@example.test", name="Lock Out", password=PASSWORD, role="agent")
+    wrong = {"email": "lock@example.test", "password": "not the password"}
+    codes = [client.post("/api/auth/login", json=wrong).status_code for _ in range(6)]
+    assert codes[:4] == [401] * 4 and codes[-1] == 429
+    locked = client.post("/api/auth/login", json={**wrong, "password": PASSWORD})
+    assert locked.status_code == 429  # even the right password waits for the lock to end
+    assert int(locked.headers["Retry-After"]) >= 1
+    other = client.post("/api/auth/login", json={"email": "x@example.test", "password": "nope"})
+    assert other.status_code == 401  # another e-mail is not locked

@@ -1,1 +1,156 @@
-"""Login throttling."""
+"""Login throttling: failed sign-ins per e-mail and per IP lock further tries for a growing time.
+
+Counters live in the database (table `login_throttle`), so every process of the desk sees the
+same lock-outs. A key is a kind (`email` or `ip`) and the SHA-256 of its value: an attacker's
+guesses are never stored in clear. Rules:
+
+- e-mail: the 5th failure locks it for 1 minute, each further failure doubles the lock, up
+  to 1 hour; a success clears the counter;
+- IP: the same from the 20th failure (offices share one address behind NAT); a success does
+  not clear it (one valid account must not reset the guessing budget of a whole address);
+- a counter untouched for 24 hours starts again from zero.
+
+`record_login_failure` writes in its own short transaction, so a failed login counts even when
+the request's transaction is rolled back (the API raises on a wrong password).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Integer, String, case, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from carebird.db.base import Base, utcnow
+from carebird.errors import CarebirdError
+
+
+class LoginThrottle(Base):
+    __tablename__ = "login_throttle"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # email | ip
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
+class LoginThrottled(CarebirdError):
+    """Too many failed sign-ins: try again after `retry_after` seconds (HTTP 429)."""
+
+    status_code = 429
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(f"too many failed sign-ins; try again in {self.retry_after} s")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    threshold: int  # the failure that starts the lock-out
+    base: timedelta
+    longest: timedelta
+
+
+RULES = {
+    "email": Rule(threshold=5, base=timedelta(minutes=1), longest=timedelta(hours=1)),
+    "ip": Rule(threshold=20, base=timedelta(minutes=1), longest=timedelta(hours=1)),
+}
+FORGET_AFTER = timedelta(hours=24)
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.strip().lower().encode("utf-8", "replace")).hexdigest()
+
+
+def _keys(email: str, ip: str | None) -> list[tuple[str, str]]:
+    keys = [("email", _digest(email))]
+    if ip:
+        keys.append(("ip", _digest(ip)))
+    return keys
+
+
+def lock_for(kind: str, failures: int) -> timedelta | None:
+    """How long the `failures`-th failure locks a key of `kind` (None: not yet)."""
+    rule = RULES[kind]
+    if failures < rule.threshold:
+        return None
+    steps = min(failures - rule.threshold, 30)  # 2**30 minutes is far past `longest` anyway
+    return min(rule.base * 2**steps, rule.longest)
+
+
+def check_login_allowed(
+    session: Session, *, email: str, ip: str | None, now: datetime | None = None
+) -> None:
+    """Raise LoginThrottled while the e-mail or the IP is locked (check before the password)."""
+    now = now or utcnow()
+    waits = [
+        (row.locked_until - now).total_seconds()
+        for kind, digest in _keys(email, ip)
+        if (row := session.get(LoginThrottle, (kind, digest))) is not None
+        and row.locked_until is not None
+        and row.locked_until > now
+    ]
+    if waits:
+        raise LoginThrottled(max(waits))
+
+
+def _bump(session: Session, kind: str, digest: str, now: datetime) -> None:
+    # One UPDATE increments atomically (and takes the row's write lock on both engines), so
+    # two processes counting the same key at once never lose a failure.
+    key = (LoginThrottle.kind == kind) & (LoginThrottle.digest == digest)
+    stale = LoginThrottle.last_failure_at <= now - FORGET_AFTER
+    bump = (
+        update(LoginThrottle)
+        .where(key)
+        .values(
+            failures=case((stale, 1), else_=LoginThrottle.failures + 1),
+            last_failure_at=now,
+        )
+    )
+    if session.execute(bump).rowcount == 0:  # type: ignore[attr-defined]
+        try:
+            with session.begin_nested():
+                session.add(
+                    LoginThrottle(kind=kind, digest=digest, failures=1, last_failure_at=now)
+                )
+        except IntegrityError:  # another process inserted it first: count on its row
+            session.execute(bump)
+    count = session.scalar(select(LoginThrottle.failures).where(key)) or 0
+    lock = lock_for(kind, count)
+    session.execute(
+        update(LoginThrottle).where(key).values(locked_until=now + lock if lock else None)
+    )
+
+
+def record_login_failure(
+    session: Session, *, email: str, ip: str | None, now: datetime | None = None
+) -> None:
+    """Count one failed sign-in for the e-mail and the IP, in a transaction of its own."""
+    now = now or utcnow()
+    with Session(bind=session.get_bind()) as own, own.begin():
+        for kind, digest in _keys(email, ip):
+            _bump(own, kind, digest, now)
+
+
+def record_login_success(session: Session, *, email: str) -> None:
+    """Forget the e-mail's failures (in the caller's transaction); the IP's remain."""
+    session.execute(
+        delete(LoginThrottle).where(
+            LoginThrottle.kind == "email", LoginThrottle.digest == _digest(email)
+        )
+    )
+
+
+def failures(session: Session, *, kind: str, value: str) -> int:
+    """The current failure count of one key (for tests and the CLI)."""
+    count = session.scalar(
+        select(LoginThrottle.failures).where(
+            LoginThrottle.kind == kind, LoginThrottle.digest == _digest(value)
+        )
+    )
+    return int(count or 0)

@@ -315,6 +315,8 @@ def _failed(db: Database, item_id: int, exc: CarebirdError, at: datetime) -> Non
             elif isinstance(exc, BudgetExhausted):
                 wait = max(wait, 3600.0)
             item.next_attempt_at = at + timedelta(seconds=wait)
+        if final:
+            publish_case_change(session, item.case_id, "reply.failed", {"outbox_id": item.id})
         record(
             session,
             item.case_id,

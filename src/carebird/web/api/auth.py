@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request, Response, status
 
 from carebird.auth import service
 from carebird.auth.roles import require
+from carebird.auth.throttle import check_login_allowed, record_login_failure, record_login_success
+from carebird.errors import AuthError
 from carebird.web.api.schemas import (
     AgentPublic,
     LoginRequest,
@@ -36,8 +38,18 @@ def login(
     session: DbSession,
     settings: AppSettings,
 ) -> LoginResponse:
-    """Exchange e-mail and password for a session token (also set as an HttpOnly cookie)."""
-    agent = service.authenticate(session, email=body.email, password=body.password)
+    """Exchange e-mail and password for a session token (also set as an HttpOnly cookie).
+
+    Repeated failures lock the e-mail (and, later, the address) for a growing delay: 429.
+    """
+    ip = request.client.host if request.client else None
+    check_login_allowed(session, email=body.email, ip=ip)
+    try:
+        agent = service.authenticate(session, email=body.email, password=body.password)
+    except AuthError:
+        record_login_failure(session, email=body.email, ip=ip)
+        raise
+    record_login_success(session, email=body.email)
     token = service.issue_token(session, agent=agent, kind="session", name="api login")
     row = service.token_row(session, token=token)
     set_session_cookie(response, settings, token)

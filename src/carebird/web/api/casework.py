@@ -175,7 +175,7 @@ def list_notes(case_id: int, agent: Viewer, session: DbSession) -> list[notes.No
 def add_note(case_id: int, body: NoteCreate, agent: AgentRole, session: DbSession) -> NotePublic:
     """An internal note: seen by the desk only, never sent to a network."""
     note = notes.add_note(session, case_id=case_id, body=body.body, agent_id=agent.id)
-    publish_case_change(session, case_id, "case.note")
+    publish_case_change(session, case_id, "note.new")
     return NotePublic(
         id=note.id,
         case_id=note.case_id,
@@ -254,7 +254,7 @@ def forward(
         public_url=settings.public_url,
         zone=settings.timezone,
     )
-    publish_case_change(session, case_id)
+    publish_case_change(session, case_id, "forward.new")
     public = ForwardPublic.of(done.forward)
     return ForwardCreated(**public.model_dump(), reply_id=done.reply_id)
 

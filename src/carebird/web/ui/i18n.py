@@ -1,126 +1,124 @@
-"""The pages' words in French and English (a small dict per locale until gettext arrives)."""
+"""The pages' words through gettext: catalogues in web/locales/<locale>/LC_MESSAGES/messages.po.
+
+The source strings (msgids) are English; `fr` and `en` each have a catalogue, so an English
+wording can change without touching the templates. The .po files are compiled in memory the
+first time a locale is used (Babel), from the installed package: nothing is fetched at run time
+and no build step is needed. Strings of the pages' scripts are in the same catalogues (Babel
+extracts `_("…")` from static/*.js); `js_catalogue` hands a page the ones its scripts use.
+
+Dates and times are shown in the agent's time zone with the locale's conventions (French:
+`02/03/2026 14:05`; English: `2 Mar 2026, 14:05`); the scripts format with the same patterns.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import io
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel import Locale
+from babel.dates import format_datetime
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from babel.support import Translations
+
+LOCALES = ("fr", "en")
 DEFAULT_LOCALE = "fr"
+LOCALE_DIR = Path(__file__).resolve().parents[1] / "locales"
+DOMAIN = "messages"
+# One pattern per locale (CLDR syntax), mirrored by static/common.js.
+DATETIME_PATTERN = {"fr": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
+LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
 
-STRINGS: dict[str, dict[str, str]] = {
-    "fr": {
-        "app": "carebird",
-        "login.title": "Connexion",
-        "login.email": "Adresse e-mail",
-        "login.password": "Mot de passe",
-        "login.submit": "Se connecter",
-        "login.failed": "Adresse e-mail ou mot de passe incorrect.",
-        "logout": "Se déconnecter",
-        "inbox.title": "Boîte de réception",
-        "inbox.empty": "Aucun cas pour l’instant.",
-        "inbox.count": "cas",
-        "col.id": "N°",
-        "col.status": "Statut",
-        "col.customer": "Client",
-        "col.network": "Réseau",
-        "col.priority": "Priorité",
-        "col.subject": "Sujet",
-        "col.messages": "Messages",
-        "col.activity": "Dernière activité",
-        "case.title": "Cas",
-        "case.back": "← Boîte de réception",
-        "case.customer": "Client",
-        "case.followers": "abonnés",
-        "case.verified": "vérifié",
-        "case.tags": "Étiquettes",
-        "case.assignee": "Assigné à",
-        "case.nobody": "personne",
-        "case.messages": "Messages",
-        "case.events": "Historique",
-        "case.no_messages": "Aucun message.",
-        "msg.private": "Privé",
-        "msg.public": "Public",
-        "msg.in": "Reçu",
-        "msg.out": "Envoyé",
-        "event.at": "Quand",
-        "event.kind": "Quoi",
-        "event.change": "Changement",
-        "event.actor": "Par",
-        "event.system": "système",
-        "error.title": "Erreur",
-        "error.back": "Retour à l’accueil",
-        "status.new": "Nouveau",
-        "status.open": "Ouvert",
-        "status.waiting_customer": "En attente du client",
-        "status.waiting_third_party": "En attente d’un tiers",
-        "status.resolved": "Résolu",
-        "status.closed": "Fermé",
-    },
-    "en": {
-        "app": "carebird",
-        "login.title": "Sign in",
-        "login.email": "E-mail address",
-        "login.password": "Password",
-        "login.submit": "Sign in",
-        "login.failed": "Wrong e-mail address or password.",
-        "logout": "Sign out",
-        "inbox.title": "Inbox",
-        "inbox.empty": "No cases yet.",
-        "inbox.count": "cases",
-        "col.id": "#",
-        "col.status": "Status",
-        "col.customer": "Customer",
-        "col.network": "Network",
-        "col.priority": "Priority",
-        "col.subject": "Subject",
-        "col.messages": "Messages",
-        "col.activity": "Last activity",
-        "case.title": "Case",
-        "case.back": "← Inbox",
-        "case.customer": "Customer",
-        "case.followers": "followers",
-        "case.verified": "verified",
-        "case.tags": "Tags",
-        "case.assignee": "Assigned to",
-        "case.nobody": "nobody",
-        "case.messages": "Messages",
-        "case.events": "History",
-        "case.no_messages": "No messages.",
-        "msg.private": "Private",
-        "msg.public": "Public",
-        "msg.in": "Received",
-        "msg.out": "Sent",
-        "event.at": "When",
-        "event.kind": "What",
-        "event.change": "Change",
-        "event.actor": "By",
-        "event.system": "system",
-        "error.title": "Error",
-        "error.back": "Back to the inbox",
-        "status.new": "New",
-        "status.open": "Open",
-        "status.waiting_customer": "Waiting for customer",
-        "status.waiting_third_party": "Waiting for third party",
-        "status.resolved": "Resolved",
-        "status.closed": "Closed",
-    },
-}
+
+def po_path(locale: str) -> Path:
+    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@functools.cache
+def catalog(locale: str) -> Catalog:
+    with po_path(locale).open("rb") as f:
+        return read_po(f, locale=locale, domain=DOMAIN)
+
+
+@functools.cache
+def translations(locale: str) -> Translations:
+    """The compiled catalogue of `locale` (compiled once per process, in memory)."""
+    if locale not in LOCALES:
+        locale = DEFAULT_LOCALE
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog(locale))
+    buffer.seek(0)
+    return Translations(fp=buffer, domain=DOMAIN)
+
+
+def gettext(locale: str, message: str) -> str:
+    return translations(locale).gettext(message)
+
+
+@functools.cache
+def js_catalogue(locale: str) -> dict[str, str]:
+    """msgid → translation for every string the pages' scripts use."""
+    found: dict[str, str] = {}
+    for message in catalog(locale):
+        if message.id and any(path.endswith(".js") for path, _ in message.locations):
+            found[str(message.id)] = str(message.string or message.id)
+    return found
 
 
 def pick_locale(agent_locale: str | None, accept_language: str | None = None) -> str:
     """The agent's locale when signed in, else the browser's first supported language."""
-    if agent_locale in STRINGS:
-        return agent_locale  # type: ignore[return-value]
+    if agent_locale in LOCALES:
+        return str(agent_locale)
     for part in (accept_language or "").split(","):
         lang = part.split(";")[0].strip().lower()[:2]
-        if lang in STRINGS:
+        if lang in LOCALES:
             return lang
     return DEFAULT_LOCALE
 
 
-def strings(locale: str) -> Mapping[str, str]:
-    return STRINGS.get(locale, STRINGS[DEFAULT_LOCALE])
+@functools.cache
+def zone(name: str | None) -> tzinfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
 
 
-def status_labels(locale: str) -> dict[str, str]:
-    words = strings(locale)
-    return {k.removeprefix("status."): v for k, v in words.items() if k.startswith("status.")}
+def format_when(value: datetime | None, locale: str, zone_name: str | None) -> str:
+    """A date and time in the agent's zone and the locale's format."""
+    if value is None:
+        return ""
+    pattern = DATETIME_PATTERN.get(locale, DATETIME_PATTERN[DEFAULT_LOCALE])
+    return format_datetime(value, pattern, tzinfo=zone(zone_name), locale=locale)
+
+
+def format_number(value: float | int, locale: str) -> str:
+    """`12 345` in French, `12,345` in English."""
+    return format_decimal(value, locale=locale)
+
+
+def format_duration(seconds: float, locale: str) -> str:
+    """A waiting time, coarse on purpose: `< 1 min`, `12 min`, `3 h 05`, `2 j 4 h` (`2 d 4 h`)."""
+    t = translations(locale).gettext
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return t("< 1 min")
+    minutes = seconds // 60
+    if minutes < 60:
+        return t("%(n)s min") % {"n": minutes}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return t("%(h)s h %(m)s") % {"h": hours, "m": f"{minutes:02d}"}
+    days, hours = divmod(hours, 24)
+    return t("%(d)s d %(h)s h") % {"d": days, "h": hours}
+
+
+def month_names(locale: str) -> list[str]:
+    """Abbreviated month names, January first (for the scripts' date format)."""
+    months = Locale.parse(locale).months["format"]["abbreviated"]
+    return [str(months[i]) for i in range(1, 13)]

@@ -1,4 +1,4 @@
-"""Signing in and out of the pages: a form, a CSRF check, an HttpOnly session cookie."""
+"""Signing in and out of the pages: a form, a CSRF check, throttling, an HttpOnly session cookie."""
 
 from __future__ import annotations
 
@@ -8,6 +8,12 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from carebird.auth import service
+from carebird.auth.throttle import (
+    LoginThrottled,
+    check_login_allowed,
+    record_login_failure,
+    record_login_success,
+)
 from carebird.errors import AuthError
 from carebird.web.deps import (
     AppSettings,
@@ -34,7 +40,7 @@ def safe_next(target: str | None) -> str:
 def login_form(request: Request, session: DbSession, next: str = "/") -> Response:
     if optional_agent(request, session) is not None:
         return RedirectResponse(safe_next(next), status_code=303)
-    return render(request, "login.html", next=safe_next(next), error=None, email="")
+    return render(request, "login.html", next=safe_next(next), error=None, email="", wait=0)
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -48,21 +54,35 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     check_csrf(request, settings, csrf_token)
+    ip = request.client.host if request.client else None
     try:
+        check_login_allowed(session, email=email, ip=ip)  # before the password: no oracle
         agent = service.authenticate(session, email=email, password=password)
+    except LoginThrottled as locked:
+        return _form_again(request, email, next, "locked", 429, wait=locked.retry_after)
     except AuthError:
-        return render(
-            request,
-            "login.html",
-            status_code=401,
-            next=safe_next(next),
-            error="login.failed",
-            email=email,
-        )
+        record_login_failure(session, email=email, ip=ip)
+        return _form_again(request, email, next, "failed", 401)
+    record_login_success(session, email=email)
     token = service.issue_token(session, agent=agent, kind="session", name="browser")
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, settings, token)
     return response
+
+
+def _form_again(
+    request: Request, email: str, next: str, error: str, status: int, *, wait: int = 0
+) -> Response:
+    minutes = max(1, -(-wait // 60))
+    return render(
+        request,
+        "login.html",
+        status_code=status,
+        next=safe_next(next),
+        error=error,
+        email=email,
+        wait=minutes,
+    )
 
 
 @router.post("/logout")

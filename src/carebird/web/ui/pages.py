@@ -1,28 +1,82 @@
-"""The agent's pages: the inbox (kept fresh by /static/inbox.js) and one case."""
+"""The agent's pages: the inbox (kept live by /static/inbox.js) and one case (case.js).
+
+The pages are shells with their first data: the scripts draw rows, messages and panels from
+the same JSON the API serves, so what a page shows and what it receives live never differ.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from babel import Locale
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from carebird.auth.roles import has_role
 from carebird.cases import queries
+from carebird.db.base import utcnow
 from carebird.understand.priority import describe
+from carebird.web.api.schemas import CaseDetailPublic
 from carebird.web.deps import DbSession, Viewer
+from carebird.web.ui import directory
+from carebird.web.ui.i18n import pick_locale
 from carebird.web.ui.render import render
 
 router = APIRouter(include_in_schema=False)
-INBOX_SIZE = 50  # the same page inbox.js polls: /api/cases?sort=activity&limit=50
+LANGUAGES = ("fr", "en", "es", "de", "it", "pt", "nl")
+FILTERS = ("view", "team_id", "category", "language", "network", "status", "q")
+
+
+def language_names(locale: str) -> dict[str, str]:
+    names = Locale.parse(locale).languages
+    return {code: str(names.get(code, code)).capitalize() for code in LANGUAGES}
 
 
 @router.get("/", response_class=HTMLResponse)
-def inbox(request: Request, agent: Viewer, session: DbSession) -> HTMLResponse:
-    page = queries.list_cases(session, sort="priority", limit=INBOX_SIZE)
-    for row in page.items:
-        row.priority_text = describe(row.priority_reasons, agent.locale)
-    return render(request, "inbox.html", agent=agent, page=page)
+def inbox(
+    request: Request,
+    agent: Viewer,
+    session: DbSession,
+    q: Annotated[str, Query(max_length=200)] = "",
+) -> HTMLResponse:
+    filters = {name: request.query_params.get(name, "")[:200] for name in FILTERS}
+    filters["q"] = q
+    agents = directory.active_agents(session)
+    teams = directory.teams(session)
+    locale = pick_locale(agent.locale)
+    return render(
+        request,
+        "inbox.html",
+        agent=agent,
+        filters=filters,
+        agents=agents,
+        teams=teams,
+        agents_map={a.id: a.name for a in agents},
+        teams_map={t.id: t.name for t in teams},
+        languages=language_names(locale),
+        can_write=has_role(agent, "agent"),
+    )
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, agent: Viewer, session: DbSession) -> HTMLResponse:
     detail = queries.case_detail(session, case_id=case_id)
-    return render(request, "case.html", agent=agent, detail=detail)
+    detail.case.priority_text = describe(detail.case.priority_reasons, pick_locale(agent.locale))
+    agents = directory.active_agents(session)
+    teams = directory.teams(session)
+    public = CaseDetailPublic.model_validate(detail).model_dump(mode="json")
+    return render(
+        request,
+        "case.html",
+        agent=agent,
+        detail=detail,
+        detail_json=public,
+        agents=agents,
+        teams=teams,
+        agents_map={a.id: a.name for a in agents},
+        teams_map={t.id: t.name for t in teams},
+        can_write=has_role(agent, "agent"),
+        can_merge=has_role(agent, "agent"),
+        can_manage_owners=has_role(agent, "supervisor"),
+        now=utcnow(),
+    )

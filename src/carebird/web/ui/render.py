@@ -1,48 +1,69 @@
-"""Rendering pages: one autoescaping Jinja2 environment, the locale's words, a CSRF token."""
+"""Rendering pages: one autoescaping Jinja2 environment per locale (gettext), a CSRF token.
+
+Templates write every word as `{{ _("English source") }}` (or `ngettext`), translated through
+the locale's catalogue; dates go through the `when` filter (agent's zone, locale's format).
+"""
 
 from __future__ import annotations
 
 import functools
-from datetime import UTC, datetime, tzinfo
+import json
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from carebird.cases.models import Agent
 from carebird.config import Settings
+from carebird.web.ui import i18n
 from carebird.web.ui.csrf import CSRF_COOKIE, csrf_token, set_csrf_cookie
-from carebird.web.ui.i18n import pick_locale, status_labels, strings
+from carebird.web.ui.words import (
+    category_labels,
+    event_labels,
+    network_labels,
+    role_labels,
+    status_labels,
+)
 
 
 @functools.cache
-def environment() -> Environment:
+def environment(locale: str = i18n.DEFAULT_LOCALE) -> Environment:
     env = Environment(
         loader=PackageLoader("carebird.web", "templates"),
         autoescape=True,  # every page shows customers' text: escaping is never optional
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["when"] = format_time
+    env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["when"] = lambda value, zone="UTC": i18n.format_when(value, locale, zone)
+    env.filters["number"] = lambda value: i18n.format_number(value, locale)
+    env.filters["duration"] = lambda seconds: i18n.format_duration(seconds, locale)
+    env.filters["attrjson"] = _attr_json
     return env
 
 
-@functools.cache
-def _zone(name: str) -> tzinfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
+def _attr_json(value: Any) -> Markup:
+    """JSON for a data-* attribute: escaped once by autoescape, read back by JSON.parse."""
+    return Markup.escape(json.dumps(value, ensure_ascii=False, default=str))
 
 
-def format_time(value: datetime | None, zone: str = "UTC") -> str:
-    """`2026-03-02 10:00` in the agent's time zone (the inbox script writes the same shape)."""
-    if value is None:
-        return ""
-    return value.astimezone(_zone(zone)).strftime("%Y-%m-%d %H:%M")
+def page_words(locale: str, zone: str) -> dict[str, Any]:
+    """What every page's scripts need to speak the agent's language (read from <body>)."""
+    return {
+        "locale": locale,
+        "zone": zone,
+        "pattern": i18n.DATETIME_PATTERN[locale],
+        "months": i18n.month_names(locale),
+        "messages": i18n.js_catalogue(locale),
+        "statuses": status_labels(locale),
+        "categories": category_labels(locale),
+        "networks": network_labels(locale),
+        "events": event_labels(locale),
+    }
 
 
 def render(
@@ -54,18 +75,27 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
-    locale = pick_locale(agent.locale if agent else None, request.headers.get("accept-language"))
+    locale = i18n.pick_locale(
+        agent.locale if agent else None, request.headers.get("accept-language")
+    )
+    zone = agent.timezone if agent else "UTC"
     token = csrf_token(request, settings)
     html = (
-        environment()
+        environment(locale)
         .get_template(template)
         .render(
             agent=agent,
             locale=locale,
-            t=strings(locale),
+            locales=i18n.LANGUAGE_NAMES,
             statuses=status_labels(locale),
-            zone=agent.timezone if agent else "UTC",
+            categories=category_labels(locale),
+            networks=network_labels(locale),
+            roles=role_labels(locale),
+            zone=zone,
+            words=page_words(locale, zone),
             csrf_token=token,
+            path=request.url.path,
+            here=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
             **context,
         )
     )
