@@ -35,3 +35,6 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
     # A thread's later part waits for the part before it and answers it once that is posted.
     follows_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id"))
+    # An answer card: this text (e.g. a rendered template) sent as an image with the reply.
+    card_title: Mapped[str | None] = mapped_column(String(200))
+    card_text: Mapped[str | None] = mapped_column(Text)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
@@ -43,6 +44,7 @@ from carebird.ingest.base import (
 )
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.pipeline import process_batch
+from carebird.reply.cards import render_card
 from carebird.reply.collision import check_reply_allowed
 from carebird.reply.cost import estimate
 from carebird.reply.models import OutboxItem
@@ -65,6 +67,7 @@ def queue_reply(
     allow_personal_data: bool = False,
     prices: Mapping[str, Mapping[str, float]] | None = None,
     seen_message_id: int | None = None,
+    card: tuple[str, str] | None = None,
 ) -> OutboxItem:
     """Queue a reply to the case's latest inbound message (public) or its customer (private).
 
@@ -124,6 +127,8 @@ def queue_reply(
         text=text,
         created_by=agent_id,
         cost=estimate(case.network, text, private=private, overrides=prices).cost,
+        card_title=card[0] if card else None,
+        card_text=card[1] if card else None,
     )
     session.add(item)
     session.flush()
@@ -152,6 +157,7 @@ def queue_thread(
     allow_personal_data: bool = False,
     prices: Mapping[str, Mapping[str, float]] | None = None,
     seen_message_id: int | None = None,
+    card: tuple[str, str] | None = None,
 ) -> list[OutboxItem]:
     """Queue an answer split into parts ("1/2", "2/2"): each later part answers the one before
     it once that one is posted, so the thread reads in order on the network."""
@@ -167,6 +173,7 @@ def queue_thread(
         allow_personal_data=allow_personal_data,
         prices=prices,
         seen_message_id=seen_message_id,
+        card=card,  # on the first post of a thread
     )
     items = [first]
     following = session.scalar(select(OutboxItem).where(OutboxItem.follows_id == first.id))
@@ -227,9 +234,17 @@ def send_pending(
     return sent
 
 
+@dataclass(frozen=True)
+class _Claimed:
+    request: OutboundReply
+    connector: Connector
+    unsure: bool  # an earlier attempt may have posted
+    card: bytes | None  # the answer card to attach, rendered
+
+
 def _claim(
     db: Database, item_id: int, connectors: Mapping[str, Connector], at: datetime
-) -> tuple[OutboundReply, Connector, bool] | None:
+) -> _Claimed | None:
     """Mark the row "sending" (a lease) and say whether an earlier attempt may have posted."""
     with db.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
@@ -266,7 +281,14 @@ def _claim(
             recipient_id=item.recipient_id,
             private=item.private,
         )
-    return request, connector, unsure
+        card = None
+        if item.card_text:
+            card = render_card(
+                item.card_text,
+                title=item.card_title or "",
+                brand=account.display_name or account.handle,
+            )
+    return _Claimed(request, connector, unsure, card)
 
 
 def _send_one(
@@ -280,15 +302,20 @@ def _send_one(
     claimed = _claim(db, item_id, connectors, now())
     if claimed is None:
         return 0
-    request, connector, unsure = claimed
+    request, connector = claimed.request, claimed.connector
     try:
         receipt = None
         find_sent = getattr(connector, "find_sent", None)
-        if unsure and find_sent is not None:
+        if claimed.unsure and find_sent is not None:
             receipt = find_sent(request)
             if receipt is not None:
                 log.info("reply %s had been posted before a crash: not sending again", item_id)
-        if receipt is None:
+        if receipt is None and claimed.card is not None:
+            send_with_media = getattr(connector, "send_with_media", None)
+            if send_with_media is None:
+                raise InvalidInput(f"{request.network} replies cannot carry an answer card")
+            receipt = send_with_media(request, [claimed.card])
+        elif receipt is None:
             receipt = connector.send(request)
     except CarebirdError as exc:
         _failed(db, item_id, exc, now())

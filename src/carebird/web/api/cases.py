@@ -11,6 +11,7 @@ from carebird.cases import queries, service
 from carebird.cases.models import Case
 from carebird.errors import InvalidInput, NotFound
 from carebird.events import publish_case_change
+from carebird.plugins import connector_class
 from carebird.reply.composer import compose
 from carebird.reply.cost import estimate
 from carebird.reply.outbox import queue_thread
@@ -101,6 +102,8 @@ def reply(
     )
     if composition.problems:
         raise InvalidInput("; ".join(p.message for p in composition.problems))
+    if body.card_text and not hasattr(connector_class(composition.network), "send_with_media"):
+        raise InvalidInput(f"{composition.network} replies cannot carry an answer card")
     items = queue_thread(
         session,
         case_id=case_id,
@@ -111,6 +114,7 @@ def reply(
         allow_personal_data=body.allow_personal_data,
         prices=settings.prices,
         seen_message_id=body.seen_message_id,
+        card=(body.card_title or "", body.card_text) if body.card_text else None,
     )
     out = OutboxPublic.model_validate(items[0])
     out.parts = len(items)

@@ -165,6 +165,9 @@ class ReplyCreate(Strict):
     # The newest message the composer showed: a colleague's reply after it blocks the send
     # (409) until the agent has seen it. None skips the check (integrations).
     seen_message_id: int | None = None
+    # An answer card (e.g. a rendered template) sent as an image with the reply (X).
+    card_title: str | None = Field(default=None, max_length=200)
+    card_text: str | None = Field(default=None, max_length=5_000)
 
 
 class ReplyDraft(Strict):
