@@ -15,7 +15,7 @@ from carebird.ingest.bluesky import BlueskyConnector
 from carebird.ingest.calls import AccountSpec, Backoff, CallMeter
 from tests.support.bsky_peer import BlueskyPeer
 from tests.support.bsky_peer.state import POST, Account, Post
-from tests.support.shared import SHARED_DATA
+from tests.support.shared import SHARED_DATA, shared_data
 
 BRAND = "ligneazur-sav.bsky.social"
 BRAND_PASSWORD = "ligne-azur-app-pass"
@@ -33,6 +33,8 @@ class BlueskyHarness:
         lexicon_dir: Path = LEXICONS,
         access_ttl: float = 7200.0,
     ) -> None:
+        if lexicon_dir == LEXICONS:  # the official lexicons: skip, saying why, where absent
+            lexicon_dir = shared_data("bluesky-lexicons")
         self.peer = BlueskyPeer(lexicon_dir, strict=strict, access_ttl=access_ttl)
         self.listening = listening
         self.sleeps: list[float] = []
