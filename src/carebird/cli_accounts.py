@@ -110,13 +110,16 @@ def accounts_list(ctx: Context) -> None:
 def accounts_usage(ctx: Context, month: str | None) -> None:
     """API calls and their cost per account this month, against each account's cap."""
     from carebird.ingest.accounts import list_accounts
-    from carebird.ingest.usage import month_of, usage_report
+    from carebird.ingest.usage import WARN_SHARE, month_of, usage_report
 
     month = month or month_of(datetime.now(UTC))
     with ctx.db().session() as session:
         for account in list_accounts(session):
             report = usage_report(session, account.id, month)
-            report |= {"account": f"{account.network}:{account.handle}", "cap": account.monthly_cap}
+            cap = account.monthly_cap
+            near = bool(cap) and report["cost"] >= WARN_SHARE * (cap or 0)
+            report |= {"account": f"{account.network}:{account.handle}", "cap": cap}
+            report["near_cap"] = near
             click.echo(json.dumps(report))
 
 

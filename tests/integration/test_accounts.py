@@ -65,6 +65,9 @@ def test_accounts_from_the_cli(settings: Settings, db: Database, tmp_path: Path)
     meter.record("post_read", 200)
     usage = json.loads(run(settings, "accounts", "usage"))
     assert usage["cost"] == pytest.approx(1.0) and usage["cap"] == 250
+    assert usage["near_cap"] is False
+    meter.record("reply_url", 1000)  # $200 more: past 80 % of the cap
+    assert json.loads(run(settings, "accounts", "usage"))["near_cap"] is True
     assert usage["month"] == month_of(datetime.now(UTC))
 
 
@@ -105,6 +108,7 @@ def test_accounts_through_the_api(client: TestClient, db: Database) -> None:
         assert get_account(s, account_id).active is False
     usage = client.get(f"/api/accounts/{account_id}/usage", headers=bearer(supervisor)).json()
     assert usage["cost"] == 0 and usage["cap"] == 10 and usage["share_of_cap"] == 0
+    assert usage["near_cap"] is False
     health = client.get("/api/sources/health", headers=bearer(supervisor))
     assert health.status_code == 200 and health.json() == []
 

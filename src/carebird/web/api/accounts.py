@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 
 from carebird.ingest.accounts import add_account, get_account, list_accounts, public
 from carebird.ingest.health import health_report
-from carebird.ingest.usage import month_of, usage_report
+from carebird.ingest.usage import WARN_SHARE, month_of, usage_report
 from carebird.web.api.schemas import AccountCreate, AccountPublic, AccountUpdate
 from carebird.web.deps import Admin, AppSettings, DbSession, Supervisor
 
@@ -55,7 +55,10 @@ def account_usage(
     account = get_account(session, account_id)
     report = usage_report(session, account.id, month or month_of(datetime.now(UTC)))
     cap = account.monthly_cap
-    return report | {"cap": cap, "share_of_cap": round(report["cost"] / cap, 4) if cap else None}
+    share = round(report["cost"] / cap, 4) if cap else None
+    # The warning an admin sees before polling stops at the cap (the meter logs it too).
+    near = share is not None and share >= WARN_SHARE
+    return report | {"cap": cap, "share_of_cap": share, "near_cap": near}
 
 
 @router.get("/sources/health")
