@@ -320,6 +320,34 @@ def test_a_template_with_variables(browser: Browser, desk: Desk) -> None:
     assert desk.problems(page) == ([], [])
 
 
+def test_attaching_the_answer_card(browser: Browser, desk: Desk) -> None:
+    case_id = desk.add_case(["carte : je voudrais le détail de ma facture"])
+    page = desk.page(browser, "ana", f"/cases/{case_id}")
+    attach = page.locator("#card-attach")
+    expect(attach).to_be_hidden()  # nothing to attach before a card is shown
+    compose(page, "Votre facture est disponible dans votre espace client.")
+    page.locator("#preview summary").click()
+    page.locator("#card-button").click()
+    expect(page.locator("#card-image")).to_be_visible()
+    expect(page.locator("#card-attach-row")).to_have_text("Joindre cette carte à la réponse")
+    attach.check()
+    with page.expect_request(f"**/api/cases/{case_id}/replies") as sent:
+        page.locator("#send").click()
+    body = sent.value.post_data_json
+    assert body["card_title"] == ""
+    assert body["card_text"] == "Votre facture est disponible dans votre espace client."
+    # The simulated network cannot carry an image: the server's refusal is shown, nothing queued.
+    expect(page.locator("#send-state")).to_contain_text("cannot carry an answer card")
+    expect(page.locator("#sent-replies li")).to_have_count(0)
+    attach.uncheck()
+    with page.expect_request(f"**/api/cases/{case_id}/replies") as sent:
+        page.locator("#send").click()
+    assert "card_text" not in sent.value.post_data_json
+    expect(page.locator("#sent-replies li.public")).to_have_count(1)
+    expect(attach).to_be_hidden()  # the next reply starts without a card
+    assert desk.problems(page) == ([], [])
+
+
 def test_a_long_public_answer_is_split_into_a_thread(browser: Browser, desk: Desk) -> None:
     case_id = desk.add_case(["Pourquoi mon train a-t-il été supprimé ce matin ?"])
     page = desk.page(browser, "ana", f"/cases/{case_id}")

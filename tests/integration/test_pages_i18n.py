@@ -88,3 +88,18 @@ def test_the_language_is_the_agents_else_the_browsers() -> None:
     assert i18n.pick_locale(None, "de-DE,en;q=0.8,fr;q=0.5") == "en"
     assert i18n.pick_locale(None, "de-DE") == "fr"
     assert i18n.pick_locale("xx", None) == "fr"
+
+
+def test_the_composers_and_the_timelines_words_come_from_the_catalogues() -> None:
+    from carebird.cases import timeline
+    from carebird.reply import composer
+
+    sources = {path for m in extract() for path, _ in m.locations}
+    assert {"src/carebird/reply/composer.py", "src/carebird/cases/timeline.py"} <= sources
+    assert timeline.label("event.created", "fr") == "Cas créé"
+    assert timeline.label("event.created", "en") == "Case created"
+    assert timeline.label("event.unheard_of", "de") == "Événement"  # French by default
+    public = composer._WORDS["public"]
+    assert i18n.gettext("fr", public) % {"handle": "@a", "network": "X"} == (
+        "Réponse publique à @a sur X"
+    )

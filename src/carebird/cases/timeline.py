@@ -21,70 +21,45 @@ from carebird.cases.models import Agent, Case, CaseEvent
 from carebird.cases.notes import list_notes
 from carebird.db.base import utcnow
 from carebird.errors import NotFound
+from carebird.i18n import DEFAULT_LOCALE, LOCALES, N_, gettext
 from carebird.ingest.models import Author, Message
 
 SHOWN_ELSEWHERE = frozenset({"note", "forwarded", "forward_answered"})
 _RANK = {"message": 0, "note": 1, "forward": 2, "event": 3}
 
-LABELS: dict[str, dict[str, str]] = {
-    "fr": {
-        "message.in.public": "Message public du client",
-        "message.in.private": "Message privé du client",
-        "message.out.public": "Réponse publique",
-        "message.out.private": "Réponse privée",
-        "note": "Note interne",
-        "note.outside": "Réponse du tiers",
-        "forward": "Transmis à un tiers",
-        "event.created": "Cas créé",
-        "event.status": "Statut changé",
-        "event.assigned": "Assigné",
-        "event.team": "Équipe changée",
-        "event.tag_added": "Étiquette ajoutée",
-        "event.tag_removed": "Étiquette retirée",
-        "event.category": "Catégorie corrigée",
-        "event.reply_queued": "Réponse en file d’attente",
-        "event.reply_sent": "Réponse envoyée",
-        "event.reply_error": "Échec d’envoi (nouvel essai prévu)",
-        "event.reply_failed": "Envoi abandonné",
-        "event.merged": "Cas fusionné ici",
-        "event.merged_into": "Fusionné dans un autre cas",
-        "event.split_from": "Séparé d’un autre cas",
-        "event.split_into": "Messages séparés dans un nouveau cas",
-        "event.forward_revoked": "Transmission annulée",
-        "event": "Événement",
-    },
-    "en": {
-        "message.in.public": "Customer's public message",
-        "message.in.private": "Customer's private message",
-        "message.out.public": "Public reply",
-        "message.out.private": "Private reply",
-        "note": "Internal note",
-        "note.outside": "Outside owner's answer",
-        "forward": "Forwarded to an outside owner",
-        "event.created": "Case created",
-        "event.status": "Status changed",
-        "event.assigned": "Assigned",
-        "event.team": "Team changed",
-        "event.tag_added": "Tag added",
-        "event.tag_removed": "Tag removed",
-        "event.category": "Category corrected",
-        "event.reply_queued": "Reply queued",
-        "event.reply_sent": "Reply sent",
-        "event.reply_error": "Sending failed (will retry)",
-        "event.reply_failed": "Sending given up",
-        "event.merged": "Case merged here",
-        "event.merged_into": "Merged into another case",
-        "event.split_from": "Split from another case",
-        "event.split_into": "Messages split into a new case",
-        "event.forward_revoked": "Forward cancelled",
-        "event": "Event",
-    },
+# kind → msgid (English) in the pages' gettext catalogues, translated in the reader's locale
+LABELS: dict[str, str] = {
+    "message.in.public": N_("Customer's public message"),
+    "message.in.private": N_("Customer's private message"),
+    "message.out.public": N_("Public reply"),
+    "message.out.private": N_("Private reply"),
+    "note": N_("Internal note"),
+    "note.outside": N_("Outside owner's answer"),
+    "forward": N_("Forwarded to an outside owner"),
+    "event.created": N_("Case created"),
+    "event.status": N_("Status changed"),
+    "event.assigned": N_("Assigned"),
+    "event.team": N_("Team changed"),
+    "event.tag_added": N_("Tag added"),
+    "event.tag_removed": N_("Tag removed"),
+    "event.category": N_("Category corrected"),
+    "event.reply_queued": N_("Reply queued"),
+    "event.reply_sent": N_("Reply sent"),
+    "event.reply_error": N_("Sending failed (will retry)"),
+    "event.reply_failed": N_("Sending given up"),
+    "event.merged": N_("Case merged here"),
+    "event.merged_into": N_("Merged into another case"),
+    "event.split_from": N_("Split from another case"),
+    "event.split_into": N_("Messages split into a new case"),
+    "event.forward_revoked": N_("Forward cancelled"),
+    "event": N_("Event"),
 }
 
 
 def label(kind: str, locale: str) -> str:
-    words = LABELS.get(locale, LABELS["fr"])
-    return words.get(kind) or words["event"]
+    return gettext(
+        locale if locale in LOCALES else DEFAULT_LOCALE, LABELS.get(kind) or LABELS["event"]
+    )
 
 
 @dataclass(slots=True)

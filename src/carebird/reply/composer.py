@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.models import Agent, Case
 from carebird.errors import InvalidInput, NotFound
+from carebird.i18n import N_, gettext
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.reply.cards import render_card
 from carebird.reply.cost import CostEstimate, estimate
@@ -31,22 +32,20 @@ from carebird.understand.pii import find_personal_data
 Prices = Mapping[str, Mapping[str, float]]
 X_DM_LINK = "https://twitter.com/messages/compose?recipient_id="  # X's DM deep link
 NETWORK_LABELS = {"x": "X", "sim": "Simulateur", "mastodon": "Mastodon", "bluesky": "Bluesky"}
+LANGUAGES = ("fr", "en")  # the agent's words come from the pages' gettext catalogues
+# msgids (English) of the words the agent reads; translated with the agent's locale
 _WORDS = {
-    "fr": {
-        "public": "Réponse publique à {handle} sur {network}",
-        "private": "Message privé à {handle} sur {network}",
-        "card_title": "Notre réponse",
-        "too_long": "Trop long, même découpé : raccourcissez ou passez en privé.",
-        "empty": "Le message est vide.",
-    },
-    "en": {
-        "public": "Public reply to {handle} on {network}",
-        "private": "Private message to {handle} on {network}",
-        "card_title": "Our answer",
-        "too_long": "Too long even as a thread: shorten it or answer in private.",
-        "empty": "The message is empty.",
-    },
+    "public": N_("Public reply to %(handle)s on %(network)s"),
+    "private": N_("Private message to %(handle)s on %(network)s"),
+    "card_title": N_("Our answer"),
+    "too_long": N_("Too long even as a thread: shorten it or answer in private."),
+    "empty": N_("The message is empty."),
 }
+
+
+def _words(agent: Agent) -> dict[str, str]:
+    locale = agent.locale if agent.locale in LANGUAGES else "fr"
+    return {key: gettext(locale, msgid) for key, msgid in _WORDS.items()}
 
 
 @dataclass(frozen=True)
@@ -195,7 +194,7 @@ def case_variables(
 
 def _language(target: _Target, agent: Agent) -> str:
     lang = (target.message.language or "")[:2]
-    return lang if lang in _WORDS else agent.locale if agent.locale in _WORDS else "fr"
+    return lang if lang in LANGUAGES else agent.locale if agent.locale in LANGUAGES else "fr"
 
 
 def _limit(network: str, account: NetworkAccount, *, private: bool) -> int:
@@ -273,7 +272,7 @@ def compose(
     target = _target(session, case_id=case_id, private=private)
     network, account, customer = target.case.network, target.account, target.customer
     lang = _language(target, agent)
-    words = _WORDS[agent.locale if agent.locale in _WORDS else "fr"]
+    words = _words(agent)
     values = case_variables(target, agent=agent, given=variables)
     rendered = None
     if template_id is not None:
@@ -309,9 +308,8 @@ def compose(
         private=private,
         destination=Destination(
             kind=kind,
-            label=words["private" if private else "public"].format(
-                handle=handle, network=NETWORK_LABELS.get(network, network)
-            ),
+            label=words["private" if private else "public"]
+            % {"handle": handle, "network": NETWORK_LABELS.get(network, network)},
             network=network,
             account_handle=account.handle,
             customer_handle=handle,
@@ -378,7 +376,7 @@ def card_for_case(
     """The answer card (PNG) for a text or template on this case, titled and branded."""
     target = _target(session, case_id=case_id, private=False)
     values = case_variables(target, agent=agent, given=variables)
-    words = _WORDS[agent.locale if agent.locale in _WORDS else "fr"]
+    words = _words(agent)
     if template_id is not None and not text.strip():
         template = get_template(session, template_id=template_id)
         text = render(template.body, values)

@@ -22,6 +22,7 @@
   var target = document.getElementById("reply-target");
   var guard = document.getElementById("pii-guard");
   var collision = document.getElementById("collision");
+  var cardAttach = document.getElementById("card-attach");
   var VARIABLE_NAMES = {
     customer_name: _("Customer's name"),
     customer_handle: _("Customer's handle"),
@@ -46,6 +47,8 @@
   var composition = null;
   var sending = false;
   var template = null;            // the template whose variables are being asked
+  var inserted = null;            // the template last put in the draft (names its card)
+  var cardTitle = "";             // the title of the card last previewed
   var composeTimer = null;
   var composeSeq = 0;
 
@@ -236,6 +239,7 @@
         return;
       }
       text.value = r.data.template ? r.data.template.text : r.data.text;
+      inserted = r.data.template || null;
       closeTemplate();
       text.focus();
       composeSoon(0);
@@ -251,6 +255,7 @@
   // --- the answer card: the text drawn as an image (PNG from the server) ------------------
   function showCard() {
     var body = template ? { template_id: template.id } : { text: text.value };
+    var title = template ? template.name : (inserted ? inserted.name : "");
     if (!body.template_id && !body.text.trim()) {
       cb.notify(_("Write the answer first."), "error");
       return;
@@ -272,6 +277,8 @@
         var img = document.getElementById("card-image");
         img.src = String(reader.result);
         img.hidden = false;
+        cardTitle = title;
+        document.getElementById("card-attach-row").hidden = false;
       };
       reader.readAsDataURL(blob);
     }).catch(function () {
@@ -294,6 +301,12 @@
       idempotency_key: key,
       seen_message_id: seenId
     };
+    if (cardAttach.checked && !cardAttach.closest("[hidden]")) {
+      // The card shows the answer as sent (the rendered template, or the draft as edited);
+      // networks that cannot carry an image refuse it (422), shown below.
+      body.card_title = cardTitle;
+      body.card_text = text.value;
+    }
     cb.api("POST", base + "/replies", body).then(function (result) {
       sending = false;
       if (result.ok) {
@@ -327,11 +340,20 @@
     ]));
     sendState.textContent = priv ? _("Private message queued.") : _("Public reply queued.");
     text.value = "";
+    forgetCard();
     key = cb.uuid();  // the next reply is another reply
     seenId = newestId(page.detail()) || seenId;
     composition = null;
     drawComposition();  // the target stays as it was: going public is always a choice
     page.idle();
+  }
+
+  function forgetCard() {
+    inserted = null;
+    cardTitle = "";
+    cardAttach.checked = false;
+    document.getElementById("card-attach-row").hidden = true;
+    document.getElementById("card-image").hidden = true;
   }
 
   function collided(data) {

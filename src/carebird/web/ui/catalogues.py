@@ -1,10 +1,11 @@
 """Keeping the gettext catalogues in step with the code: `python -m carebird.web.ui.catalogues`.
 
 Extracts every marked string from the page code (`_()`, `N_()`, `gettext`, `ngettext` in
-web/ui/*.py; `{{ _() }}` in templates; `_()` in static/*.js) into locales/messages.pot, then
-merges it into each locale's messages.po: new strings arrive untranslated (English copies its
-msgid, French is left for a translator), strings gone from the code are dropped. The tests
-check that every extracted string has its French and English translation.
+web/ui/*.py and the OTHER_SOURCES modules; `{{ _() }}` in templates; `_()` in static/*.js)
+into locales/messages.pot, then merges it into each locale's messages.po: new strings arrive
+untranslated (English copies its msgid, French is left for a translator), strings gone from the
+code are dropped. The tests check that every extracted string has its French and English
+translation.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 from carebird import __version__
@@ -28,18 +29,29 @@ METHODS = [
 OPTIONS = {
     "templates/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"},
 }
+# Modules outside web/ whose words an agent reads (marked with `N_`, translated per locale).
+PACKAGE = WEB.parent
+OTHER_SOURCES = ("reply/composer.py", "cases/timeline.py")
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def extract() -> Catalog:
     """Every string the pages use, from the source tree."""
     catalog = Catalog(domain=DOMAIN, project="carebird", version=__version__, charset="utf-8")
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(WEB), METHODS, options_map=OPTIONS, keywords=KEYWORDS
-    ):
-        if filename.startswith("ui/catalogues"):
-            continue
-        path = (WEB / filename).relative_to(PROJECT_ROOT).as_posix()
+    found = [
+        (WEB / filename, lineno, message, comments, context)
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(WEB), METHODS, options_map=OPTIONS, keywords=KEYWORDS
+        )
+        if not filename.startswith("ui/catalogues")
+    ]
+    for source in OTHER_SOURCES:
+        for lineno, message, comments, context in extract_from_file(
+            "python", PACKAGE / source, keywords=KEYWORDS
+        ):
+            found.append((PACKAGE / source, lineno, message, comments, context))
+    for file, lineno, message, comments, context in found:
+        path = file.relative_to(PROJECT_ROOT).as_posix()
         catalog.add(
             message,
             None,

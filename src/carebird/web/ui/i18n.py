@@ -13,51 +13,40 @@ Dates and times are shown in the agent's time zone with the locale's conventions
 from __future__ import annotations
 
 import functools
-import io
 from datetime import UTC, datetime, tzinfo
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_datetime
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
-from babel.support import Translations
 
-LOCALES = ("fr", "en")
-DEFAULT_LOCALE = "fr"
-LOCALE_DIR = Path(__file__).resolve().parents[1] / "locales"
-DOMAIN = "messages"
+from carebird.i18n import (
+    DEFAULT_LOCALE,
+    DOMAIN,
+    LOCALE_DIR,
+    LOCALES,
+    catalog,
+    gettext,
+    po_path,
+    translations,
+)
+
+# The catalogue plumbing lives in carebird.i18n (services translate too); the pages import it
+# from here with the formatting helpers.
+__all__ = [
+    "DEFAULT_LOCALE",
+    "DOMAIN",
+    "LOCALES",
+    "LOCALE_DIR",
+    "catalog",
+    "gettext",
+    "po_path",
+    "translations",
+]
+
 # One pattern per locale (CLDR syntax), mirrored by static/common.js.
 DATETIME_PATTERN = {"fr": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}
-
-
-def po_path(locale: str) -> Path:
-    return LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
-@functools.cache
-def catalog(locale: str) -> Catalog:
-    with po_path(locale).open("rb") as f:
-        return read_po(f, locale=locale, domain=DOMAIN)
-
-
-@functools.cache
-def translations(locale: str) -> Translations:
-    """The compiled catalogue of `locale` (compiled once per process, in memory)."""
-    if locale not in LOCALES:
-        locale = DEFAULT_LOCALE
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog(locale))
-    buffer.seek(0)
-    return Translations(fp=buffer, domain=DOMAIN)
-
-
-def gettext(locale: str, message: str) -> str:
-    return translations(locale).gettext(message)
 
 
 @functools.cache

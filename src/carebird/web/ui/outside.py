@@ -21,7 +21,9 @@ from carebird.cases.outside_view import OutsideView, outside_view
 from carebird.errors import Forbidden, InvalidInput
 from carebird.web.deps import AppSettings, DbSession
 from carebird.web.ui.csrf import CSRF_COOKIE, check_csrf, csrf_token, set_csrf_cookie
+from carebird.web.ui.i18n import DEFAULT_LOCALE, LOCALES, gettext
 from carebird.web.ui.render import environment
+from carebird.web.ui.words import N_
 
 router = APIRouter(include_in_schema=False)
 NO_STORE = {
@@ -30,79 +32,32 @@ NO_STORE = {
     "referrer-policy": "no-referrer",
 }
 
-WORDS: dict[str, dict[str, str]] = {
-    "fr": {
-        "title": "Cas n°{case_id}",
-        "intro": "{agent} vous a transmis ce cas. Votre réponse est attendue avant le {due}.",
-        "intro_anon": "Le service client vous a transmis ce cas. "
-        "Votre réponse est attendue avant le {due}.",
-        "note": "Message de l’agent",
-        "conversation": "Conversation",
-        "customer": "Client",
-        "desk": "Service client",
-        "public": "Public",
-        "private": "Privé",
-        "masked": "Les données personnelles (téléphone, e-mail, références…) sont masquées.",
-        "hidden": "Messages privés non affichés : {n}.",
-        "answer": "Votre réponse",
-        "answer_hint": "Votre réponse est transmise à l’équipe seulement, jamais publiée. "
-        "Une seule réponse est possible ; le lien est valable jusqu’au {expires}.",
-        "submit": "Envoyer la réponse",
-        "empty": "Écrivez une réponse avant d’envoyer.",
-        "long": "Votre réponse est trop longue (10 000 caractères au plus).",
-        "csrf": "Le formulaire a expiré : rechargez la page et envoyez de nouveau.",
-        "thanks_title": "Merci !",
-        "thanks": "Votre réponse a été transmise à l’équipe. Ce lien n’est plus utilisable.",
-        "unknown_title": "Lien invalide",
-        "unknown": "Ce lien n’existe pas ou a été mal copié.",
-        "expired_title": "Lien expiré",
-        "expired": "Ce lien a expiré. Demandez un nouveau lien au service client.",
-        "revoked_title": "Lien annulé",
-        "revoked": "Le service client a annulé ce lien.",
-        "answered_title": "Réponse déjà envoyée",
-        "answered": "Une réponse a déjà été envoyée avec ce lien. Merci !",
-    },
-    "en": {
-        "title": "Case #{case_id}",
-        "intro": "{agent} passed this case on to you. Your answer is needed by {due}.",
-        "intro_anon": "The customer care team passed this case on to you. "
-        "Your answer is needed by {due}.",
-        "note": "The agent's message",
-        "conversation": "Conversation",
-        "customer": "Customer",
-        "desk": "Customer care",
-        "public": "Public",
-        "private": "Private",
-        "masked": "Personal data (phone numbers, e-mails, references…) is masked.",
-        "hidden": "Private messages not shown: {n}.",
-        "answer": "Your answer",
-        "answer_hint": "Your answer goes to the team only and is never published. "
-        "You can answer once; the link is valid until {expires}.",
-        "submit": "Send the answer",
-        "empty": "Write an answer before sending.",
-        "long": "Your answer is too long (10,000 characters at most).",
-        "csrf": "The form has expired: reload the page and send again.",
-        "thanks_title": "Thank you!",
-        "thanks": "Your answer has been passed to the team. This link can no longer be used.",
-        "unknown_title": "Invalid link",
-        "unknown": "This link does not exist or was copied incompletely.",
-        "expired_title": "Link expired",
-        "expired": "This link has expired. Ask the customer care team for a new one.",
-        "revoked_title": "Link cancelled",
-        "revoked": "The customer care team cancelled this link.",
-        "answered_title": "Answer already sent",
-        "answered": "An answer has already been sent through this link. Thank you!",
-    },
+# The words chosen by the page's state (an error, a refused link), as msgids of the gettext
+# catalogues; the template's other words are `_()` calls.
+WORDS: dict[str, str] = {
+    "empty": N_("Write an answer before sending."),
+    "long": N_("Your answer is too long (10,000 characters at most)."),
+    "csrf": N_("The form has expired: reload the page and send again."),
+    "thanks_title": N_("Thank you!"),
+    "thanks": N_("Your answer has been passed to the team. This link can no longer be used."),
+    "unknown_title": N_("Invalid link"),
+    "unknown": N_("This link does not exist or was copied incompletely."),
+    "expired_title": N_("Link expired"),
+    "expired": N_("This link has expired. Ask the customer care team for a new one."),
+    "revoked_title": N_("Link cancelled"),
+    "revoked": N_("The customer care team cancelled this link."),
+    "answered_title": N_("Answer already sent"),
+    "answered": N_("An answer has already been sent through this link. Thank you!"),
 }
 
 
 def _language(request: Request, preferred: str | None) -> str:
     """The owner's language when the link was ours, else the browser's, else French."""
-    if preferred in WORDS:
+    if preferred in LOCALES:
         return str(preferred)
     for part in request.headers.get("accept-language", "").split(","):
         lang = part.split(";")[0].strip().lower()[:2]
-        if lang in WORDS:
+        if lang in LOCALES:
             return lang
     return "fr"
 
@@ -111,10 +66,12 @@ def _page(
     request: Request, settings: AppSettings, lang: str, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
     token = csrf_token(request, settings)
+    lang = lang if lang in LOCALES else DEFAULT_LOCALE
+    words = {key: gettext(lang, msgid) for key, msgid in WORDS.items()}
     html = (
         environment(lang)
         .get_template("outside.html")
-        .render(locale=lang, w=WORDS[lang], csrf_token=token, **context)
+        .render(locale=lang, w=words, csrf_token=token, **context)
     )
     response = HTMLResponse(html, status_code=status_code, headers=NO_STORE)
     if request.cookies.get(CSRF_COOKIE) != token:
@@ -137,7 +94,7 @@ def _case_page(
     draft: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
-    lang = view.language if view.language in WORDS else "fr"
+    lang = view.language if view.language in LOCALES else DEFAULT_LOCALE
     zone = settings.timezone
 
     def at(value: Any) -> str:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import functools
 
+from carebird.i18n import N_
 from carebird.web.ui.i18n import gettext
 
-
-def N_(message: str) -> str:  # gettext's conventional name for "mark for extraction"
-    """Mark a string for the catalogues; translated later, where the locale is known."""
-    return message
+__all__ = ["N_", "gettext"]
 
 
 STATUSES = {
