@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 
+from carebird.app import create_app
 from carebird.config import Settings
 from carebird.db.database import Database
+from tests.factories import TestClient
 from tests.support.pg_cluster import PgCluster
 from tests.support.shared import shared_data
 
@@ -97,3 +100,15 @@ def db(db_url: str) -> Iterator[Database]:
 @pytest.fixture
 def settings(db_url: str) -> Settings:
     return Settings(env="test", database_url=db_url, secret_key="test-secret-" + "x" * 20)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database) -> FastAPI:
+    """The desk's application on the test's database (both engines)."""
+    return create_app(settings, db=db)
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c

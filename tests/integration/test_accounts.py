@@ -4,16 +4,13 @@ usage, health and the cost of a reply told before it is sent."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fastapi import FastAPI
 from sqlalchemy import text
 
-from carebird.app import create_app
 from carebird.cli import cli
 from carebird.config import Settings
 from carebird.db.database import Database
@@ -69,17 +66,6 @@ def test_accounts_from_the_cli(settings: Settings, db: Database, tmp_path: Path)
     meter.record("reply_url", 1000)  # $200 more: past 80 % of the cap
     assert json.loads(run(settings, "accounts", "usage"))["near_cap"] is True
     assert usage["month"] == month_of(datetime.now(UTC))
-
-
-@pytest.fixture
-def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db=db)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def test_accounts_through_the_api(client: TestClient, db: Database) -> None:

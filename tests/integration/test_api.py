@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
-from carebird.app import create_app
 from carebird.auth.service import create_agent, token_row
 from carebird.cases.models import CaseEvent
-from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.reply.models import OutboxItem
@@ -58,17 +54,6 @@ API_ROLES: dict[tuple[str, str], str | None] = {
 for _extra in (ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE):
     API_ROLES.update(_extra)
 BELOW = {"agent": "viewer", "supervisor": "agent", "admin": "supervisor"}
-
-
-@pytest.fixture
-def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db=db)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:

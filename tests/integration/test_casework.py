@@ -4,17 +4,12 @@ tests/integration/test_api.py from tests/support/roles/casework.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
-from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from carebird.app import create_app
 from carebird.cases.models import Agent
 from carebird.cases.service import change_status
-from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.ingest.models import Message
 from carebird.reply.models import OutboxItem
@@ -34,17 +29,6 @@ from tests.factories import (
 from tests.support.roles.casework import ROLES_CASEWORK
 
 DAY = 24 * 60
-
-
-@pytest.fixture
-def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db=db)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def h(db: Database, role: str = "agent", **kw: str) -> dict[str, str]:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import select
 
-from carebird.app import create_app
-from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.ingest.base import AuthorInfo
 from carebird.ingest.models import NetworkAccount
@@ -39,17 +35,6 @@ LONG_FR = (
     "ne bouge d'ici jeudi, nous organiserons un renvoi gratuit. Merci de votre patience !"
 )
 DM_LINK = "https://twitter.com/messages/compose?recipient_id=brand-1"
-
-
-@pytest.fixture
-def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db=db)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 @pytest.fixture

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-from fastapi import FastAPI
-
-from carebird.app import create_app
-from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.reply.templates import DEFAULTS, search_templates, seed_default_templates
 from tests.factories import TestClient, agent_with_token, bearer
@@ -19,17 +12,6 @@ DELAY = {
     "body": "Bonjour {customer_name}, retour sous {expected_wait}.",
     "tags": ["délai", "accueil"],
 }
-
-
-@pytest.fixture
-def app(settings: Settings, db: Database) -> FastAPI:
-    return create_app(settings, db=db)
-
-
-@pytest.fixture
-def client(app: FastAPI) -> Iterator[TestClient]:
-    with TestClient(app) as c:
-        yield c
 
 
 def test_supervisors_write_agents_read(client: TestClient, db: Database) -> None:

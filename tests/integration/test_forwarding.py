@@ -31,7 +31,6 @@ from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.mail import Mailer
 from carebird.reply.models import OutboxItem
-from carebird.web.ui import outside
 from tests.factories import (
     TestClient,
     agent_with_token,
@@ -57,10 +56,7 @@ def smtp() -> Iterator[SmtpCatcher]:
 @pytest.fixture
 def app(settings: Settings, db: Database, smtp: SmtpCatcher) -> FastAPI:
     mail = {"smtp_port": smtp.port, "public_url": "http://testserver", "mail_from": "desk@sav.test"}
-    application = create_app(settings.model_copy(update=mail), db=db)
-    if not any(getattr(r, "path", "") == "/outside/{token}" for r in application.routes):
-        application.include_router(outside.router)  # until web/ui/routes.py includes it
-    return application
+    return create_app(settings.model_copy(update=mail), db=db)
 
 
 @pytest.fixture
