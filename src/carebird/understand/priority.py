@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from carebird.i18n import LOCALES, N_, gettext
 from carebird.understand.cues import SEVERE
 from carebird.understand.labels import CATEGORIES, TRIAGE_RANK
 
@@ -106,54 +107,32 @@ def score(s: CaseSignals, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Pri
     return Priority(round(base + lift, 2), reasons)  # positional: cheaper
 
 
-_WORDS = {
-    "en": {
-        "category": {
-            "complaint": "complaint",
-            "assistance": "assistance",
-            "question": "question",
-            "suggestion": "suggestion",
-            "praise": "praise",
-            "other": "not a request",
-        },
-        "followers": "{} followers",
-        "verified": "verified",
-        "interactions": "{} interactions",
-        "waiting": "waiting {}",
-        "messages": "{} messages",
-        "cues": {
-            "outage": "outage",
-            "urgent": "urgent",
-            "safety": "safety",
-            "churn": "may leave",
-            "duration": "lasting",
-            "no_answer": "still no answer",
-        },
-    },
-    "fr": {
-        "category": {
-            "complaint": "réclamation",
-            "assistance": "demande d'aide",
-            "question": "question",
-            "suggestion": "suggestion",
-            "praise": "remerciement",
-            "other": "hors demande",
-        },
-        "followers": "{} abonnés",
-        "verified": "certifié",
-        "interactions": "{} interactions",
-        "waiting": "attend depuis {}",
-        "messages": "{} messages",
-        "cues": {
-            "outage": "panne",
-            "urgent": "urgent",
-            "safety": "sécurité",
-            "churn": "veut partir",
-            "duration": "dure",
-            "no_answer": "toujours sans réponse",
-        },
-    },
+# The reasons' words, through the gettext catalogues (English msgids; the "en" catalogue words
+# some differently, e.g. "verified account" → "verified" beside the page's "verified" badge).
+_CATEGORY = {
+    "complaint": N_("complaint"),
+    "assistance": N_("assistance"),
+    "question": N_("question"),
+    "suggestion": N_("suggestion"),
+    "praise": N_("praise"),
+    "other": N_("not a request"),
 }
+_CUES = {
+    "outage": N_("outage"),
+    "urgent": N_("urgent"),
+    "safety": N_("safety"),
+    "churn": N_("may leave"),
+    "duration": N_("lasting"),
+    "no_answer": N_("still no answer"),
+}
+_COUNTED = {
+    "followers": N_("%(n)s followers"),
+    "interactions": N_("%(n)s interactions"),
+    "messages": N_("%(n)s messages"),
+}
+_VERIFIED = N_("verified account")
+_WAITING = N_("waiting %(n)s")
+_DAYS = N_("%(n)s d")
 
 
 def _count(n: int) -> str:
@@ -166,7 +145,7 @@ def _count(n: int) -> str:
 
 def _duration(seconds: int, lang: str) -> str:
     if seconds >= 86_400:
-        return f"{seconds // 86_400} {'j' if lang == 'fr' else 'd'}"
+        return gettext(lang, _DAYS) % {"n": seconds // 86_400}
     if seconds >= 3600:
         return f"{seconds // 3600} h"
     return f"{seconds // 60} min"
@@ -174,18 +153,19 @@ def _duration(seconds: int, lang: str) -> str:
 
 def describe(reasons: list[dict[str, Any]], lang: str = "en") -> str:
     """The reasons in words: "complaint · outage · 48k followers · waiting 3 h"."""
-    words = _WORDS.get(lang, _WORDS["en"])
+    lang = lang if lang in LOCALES else "en"
     parts: list[str] = []
     for r in reasons:
         code, value = r.get("code"), r.get("value")
         if code == "category":
-            parts.append(words["category"].get(value, str(value)))  # type: ignore[union-attr]
+            word = _CATEGORY.get(str(value))
+            parts.append(gettext(lang, word) if word else str(value))
         elif code == "cues":
-            parts.extend(words["cues"].get(c, c) for c in value)  # type: ignore[union-attr]
-        elif code in ("followers", "interactions", "messages"):
-            parts.append(str(words[code]).format(_count(int(value))))
+            parts.extend(gettext(lang, _CUES[c]) if c in _CUES else c for c in value)
+        elif code in _COUNTED:
+            parts.append(gettext(lang, _COUNTED[str(code)]) % {"n": _count(int(value))})
         elif code == "verified":
-            parts.append(str(words["verified"]))
+            parts.append(gettext(lang, _VERIFIED))
         elif code == "waiting":
-            parts.append(str(words["waiting"]).format(_duration(int(value), lang)))
+            parts.append(gettext(lang, _WAITING) % {"n": _duration(int(value), lang)})
     return " · ".join(parts)
