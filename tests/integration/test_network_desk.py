@@ -87,3 +87,25 @@ def test_the_monthly_cap_stops_polling_cleanly(db: Database, settings: Settings)
         assert 0 < stored < 300
         assert usage["cost"] <= 0.25 + 1e-9
         assert any("monthly API cap reached" in r.problems for r in reports)
+
+
+def test_the_desk_learns_a_mastodon_servers_length_limit(db: Database, settings: Settings) -> None:
+    from carebird.ingest.accounts import get_account
+    from carebird.ingest.sources import account_connectors
+    from tests.support.mastodon_harness import MastodonHarness
+
+    with MastodonHarness() as peer:
+        with db.session() as s, s.begin():
+            account_id = add_account(
+                s,
+                secret_key=settings.secret_key,
+                network="mastodon",
+                handle=peer.brand.handle,
+                credentials=dict(peer.brand.credentials),
+                options=dict(peer.brand.options),
+                external_id=peer.brand.external_id,
+            ).id
+        found = account_connectors(db, settings)
+        assert [s.connector.network for s in found.sources] and found.senders
+        with db.session() as s:
+            assert get_account(s, account_id).options["instance_char_limit"] == 500

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.errors import CarebirdError
 from carebird.ingest.accounts import account_spec
 from carebird.ingest.base import Connector
 from carebird.ingest.models import NetworkAccount
@@ -59,4 +60,22 @@ def account_connectors(db: Database, settings: Settings) -> AccountConnectors:
         sources += [Source(c, account.id, meter) for c in connectors]
         if connectors:
             senders[f"{account.network}:{account.handle}"] = connectors[0]
+            _remember_limit(db, account.id, connectors[0])
     return AccountConnectors(sources, senders)
+
+
+def _remember_limit(db: Database, account_id: int, connector: Connector) -> None:
+    """Store the server's post length limit (a Mastodon instance's max_characters) on the
+    account, so the composer counts against it; the network's default stands if unreachable."""
+    text_limit = getattr(connector, "text_limit", None)
+    if text_limit is None or connector.network != "mastodon":
+        return
+    try:
+        limit = int(text_limit())
+    except CarebirdError as exc:
+        log.warning("%s: the server's length limit is unknown for now: %s", connector.source, exc)
+        return
+    with db.session() as session, session.begin():
+        row = session.get(NetworkAccount, account_id)
+        if row is not None and (row.options or {}).get("instance_char_limit") != limit:
+            row.options = {**(row.options or {}), "instance_char_limit": limit}

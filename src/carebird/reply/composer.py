@@ -199,7 +199,9 @@ def _language(target: _Target, agent: Agent) -> str:
 
 def _limit(network: str, account: NetworkAccount, *, private: bool) -> int:
     """The account's own limit (X Premium's long posts, a Mastodon server's max_characters)."""
-    option = (account.options or {}).get("char_limit")
+    options = account.options or {}
+    # An admin's setting first; else what the Mastodon server said (stored when the desk starts).
+    option = options.get("char_limit") or options.get("instance_char_limit")
     if option and (network == "mastodon" or (network in ("x", "sim") and not private)):
         return int(option)
     return default_limit(network, private=private)
