@@ -25,7 +25,7 @@ from sqlalchemy import JSON, BigInteger, String, delete, func, insert, select, t
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from carebird.cases.models import Case
-from carebird.cases.search import index_cases
+from carebird.cases.search import add_message_terms, index_cases
 from carebird.db.base import Base, Id, utcnow
 from carebird.ingest.models import Message
 
@@ -202,5 +202,8 @@ def publish_rescored(session: Session, count: int) -> None:
 
 def after_batch(session: Session, report: BatchReport) -> None:
     """Everything the desk does once a batch is threaded: search index, then live events."""
-    index_cases(session, report.touched_cases | set(report.new_cases))
+    new = set(report.new_cases)
+    index_cases(session, new)  # a new case: its customer, language and first words
+    # A case written to again: only the batch's new messages add words.
+    add_message_terms(session, report.message_ids, report.touched_cases - new)
     publish_batch(session, report)

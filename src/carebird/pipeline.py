@@ -34,6 +34,7 @@ class BatchReport:
     touched_cases: set[int] = field(default_factory=set)
     fetched: int = 0  # items the connector returned (stored + duplicates + rejected)
     newest_at: datetime | None = None  # creation time of the newest item fetched
+    message_ids: list[int] = field(default_factory=list)  # the messages this batch stored
 
     def add(self, other: BatchReport) -> None:
         self.stored += other.stored
@@ -42,6 +43,7 @@ class BatchReport:
         self.new_cases.extend(other.new_cases)
         self.touched_cases |= other.touched_cases
         self.fetched += other.fetched
+        self.message_ids.extend(other.message_ids)
         if other.newest_at and (self.newest_at is None or other.newest_at > self.newest_at):
             self.newest_at = other.newest_at
 
@@ -67,6 +69,7 @@ def process_batch(
         fetched=len(items),
         newest_at=max((i.created_at for i in items if i.created_at.tzinfo), default=None),
         stored=len(stored.new),
+        message_ids=[m.id for m in stored.new],
         duplicates=stored.duplicates,
         rejected=stored.rejected,
         new_cases=threaded.new_cases,

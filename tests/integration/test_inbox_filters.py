@@ -232,3 +232,26 @@ def test_inbox_api(client: TestClient, db: Database) -> None:
     two = client.get("/api/inbox", params={"limit": 2}, headers=h).json()
     rest = client.get("/api/inbox", params={"limit": 2, "cursor": two["next"]}, headers=h).json()
     assert len({r["id"] for r in two["items"] + rest["items"]}) == 4
+
+
+def test_a_later_message_in_a_case_is_searchable(client: TestClient, db: Database) -> None:
+    from tests.factories import agent_with_token, bearer, case_of, customer, ingest, item
+
+    first = item(customer(901), "my order is late", external_id="s-1")
+    ingest(db, [first])
+    ingest(
+        db,
+        [
+            item(
+                customer(901),
+                "still waiting, zeppelin tracking",
+                minutes=5,
+                in_reply_to_id="s-1",
+                external_id="s-2",
+            )
+        ],
+    )
+    _, token = agent_with_token(db, "viewer")
+    found = client.get("/api/inbox?q=zeppelin", headers=bearer(token)).json()
+    assert [row["id"] for row in found["items"]] == [case_of(db, "s-1")]
+    assert client.get("/api/inbox?q=zeppelins", headers=bearer(token)).json()["items"] == []

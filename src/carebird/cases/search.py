@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -31,6 +31,8 @@ from sqlalchemy import (
     insert,
     select,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from carebird.cases.models import Case
@@ -108,6 +110,30 @@ def index_cases(session: Session, case_ids: Iterable[int]) -> None:
         ]
         if rows:
             session.execute(insert(CaseTerm), rows)
+
+
+def add_message_terms(session: Session, message_ids: Sequence[int], case_ids: set[int]) -> None:
+    """Add the words of newly stored messages to their (existing) cases' index.
+
+    Cheaper than `index_cases` for a case a customer writes to again: only the new messages
+    are read. The per-case cap is not re-applied here (a long case may exceed it slightly).
+    """
+    if not message_ids or not case_ids:
+        return
+    insert_ignore = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for start in range(0, len(message_ids), CHUNK):
+        part = list(message_ids[start : start + CHUNK])
+        rows = {
+            (term, case_id)
+            for case_id, text in session.execute(
+                select(Message.case_id, Message.text).where(Message.id.in_(part))
+            )
+            if case_id in case_ids
+            for term in terms(text)
+        }
+        if rows:
+            stmt = insert_ignore(CaseTerm).on_conflict_do_nothing()
+            session.execute(stmt, [{"term": t, "case_id": c} for t, c in sorted(rows)])
 
 
 def reindex_all(session: Session, *, batch: int = 2000) -> int:
