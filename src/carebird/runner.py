@@ -25,7 +25,7 @@ from carebird.ingest.sources import Source, account_connectors
 from carebird.pipeline import poll_once
 from carebird.plugins import connector_class
 from carebird.polling import PollingPlan, poll_source, reconcile_source
-from carebird.reply.outbox import send_pending
+from carebird.reply.sending import send_pending
 from carebird.understand.classifier import load_classifier
 from carebird.understand.priority import weights_for
 from carebird.understand.service import Understander, rescore_active

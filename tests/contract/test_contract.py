@@ -16,7 +16,8 @@ from carebird.errors import ConnectorError, PersonalDataInPublic
 from carebird.ingest.base import Connector
 from carebird.ingest.models import Message, NetworkAccount
 from carebird.pipeline import poll_once
-from carebird.reply.outbox import queue_reply, send_pending
+from carebird.reply.outbox import queue_reply
+from carebird.reply.sending import send_pending
 from tests.support.contract import PeerHarness
 
 WINDOW = timedelta(days=7)

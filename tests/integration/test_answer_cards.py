@@ -10,7 +10,7 @@ from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.ingest.models import NetworkAccount
 from carebird.pipeline import poll_once
-from carebird.reply.outbox import send_pending
+from carebird.reply.sending import send_pending
 from tests.factories import TestClient, agent_with_token, bearer, case_of, customer, ingest, item
 from tests.support.x_harness import XHarness
 

@@ -13,7 +13,8 @@ from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.errors import PersonalDataInPublic, TransientNetworkError
 from carebird.reply.models import OutboxItem
-from carebird.reply.outbox import queue_reply, queue_thread, send_pending
+from carebird.reply.outbox import queue_reply, queue_thread
+from carebird.reply.sending import send_pending
 from tests.factories import BRAND_HANDLE, WINDOW, case_of, customer, ingest, item
 from tests.support.scripted import ScriptedNetwork
 

@@ -13,7 +13,7 @@ from carebird.db.database import Database
 from carebird.ingest.models import Message
 from carebird.ingest.simulate import SimulatedNetwork
 from carebird.pipeline import drain
-from carebird.reply.outbox import send_pending
+from carebird.reply.sending import send_pending
 from carebird.runner import register_accounts
 from tests.factories import TestClient, agent_with_token, bearer
 

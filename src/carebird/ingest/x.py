@@ -121,30 +121,27 @@ class XConnector(XSending):
         return ("post_read", "user_read")
 
     def _read_mentions(self, since: str | None, token: str | None, want: int) -> PageRead:
-        uid = self.user_id()
-        page = self._read(
-            "GET /2/users/:id/mentions",
-            "post_read",
-            want,
-            lambda c: c.users.get_mentions(
-                uid, max_results=want, since_id=since, pagination_token=token
-            ),
-            POST_FIELDS,
-        )
-        return PageRead(page, self._posts(page, "mentions"))
+        return self._read_user_timeline("mentions", since, token, want)
 
     def _read_own(self, since: str | None, token: str | None, want: int) -> PageRead:
+        return self._read_user_timeline("own", since, token, want)
+
+    def _read_user_timeline(
+        self, stream: str, since: str | None, token: str | None, want: int
+    ) -> PageRead:
+        """The account's mentions or its own posts: the same paging, other endpoint and price."""
         uid = self.user_id()
+        mentions = stream == "mentions"
         page = self._read(
-            "GET /2/users/:id/tweets",
-            "owned_read",
+            "GET /2/users/:id/mentions" if mentions else "GET /2/users/:id/tweets",
+            "post_read" if mentions else "owned_read",
             want,
-            lambda c: c.users.get_posts(
+            lambda c: (c.users.get_mentions if mentions else c.users.get_posts)(
                 uid, max_results=want, since_id=since, pagination_token=token
             ),
             POST_FIELDS,
         )
-        return PageRead(page, self._posts(page, "own"))
+        return PageRead(page, self._posts(page, stream))
 
     def _read_search(self, since: str | None, token: str | None, want: int) -> PageRead:
         query = self._query

@@ -8,14 +8,11 @@ from fastapi import APIRouter, Query
 from fastapi import status as http
 
 from carebird.cases import queries, service
-from carebird.cases.models import Case
-from carebird.errors import InvalidInput, NotFound
+from carebird.errors import InvalidInput
 from carebird.events import publish_case_change
 from carebird.plugins import connector_class
 from carebird.reply.composer import compose
-from carebird.reply.cost import estimate
 from carebird.reply.outbox import queue_thread
-from carebird.understand.pii import find_personal_data
 from carebird.understand.priority import describe
 from carebird.web.api.schemas import (
     CaseDetailPublic,
@@ -125,11 +122,19 @@ def reply(
 def reply_estimate(
     case_id: int, body: ReplyDraft, agent: AgentRole, session: DbSession, settings: AppSettings
 ) -> ReplyEstimate:
-    """What sending this reply would cost, and the personal data that keeps it private."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} not found")
-    network = case.network
-    found = estimate(network, body.text, private=body.private, overrides=settings.prices)
-    kinds = sorted({f.kind for f in find_personal_data(body.text)})
-    return ReplyEstimate(network=network, cost=found.cost, ops=found.ops, personal_data=kinds)
+    """What sending this reply would cost, and the personal data that keeps it private (the
+    composer's figures, for integrations that only need these)."""
+    composition = compose(
+        session,
+        case_id=case_id,
+        agent=agent,
+        text=body.text,
+        private=body.private,
+        prices=settings.prices,
+    )
+    return ReplyEstimate(
+        network=composition.network,
+        cost=composition.cost.cost,
+        ops=composition.cost.ops,
+        personal_data=sorted({p.kind for p in composition.personal_data}),
+    )

@@ -1,0 +1,250 @@
+"""Sending the outbox: each reply at most once.
+
+A row is marked "sending" (a lease) before the network is called, with the row's idempotency
+key. A retry after a crash or an unclear failure first asks the connector whether the reply is
+already on the network (`find_sent`, for networks without idempotency keys such as X), so it is
+never posted twice; failures are retried with backoff and shown on the case. A thread's later
+part waits for the part before it and answers it. The posted message is stored with its case in
+the same transaction that marks the row sent, so the echo that comes back later through the
+connector is a duplicate, never a new case.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from carebird.cases.log import record
+from carebird.cases.search import index_cases
+from carebird.db.base import utcnow
+from carebird.db.database import Database
+from carebird.errors import BudgetExhausted, CarebirdError, InvalidInput, RateLimited
+from carebird.events import publish_case_change
+from carebird.ingest.base import (
+    AuthorInfo,
+    Connector,
+    Direction,
+    InboundItem,
+    MessageKind,
+    OutboundReply,
+    SentReceipt,
+)
+from carebird.ingest.models import Message, NetworkAccount
+from carebird.pipeline import process_batch
+from carebird.reply.cards import render_card
+from carebird.reply.models import OutboxItem
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+RETRY_BASE = 5.0  # seconds before the 2nd attempt, doubling after each failure
+SEND_LEASE = timedelta(minutes=2)  # a "sending" row older than this was abandoned by a crash
+
+
+def send_pending(
+    db: Database,
+    connectors: Mapping[str, Connector],
+    *,
+    reopen_window: timedelta,
+    now: Callable[[], datetime] = utcnow,
+) -> int:
+    """Send every due reply whose account has a connector; return how many were sent.
+
+    `connectors` is keyed by "network:handle" (one per desk account) or by network alone.
+    """
+    networks = sorted({key.split(":", 1)[0] for key in connectors})
+    at = now()
+    with db.session() as session:
+        due = session.scalars(
+            select(OutboxItem.id)
+            .where(
+                OutboxItem.status.in_(("pending", "sending")),
+                OutboxItem.network.in_(networks),
+                or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= at),
+            )
+            .order_by(OutboxItem.id)
+        ).all()
+    sent = 0
+    for item_id in due:
+        sent += _send_one(db, item_id, connectors, reopen_window=reopen_window, now=now)
+    return sent
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    request: OutboundReply
+    connector: Connector
+    unsure: bool  # an earlier attempt may have posted
+    card: bytes | None  # the answer card to attach, rendered
+
+
+def _claim(
+    db: Database, item_id: int, connectors: Mapping[str, Connector], at: datetime
+) -> _Claimed | None:
+    """Mark the row "sending" (a lease) and say whether an earlier attempt may have posted."""
+    with db.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        if item is None or item.status not in ("pending", "sending"):
+            return None
+        if item.next_attempt_at is not None and item.next_attempt_at > at:
+            return None  # another worker holds the lease, or a retry is not due yet
+        in_reply_to = item.in_reply_to_id
+        if item.follows_id is not None:
+            before = session.get(OutboxItem, item.follows_id)
+            if before is None or before.status != "sent":
+                return None  # the part before it is not posted yet (or failed: so does this)
+            in_reply_to = None if item.private else before.external_id
+            item.in_reply_to_id = in_reply_to
+        account = session.get(NetworkAccount, item.account_id)
+        assert account is not None
+        connector = connectors.get(f"{item.network}:{account.handle}") or connectors.get(
+            item.network
+        )
+        if connector is None:
+            return None
+        # Any earlier attempt (a crash mid-send, a timeout after the network got the request)
+        # may have posted: look before sending again.
+        unsure = item.attempts > 0
+        item.attempts += 1
+        item.status = "sending"
+        item.next_attempt_at = at + SEND_LEASE
+        request = OutboundReply(
+            network=item.network,
+            text=item.text,
+            account_handle=account.handle,
+            idempotency_key=item.idempotency_key,
+            in_reply_to_id=in_reply_to,
+            recipient_id=item.recipient_id,
+            private=item.private,
+        )
+        card = None
+        if item.card_text:
+            card = render_card(
+                item.card_text,
+                title=item.card_title or "",
+                brand=account.display_name or account.handle,
+            )
+    return _Claimed(request, connector, unsure, card)
+
+
+def _send_one(
+    db: Database,
+    item_id: int,
+    connectors: Mapping[str, Connector],
+    *,
+    reopen_window: timedelta,
+    now: Callable[[], datetime] = utcnow,
+) -> int:
+    claimed = _claim(db, item_id, connectors, now())
+    if claimed is None:
+        return 0
+    request, connector = claimed.request, claimed.connector
+    try:
+        receipt = None
+        find_sent = getattr(connector, "find_sent", None)
+        if claimed.unsure and find_sent is not None:
+            receipt = find_sent(request)
+            if receipt is not None:
+                log.info("reply %s had been posted before a crash: not sending again", item_id)
+        if receipt is None and claimed.card is not None:
+            send_with_media = getattr(connector, "send_with_media", None)
+            if send_with_media is None:
+                raise InvalidInput(f"{request.network} replies cannot carry an answer card")
+            receipt = send_with_media(request, [claimed.card])
+        elif receipt is None:
+            receipt = connector.send(request)
+    except CarebirdError as exc:
+        _failed(db, item_id, exc, now())
+        return 0
+    _sent(db, item_id, receipt, reopen_window=reopen_window)
+    return 1
+
+
+def _failed(db: Database, item_id: int, exc: CarebirdError, at: datetime) -> None:
+    """Keep the reply for a later try (visible on the case); give up after MAX_ATTEMPTS."""
+    with db.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        assert item is not None
+        item.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+        waiting = isinstance(exc, RateLimited | BudgetExhausted)  # not the reply's fault
+        final = isinstance(exc, InvalidInput) or (item.attempts >= MAX_ATTEMPTS and not waiting)
+        if final:
+            item.status, item.next_attempt_at = "failed", None
+        else:
+            item.status = "pending"
+            wait = RETRY_BASE * 2 ** (item.attempts - 1)
+            if isinstance(exc, RateLimited):
+                wait = max(wait, exc.retry_after)
+            elif isinstance(exc, BudgetExhausted):
+                wait = max(wait, 3600.0)
+            item.next_attempt_at = at + timedelta(seconds=wait)
+        if final:
+            publish_case_change(session, item.case_id, "reply.failed", {"outbox_id": item.id})
+        record(
+            session,
+            item.case_id,
+            "reply_failed" if final else "reply_error",
+            new=str(item.id),
+            data={"error": str(exc)[:500], "attempt": item.attempts},
+        )
+    log.warning("reply %s failed (%s): %s", item_id, "final" if final else "will retry", exc)
+
+
+def _sent(db: Database, item_id: int, receipt: SentReceipt, *, reopen_window: timedelta) -> None:
+    with db.session() as session, session.begin():
+        item = session.get(OutboxItem, item_id)
+        assert item is not None
+        account = session.get(NetworkAccount, item.account_id)
+        assert account is not None
+        ours = InboundItem(
+            network=item.network,
+            external_id=receipt.external_id,
+            author=AuthorInfo(
+                external_id=account.external_id or f"account:{account.handle}",
+                handle=account.handle,
+                display_name=account.display_name,
+            ),
+            text=item.text,
+            created_at=receipt.created_at,
+            kind=MessageKind.DIRECT if item.private else MessageKind.REPLY,
+            direction=Direction.OUT,
+            account_handle=account.handle,
+            in_reply_to_id=item.in_reply_to_id,
+            conversation_id=_conversation_of(session, item),
+            raw={"outbox_id": item.id, "recipient_id": item.recipient_id, **receipt.raw},
+        )
+        process_batch(session, [ours], reopen_window=reopen_window)
+        # A private reply has no reply chain to follow: attach it to the case explicitly.
+        session.query(Message).filter(
+            Message.network == item.network,
+            Message.external_id == receipt.external_id,
+            Message.case_id.is_(None),
+        ).update({"case_id": item.case_id})
+        index_cases(session, [item.case_id])
+        item.status, item.external_id, item.sent_at = "sent", receipt.external_id, utcnow()
+        item.last_error, item.next_attempt_at = None, None
+        record(
+            session,
+            item.case_id,
+            "reply_sent",
+            new=receipt.external_id,
+            actor_id=item.created_by,
+            at=receipt.created_at,
+        )
+        publish_case_change(
+            session, item.case_id, "reply.sent", {"agent_id": item.created_by, "outbox_id": item.id}
+        )
+
+
+def _conversation_of(session: Session, item: OutboxItem) -> str | None:
+    if not item.in_reply_to_id:
+        return None
+    return session.scalar(
+        select(Message.conversation_id).where(
+            Message.network == item.network, Message.external_id == item.in_reply_to_id
+        )
+    )
