@@ -10,6 +10,7 @@ from carebird.cases import presence as presence_models
 from carebird.cases import search as search_models
 from carebird.db.base import Base
 from carebird.ingest import models as ingest_models
+from carebird.jobs import models as job_models
 from carebird.reply import models as reply_models
 from carebird.reply import templates as template_models
 from carebird.understand import models_db as understand_models
@@ -21,6 +22,7 @@ __all__ = [
     "event_models",
     "forwarding_models",
     "ingest_models",
+    "job_models",
     "note_models",
     "presence_models",
     "reply_models",

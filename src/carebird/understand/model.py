@@ -21,6 +21,7 @@ import scipy.sparse as sp
 import sklearn
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
+from threadpoolctl import threadpool_limits
 
 from carebird.errors import InvalidInput
 from carebird.understand.features import HashedTfidf
@@ -192,7 +193,11 @@ def train_heads(
     x = features.fit_transform([for_model(t) for t in texts])
     heads = {}
     for task, labels in tasks.items():
-        clf = build_head_classifier(labels, c=c).fit(x, list(labels))
+        # One BLAS thread: the solver's sums then run in one order on every machine, so
+        # the same corpus gives the same model whatever the core count (the shipped
+        # artefact is checked against a fresh training).
+        with threadpool_limits(limits=1):
+            clf = build_head_classifier(labels, c=c).fit(x, list(labels))
         heads[task] = Head(
             task=task,
             labels=sorted(set(labels)),
