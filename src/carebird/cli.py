@@ -245,6 +245,7 @@ def serve(ctx: Context, host: str | None, port: int | None, simulate: bool | Non
 @pass_ctx
 def demo(ctx: Context, host: str | None, port: int | None) -> None:
     """Run the desk on the simulated network, with an admin login printed at start."""
+    ctx._settings = ctx.settings.model_copy(update={"env": "dev"})  # the built-in key will do
     _serve(ctx, host=host, port=port, simulate=True)
 
 
@@ -352,7 +353,7 @@ def bench_cost(ctx: Context, weekly: int, days: int, cap: float) -> None:
 
 
 # The understanding (classify, train, eval) and account commands live in their own modules.
-from carebird import cli_accounts, cli_understand  # noqa: E402, F401
+from carebird import cli_accounts, cli_doctor, cli_understand  # noqa: E402, F401
 
 
 def main() -> None:

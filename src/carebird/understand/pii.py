@@ -3,6 +3,13 @@
 Each finding has a kind and its span, so the composer can mask it or switch to private.
 Card numbers are kept only when they pass the Luhn check and IBANs when they pass mod 97, so
 ordinary long numbers (tracking codes, timestamps) are not mistaken for them.
+
+A fediverse handle (``@jean@piaille.fr``: an @ at a word start, then user@server) is an
+address on a social network, not an e-mail: the Mastodon composer starts every reply to a
+customer of another server with one. Invisible format characters (zero-width spaces and
+joiners, soft hyphens, bidi controls, BOMs…) are ignored while scanning, so
+``06\u200b12\u200b34\u200b56\u200b78`` is still a phone number; findings' spans and values
+are those of the text as given.
 """
 
 from __future__ import annotations
@@ -10,7 +17,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+(?!\w)")
+# Not right after an @ that starts a word: "@jean@piaille.fr" is a fediverse handle.
+EMAIL = re.compile(
+    r"(?<![\w.+-])(?<!(?<![\w.+-])@)[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63})+(?!\w)"
+)
 # French (0X XX XX XX XX, +33 X…), UK (07… / +44 7…), North American and other international.
 PHONE = re.compile(
     r"(?<![\w+])(?:"
@@ -41,6 +51,17 @@ REFERENCE = re.compile(
 # (checked against the whole Unicode range in the tests), or lower-casing changed its length.
 _REF_HINT = re.compile(f"{_REF_WORDS}|n°|customer")
 _REF_ODD = re.compile("[\u0130\u0131\u017f]")  # İ ı ſ
+# Characters that show nothing: every format character (Unicode category Cf: zero-width
+# space/joiners, soft hyphen, bidi embeddings, overrides and isolates, word joiner, BOM, tags…),
+# plus the combining grapheme joiner, variation selectors and the Hangul fillers.
+INVISIBLE = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160"
+    "\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f"
+    "\U000e0100-\U000e01ef]"
+)
+_INVISIBLE_RUN = re.compile(INVISIBLE.pattern + "+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +102,26 @@ _EMAIL_HINT = re.compile(r"@(?<=[\w.+-]@)[\w-]")
 
 def find_personal_data(text: str) -> list[Finding]:
     text = text[:20_000]
+    if INVISIBLE.search(text) is None:
+        return _find(text)
+    # Scan the text without its invisible characters, then map the spans back onto `text`.
+    found = _find(INVISIBLE.sub("", text))
+    if not found:
+        return found
+    kept: list[int] = []  # kept[i]: where the i-th visible character is in `text`
+    last = 0
+    for run in _INVISIBLE_RUN.finditer(text):
+        kept.extend(range(last, run.start()))
+        last = run.end()
+    kept.extend(range(last, len(text)))
+    out = []
+    for f in found:
+        start, end = kept[f.start], kept[f.end - 1] + 1
+        out.append(Finding(f.kind, start, end, text[start:end]))
+    return out
+
+
+def _find(text: str) -> list[Finding]:
     # Cheap tests first: most messages hold no e-mail and too few digits for anything else.
     has_at = "@" in text and _EMAIL_HINT.search(text) is not None
     digits = len(_ASCII_DIGIT.findall(text))  # ASCII digits (str.translate is slow off ASCII)

@@ -71,7 +71,16 @@ def plain_cues(t: str) -> list[str]:
 
 
 def plain_personal_data(t: str) -> list[tuple[str, int, int, str]]:
+    """The scan of the text without its invisible characters, spans mapped back onto it."""
     t = t[:20_000]
+    kept = [i for i, ch in enumerate(t) if not pii.INVISIBLE.fullmatch(ch)]
+    found = plain_visible_personal_data("".join(t[i] for i in kept))
+    return [
+        (kind, kept[s], kept[e - 1] + 1, t[kept[s] : kept[e - 1] + 1]) for kind, s, e, _ in found
+    ]
+
+
+def plain_visible_personal_data(t: str) -> list[tuple[str, int, int, str]]:
     has_at = "@" in t and re.search(r"[\w.+-]@[\w-]", t) is not None
     digits = len(t) - len(t.translate(str.maketrans("", "", "0123456789")))
     if not has_at and digits < 4:
