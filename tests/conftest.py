@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -99,7 +100,8 @@ def db(db_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(env="test", database_url=db_url, secret_key="test-secret-" + "x" * 20)
+    # A private key, as a deployment must have (the built-in one is refused outside dev).
+    return Settings(env="test", database_url=db_url, secret_key=secrets.token_urlsafe(32))
 
 
 @pytest.fixture

@@ -18,7 +18,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from carebird.errors import CarebirdError
+
 DEV_SECRET = "dev-insecure-secret-change-me"
+MIN_SECRET_LENGTH = 32
+GENERATE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
+class InsecureSettings(CarebirdError, ValueError):
+    """The settings would run the desk unprotected (a default, empty or short secret key)."""
 
 
 def _toml_path() -> Path:
@@ -28,7 +36,9 @@ def _toml_path() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CAREBIRD_", extra="ignore")
 
-    env: Literal["dev", "prod", "test"] = "dev"
+    # Unset means production: the development shortcuts (the built-in secret key, cookies
+    # without the Secure flag) need CAREBIRD_ENV=dev said out loud. `carebird demo` says it.
+    env: Literal["dev", "prod", "test"] = "prod"
     database_url: str = "sqlite:///carebird.db"
     secret_key: str = DEV_SECRET
     host: str = "127.0.0.1"
@@ -91,10 +101,30 @@ class Settings(BaseSettings):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
+    def secret_problem(self) -> str | None:
+        """What is wrong with the secret key (whatever the env), or None when it will do."""
+        key = self.secret_key.strip()
+        if not key:
+            return "CAREBIRD_SECRET_KEY is empty"
+        if key == DEV_SECRET:
+            return "CAREBIRD_SECRET_KEY is not set (the built-in development key is in use)"
+        if len(key) < MIN_SECRET_LENGTH:
+            return (
+                f"CAREBIRD_SECRET_KEY is too short ({len(key)} characters, "
+                f"at least {MIN_SECRET_LENGTH} needed)"
+            )
+        return None
+
     def check_secrets(self) -> None:
-        """Refuse the development secret outside development."""
-        if self.env == "prod" and self.secret_key == DEV_SECRET:
-            raise ValueError("CAREBIRD_SECRET_KEY must be set to a private value in production")
+        """Fail closed: refuse a default, empty or short secret unless CAREBIRD_ENV=dev."""
+        problem = self.secret_problem()
+        if problem is None or self.env == "dev":
+            return
+        raise InsecureSettings(
+            f"{problem}. It signs sessions and seals the networks' credentials: set it to a "
+            f"private random value of {MIN_SECRET_LENGTH}+ characters (generate one with "
+            f"{GENERATE_SECRET}), or set CAREBIRD_ENV=dev for a development desk."
+        )
 
     @classmethod
     def settings_customise_sources(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import secrets
 import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -237,6 +238,8 @@ def running_desk(workdir: Path) -> Iterator[Desk]:
                 database_url=url,
                 workdir=workdir,
                 port=port,
+                CAREBIRD_ENV="test",  # plain-HTTP cookies on loopback; a real key still needed
+                CAREBIRD_SECRET_KEY=secrets.token_urlsafe(32),
                 CAREBIRD_SIM_RATE_PER_HOUR="0.5",  # a quiet network: the tests bring their cases
                 CAREBIRD_POLL_INTERVAL_SECONDS="0.5",
                 CAREBIRD_SMTP_HOST="127.0.0.1",

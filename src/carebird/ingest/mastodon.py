@@ -34,6 +34,7 @@ from typing import Any
 
 from carebird.errors import InvalidInput
 from carebird.ingest.base import (
+    AuthorInfo,
     Direction,
     FetchResult,
     InboundItem,
@@ -110,6 +111,17 @@ class MastodonConnector:
         self._brand_id = sid(me["id"])
         self.account = replace(self.account, external_id=self._brand_id)
         return self.account
+
+    def check_credentials(self) -> AuthorInfo:
+        """Who the server says the access token is (verify_credentials); raises
+        `ConnectorError` when it refuses the token."""
+        me = self.api.call("other", "verify_credentials", lambda c: c.account_verify_credentials())
+        return AuthorInfo(
+            external_id=sid(me["id"]),
+            handle=str(me.get("acct") or me.get("username") or ""),
+            display_name=str(me.get("display_name") or ""),
+            followers=int(me.get("followers_count") or 0),
+        )
 
     def brand_id(self) -> str:
         if self._brand_id is None:

@@ -233,6 +233,17 @@ class XConnector(XSending):
         self.account = dataclasses.replace(self.account, external_id=user.external_id)
         return self.account
 
+    def check_credentials(self) -> AuthorInfo:
+        """Who X says these credentials are: GET /2/users/me with user context; an app-only
+        bearer token has no user, so it looks the account's handle up instead. One user read;
+        raises `AuthError` (or another `ConnectorError`) when X refuses them."""
+        if not self.api.user_context:
+            return self.lookup_user(self.handle)
+        page = Page(self._user_read("GET /2/users/me", lambda c: c.users.get_me()))
+        if not page.data:
+            raise InvalidInput("X GET /2/users/me: no user in the answer")
+        return author_info(page.data[0], "")
+
     def lookup_user(self, username: str) -> AuthorInfo:
         """A user's identity, followers and verified flag, by handle."""
         body = self._user_read(

@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from atproto_client import Client
 
 from carebird.errors import ConnectorError, InvalidInput
-from carebird.ingest.base import FetchResult, OutboundReply, SentReceipt
+from carebird.ingest.base import AuthorInfo, FetchResult, OutboundReply, SentReceipt
 from carebird.ingest.bluesky.chat import ChatStream
 from carebird.ingest.bluesky.graphemes import grapheme_count
 from carebird.ingest.bluesky.normalize import NETWORK, get, when
@@ -74,6 +74,12 @@ class BlueskyConnector:
 
     def close(self) -> None:
         self.session.close()
+
+    def check_credentials(self) -> AuthorInfo:
+        """Who the server says this session is (logging in first, then getSession); raises
+        `AuthError` when the app password is refused."""
+        out = self.session.call("getSession", lambda c: c.com.atproto.server.get_session())
+        return AuthorInfo(external_id=str(out.did), handle=str(out.handle))
 
     # -- reading --------------------------------------------------------------------------
 

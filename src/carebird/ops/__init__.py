@@ -1,0 +1,1 @@
+"""Running the desk: what an operator asks of a deployment (`carebird doctor`)."""
