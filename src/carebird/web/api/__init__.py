@@ -1,4 +1,5 @@
-"""The JSON API under /api: what integrations, the pages' scripts and the tests drive."""
+"""The JSON API under /api (and /metrics): what integrations, the pages' scripts and the tests
+drive."""
 
 from fastapi import APIRouter
 
@@ -12,10 +13,11 @@ from carebird.web.api import (
     docs,
     live,
     messages,
+    system,
 )
 
 router = APIRouter()
-for module in (auth, cases, messages, agents, accounts, composer, live, casework, docs):
+for module in (auth, cases, messages, agents, accounts, composer, live, casework, docs, system):
     router.include_router(module.router)
 
 __all__ = ["router"]
