@@ -23,6 +23,10 @@ blank lines ignored) — one :class:`~carebird.ingest.base.InboundItem` per line
 
 ``export_jsonl_item`` writes exactly this shape and ``export_jsonl`` dumps a database with it,
 so export → import reproduces the same messages (and, threaded in the same order, cases).
+
+Control characters (NUL, ESC…; not tab, newline or CR) are dropped from every string read,
+``raw``'s keys and values included: PostgreSQL refuses NUL, and one such line must cost
+nothing more than its own characters.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from sqlalchemy.orm import Session
 from carebird.db.database import Database
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
 from carebird.ingest.models import Author, Message, NetworkAccount
+from carebird.ingest.normalize import clean_raw, strip_controls
 from carebird.ingest.twcs import ParsedFile
 
 REQUIRED_FIELDS = ("network", "external_id", "author", "text", "created_at")
@@ -114,7 +119,7 @@ def item_from_json(obj: Any) -> InboundItem:
     if not _str(obj, "network"):
         raise ValueError("field network: empty")
     return InboundItem(
-        network=obj["network"],
+        network=_str(obj, "network"),
         external_id=_id(obj, "external_id"),
         author=AuthorInfo(
             external_id=_id(author, "external_id", "author."),
@@ -131,8 +136,8 @@ def item_from_json(obj: Any) -> InboundItem:
         in_reply_to_id=_opt(obj, "in_reply_to_id", ids=True),
         conversation_id=_opt(obj, "conversation_id", ids=True),
         language=_opt(obj, "language"),
-        metrics={str(k): int(v) for k, v in metrics.items()},
-        raw=raw,
+        metrics={strip_controls(str(k)): int(v) for k, v in metrics.items()},
+        raw=clean_raw(raw),
     )
 
 
@@ -146,7 +151,7 @@ def _str(obj: dict[str, Any], key: str, prefix: str = "") -> str:
         return ""
     if not isinstance(value, str):
         raise ValueError(f"field {prefix}{key}: expected a string, found {type(value).__name__}")
-    return value
+    return strip_controls(value)
 
 
 def _id(obj: dict[str, Any], key: str, prefix: str = "") -> str:

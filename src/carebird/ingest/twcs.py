@@ -13,6 +13,21 @@ with ``newline="\\n"`` and every bare ``\\r`` is escaped before the csv module s
 restored in the fields: ``\\r`` survives quoted or not. A file with old-Mac ``\\r``-only line
 endings (a ``\\r`` inside its header line) falls back to the csv module's usual handling.
 
+Every line is cleaned of C0 control characters (NUL, ESC…; tab, ``\\n`` and ``\\r`` are kept)
+before it is parsed, so no field (id, handle, text or an unknown column kept in ``raw``) can
+carry one to the database: PostgreSQL refuses NUL in text.
+
+An unterminated quote would swallow the rows after it into one field. A record spanning
+several lines, one of which reads as the start of a record on its own (a valid tweet id,
+inbound flag and date in their columns), is taken to be one: it is reported as an
+unterminated quote at its first line, and reading starts again at that line. A quote left
+open at the end of the file is reported the same way.
+
+``raw`` keeps the TWCS columns and a bounded remainder: the first ``MAX_EXTRA_COLUMNS`` other
+named columns, each cut to ``MAX_EXTRA_CHARS`` (cut values end with "…"), and the number of
+columns left out under ``_dropped_columns``. A row of more than ``MAX_COLUMNS`` columns is
+refused.
+
 Bad rows never abort the parse: they are returned in ``skipped`` as (line, reason), where
 line is the physical line (``\\n``-terminated) on which the record starts.
 """
@@ -30,10 +45,15 @@ from typing import Any
 
 from carebird.errors import InvalidInput
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
+from carebird.ingest.normalize import strip_controls
 
 NETWORK = "x"
 REQUIRED = ("tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id")
+KNOWN = (*REQUIRED, "response_tweet_id")  # the columns kept whole in raw
 FIELD_LIMIT = 16 * 1024 * 1024  # characters per CSV field; the store truncates text anyway
+MAX_COLUMNS = 1_000  # a TWCS row has 7; a row wider than this is refused
+MAX_EXTRA_COLUMNS = 8  # other columns kept in raw…
+MAX_EXTRA_CHARS = 256  # …each cut to this many characters
 
 _ESC, _ESC_SELF, _ESC_CR = "\ufdd0", "\ufdd1", "\ufdd2"  # Unicode noncharacters
 _UNESCAPE = re.compile(f"{_ESC}([{_ESC_SELF}{_ESC_CR}])")
@@ -74,18 +94,24 @@ def parse_twcs(path: Path, *, known_accounts: Iterable[str] = ()) -> ParsedFile:
     out = ParsedFile()
     rows: dict[str, _Row] = {}
     with _open_lines(path) as lines:
-        reader = csv.reader(lines, strict=False)
-        header = _read_header(reader, path)
+        source = _Source(lines)
+        header = _read_header(csv.reader(source, strict=False), path)
         cols = _columns(header, path)
-        for line, fields in _records(reader, out):
+        plan = _raw_plan(header, cols)
+        for line, fields in _records(source, len(source.taken) + 1, out, cols):
             if not fields or fields == [""]:
                 continue  # a blank line is not a record
             out.rows_read += 1
+            if len(fields) > MAX_COLUMNS:
+                out.skipped.append(
+                    (line, f"{len(fields)} columns, more than the {MAX_COLUMNS} a row may have")
+                )
+                continue
             if len(fields) != len(header):
                 out.skipped.append((line, f"expected {len(header)} columns, found {len(fields)}"))
                 continue
             try:
-                row = _parse_row(line, header, cols, fields)
+                row = _parse_row(line, plan, cols, fields)
             except ValueError as exc:
                 out.skipped.append((line, str(exc)))
                 continue
@@ -128,11 +154,45 @@ def _unescape(value: str) -> str:
     return _UNESCAPE.sub(lambda m: _ESC if m.group(1) == _ESC_SELF else "\r", value)
 
 
-def _records(reader: Any, out: ParsedFile) -> Iterator[tuple[int, list[str]]]:
-    """(starting line, fields) of each record; a record the csv module refuses is skipped."""
+class _Source:
+    """The lines given to the csv module, cleaned of control characters; the lines of the
+    current record are kept in `taken`, so that some of them can be put back and read again."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines = lines
+        self.pending: list[str] = []  # put back, read first (in reverse order)
+        self.taken: list[str] = []
+        self.exhausted = False  # the csv module asked for a line past the end of the file
+
+    def __iter__(self) -> _Source:
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            line = self.pending.pop()
+        else:
+            try:
+                line = strip_controls(next(self._lines))
+            except StopIteration:
+                self.exhausted = True
+                raise
+        self.taken.append(line)
+        return line
+
+    def put_back(self, lines: list[str]) -> None:
+        self.pending.extend(reversed(lines))
+        self.exhausted = False
+
+
+def _records(
+    source: _Source, line: int, out: ParsedFile, cols: dict[str, int]
+) -> Iterator[tuple[int, list[str]]]:
+    """(starting line, fields) of each record, from physical line `line` on; a record the csv
+    module refuses, or one opened by an unterminated quote, is skipped."""
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
+    reader = csv.reader(source, strict=False)
     while True:
-        line = reader.line_num + 1
+        source.taken = []
         try:
             fields = next(reader)
         except StopIteration:
@@ -140,8 +200,42 @@ def _records(reader: Any, out: ParsedFile) -> Iterator[tuple[int, list[str]]]:
         except csv.Error as exc:
             out.rows_read += 1
             out.skipped.append((line, f"unreadable CSV record: {exc}"))
+            line += len(source.taken)
             continue
+        taken = source.taken
+        again = next((k for k in range(1, len(taken)) if _starts_record(taken[k], cols)), None)
+        if again is not None:  # the quote opened on `line` swallowed the records after it
+            out.rows_read += 1
+            out.skipped.append(
+                (line, f"unterminated quote: the record ran on into line {line + again}")
+            )
+            source.put_back(taken[again:])
+            line += again
+            reader = csv.reader(source, strict=False)  # the parser's state starts afresh
+            continue
+        if source.exhausted:  # the file ended inside a quoted field
+            out.rows_read += 1
+            out.skipped.append((line, "unterminated quote: the record ran on to the end of file"))
+            return
         yield line, [_unescape(f) for f in fields]
+        line += len(taken)
+
+
+def _starts_record(line: str, cols: dict[str, int]) -> bool:
+    """Whether `line` read alone starts a record: a tweet id, an inbound flag and a date."""
+    need = max(cols["tweet_id"], cols["inbound"], cols["created_at"])
+    if line.count(",") < need:
+        return False
+    try:
+        fields = next(csv.reader([line], strict=False))
+    except (csv.Error, StopIteration):
+        return False
+    return (
+        len(fields) > need
+        and parse_id(fields[cols["tweet_id"]]) is not None
+        and fields[cols["inbound"]].strip().lower() in _BOOLS
+        and parse_twitter_date(_unescape(fields[cols["created_at"]])) is not None
+    )
 
 
 def _read_header(reader: Any, path: Path) -> list[str]:
@@ -167,7 +261,36 @@ def _columns(header: list[str], path: Path) -> dict[str, int]:
     return cols
 
 
-def _parse_row(line: int, header: list[str], cols: dict[str, int], fields: list[str]) -> _Row:
+@dataclass(frozen=True, slots=True)
+class _RawPlan:
+    """Which columns a row's raw keeps: the TWCS ones whole, a few others cut short."""
+
+    known: list[tuple[str, int]]  # (name as the header spells it, index)
+    extra: list[tuple[str, int]]
+    dropped: int  # named columns left out
+
+
+def _raw_plan(header: list[str], cols: dict[str, int]) -> _RawPlan:
+    known, others = [], []
+    for i, name in enumerate(header):
+        if not name or cols[name.lower()] != i:
+            continue  # pandas' unnamed index column, or a repeated name
+        (known if name.lower() in KNOWN else others).append((name, i))
+    kept = others[:MAX_EXTRA_COLUMNS]
+    return _RawPlan(known, kept, len(others) - len(kept))
+
+
+def _raw(plan: _RawPlan, fields: list[str]) -> dict[str, Any]:
+    raw: dict[str, Any] = {name: fields[i] for name, i in plan.known}
+    for name, i in plan.extra:
+        value = fields[i]
+        raw[name] = value if len(value) <= MAX_EXTRA_CHARS else value[:MAX_EXTRA_CHARS] + "…"
+    if plan.dropped:
+        raw["_dropped_columns"] = plan.dropped
+    return raw
+
+
+def _parse_row(line: int, plan: _RawPlan, cols: dict[str, int], fields: list[str]) -> _Row:
     def get(name: str) -> str:
         return fields[cols[name]]
 
@@ -188,7 +311,7 @@ def _parse_row(line: int, header: list[str], cols: dict[str, int], fields: list[
     parent_id = None if parent.lower() in ("", "nan", "none") else parse_id(parent)
     if parent_id is None and parent.lower() not in ("", "nan", "none"):
         raise ValueError(f"tweet {tweet_id}: invalid in_response_to_tweet_id{_shown(parent)}")
-    raw = {name: value for name, value in zip(header, fields, strict=True) if name}
+    raw = _raw(plan, fields)
     return _Row(line, tweet_id, author_id, inbound, created_at, get("text"), parent_id, raw)
 
 
