@@ -2,12 +2,17 @@
 
 Templates write every word as `{{ _("English source") }}` (or `ngettext`), translated through
 the locale's catalogue; dates go through the `when` filter (agent's zone, locale's format).
+
+Customers' text can hold bidi controls (U+202A–U+202E, U+2066–U+2069) that reorder what
+follows them: templates put such text in an element of its own (``dir="auto"``, ``<bdi>``)
+and pass it through the `bidi` filter, which shows each control as a marker ("⟨U+202E⟩").
 """
 
 from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 from fastapi import Request
@@ -43,7 +48,19 @@ def environment(locale: str = i18n.DEFAULT_LOCALE) -> Environment:
     env.filters["number"] = lambda value: i18n.format_number(value, locale)
     env.filters["duration"] = lambda seconds: i18n.format_duration(seconds, locale)
     env.filters["attrjson"] = _attr_json
+    env.filters["bidi"] = bidi_visible
     return env
+
+
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def bidi_visible(value: Any) -> Markup:
+    """`value` escaped, each bidi embedding, override or isolate shown as "⟨U+202E⟩"."""
+    text = Markup.escape(value)
+    if BIDI_CONTROLS.search(text) is None:
+        return text
+    return Markup(BIDI_CONTROLS.sub(lambda m: f"⟨U+{ord(m.group()):04X}⟩", text))
 
 
 def _attr_json(value: Any) -> Markup:
