@@ -104,6 +104,7 @@ def empty_db_url(engine_name: str, request: pytest.FixtureRequest, tmp_path: Pat
 
 def test_a_database_behind_head_fails_the_migrations_check(empty_db_url: str) -> None:
     settings = Settings(database_url=empty_db_url, secret_key=secrets.token_urlsafe(32))
+    assert HEAD is not None
     previous = SCRIPTS.get_revision(HEAD).down_revision
     assert isinstance(previous, str)
     db = Database(empty_db_url)
