@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from carebird.auth.passwords import (
     verify_password,
 )
 from carebird.auth.roles import Role, check_role
+from carebird.auth.throttle import begin_attempt, end_attempt
 from carebird.cases.models import Agent, Team
 from carebird.db.base import utcnow
 from carebird.errors import AuthError, Conflict, InvalidInput, NotFound
@@ -121,6 +123,44 @@ def authenticate(session: Session, *, email: str, password: str) -> Agent:
     if needs_rehash(agent.password_hash):
         agent.password_hash = hash_password(password)
     return agent
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    agent: Agent
+    token: str  # the session token's secret
+    expires_at: datetime | None
+
+
+def sign_in(
+    session: Session, *, email: str, password: str, ip: str | None, token_name: str
+) -> SignedIn:
+    """Check credentials under the login throttle and open a session token for the agent.
+
+    The session must have no transaction open: this commits its own. The attempt is counted
+    (atomically with the lock check) and committed before Argon2 runs, with no connection held
+    while it does; so parallel guesses at one e-mail check at most the throttle's threshold of
+    passwords, and a failure counts though the request then fails. Raises LoginThrottled
+    (no password checked) or AuthError (same message, similar time for an unknown e-mail).
+    """
+    try:
+        address = normalise_email(email)
+    except InvalidInput:
+        address = ""
+    with session.begin():
+        attempt = begin_attempt(session, email=email, ip=ip)
+        agent = session.scalar(select(Agent).where(Agent.email == address)) if address else None
+    usable = agent is not None and agent.active and agent.password_hash is not None
+    stored = agent.password_hash if agent is not None and usable else None
+    if not verify_password(stored, password) or agent is None or not usable:
+        raise AuthError("wrong e-mail or password")
+    with session.begin():
+        end_attempt(session, attempt)
+        if needs_rehash(agent.password_hash or ""):
+            agent.password_hash = hash_password(password)
+        token = issue_token(session, agent=agent, kind="session", name=token_name)
+        row = token_row(session, token=token)
+        return SignedIn(agent=agent, token=token, expires_at=row.expires_at if row else None)
 
 
 def _digest(token: str) -> str:

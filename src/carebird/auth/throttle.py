@@ -10,8 +10,15 @@ guesses are never stored in clear. Rules:
   not clear it (one valid account must not reset the guessing budget of a whole address);
 - a counter untouched for 24 hours starts again from zero.
 
-`record_login_failure` writes in its own short transaction, so a failed login counts even when
-the request's transaction is rolled back (the API raises on a wrong password).
+A sign-in counts as a failure *before* its password is checked: `begin_attempt` locks the
+keys' rows, refuses the attempt if one is locked, else counts it, all in the caller's
+transaction, which the caller commits before running Argon2 (`auth.service.sign_in`). So N
+parallel guesses at one e-mail check at most 5 passwords (the rest find the lock), a failure
+counts though the request then fails, and no request needs a second database connection.
+A success takes its attempt back (`end_attempt`).
+
+`record_login_failure` and `check_login_allowed` are the two halves for callers that check a
+password some other way; the former writes in its own short transaction.
 """
 
 from __future__ import annotations
@@ -21,7 +28,21 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, case, delete, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Integer,
+    String,
+    and_,
+    case,
+    delete,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -72,6 +93,10 @@ def _keys(email: str, ip: str | None) -> list[tuple[str, str]]:
     if ip:
         keys.append(("ip", _digest(ip)))
     return keys
+
+
+def _key(kind: str, digest: str) -> ColumnElement[bool]:
+    return and_(LoginThrottle.kind == kind, LoginThrottle.digest == digest)
 
 
 def lock_for(kind: str, failures: int) -> timedelta | None:
@@ -135,6 +160,125 @@ def record_login_failure(
     with Session(bind=session.get_bind()) as own, own.begin():
         for kind, digest in _keys(email, ip):
             _bump(own, kind, digest, now)
+
+
+@dataclass(frozen=True, slots=True)
+class Counted:
+    """One key's row as an attempt found it and as it left it (to take the attempt back)."""
+
+    kind: str
+    digest: str
+    before: tuple[int, datetime, datetime | None]  # failures, last_failure_at, locked_until
+    after: tuple[int, datetime, datetime | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A sign-in counted as a failure until `end_attempt` says its password was right."""
+
+    email: str
+    keys: tuple[Counted, ...]
+
+
+def _ensure_rows(session: Session, keys: list[tuple[str, str]], now: datetime) -> None:
+    """Create the keys' rows if missing (0 failures, already forgotten), racing nobody."""
+    rows = [
+        {"kind": kind, "digest": digest, "failures": 0, "last_failure_at": now - FORGET_AFTER}
+        for kind, digest in keys
+    ]
+    dialect = session.get_bind().dialect.name
+    stmt: Executable
+    if dialect == "postgresql":
+        stmt = pg_insert(LoginThrottle).values(rows).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(LoginThrottle).values(rows).on_conflict_do_nothing()
+    else:  # pragma: no cover - the desk runs on the two engines above
+        stmt = insert(LoginThrottle).values(rows)
+    session.execute(stmt)
+
+
+def begin_attempt(
+    session: Session, *, email: str, ip: str | None, now: datetime | None = None
+) -> Attempt:
+    """Count a sign-in before its password is checked, or raise LoginThrottled while locked.
+
+    The check and the count are one step: the keys' rows are write-locked (FOR UPDATE on
+    PostgreSQL; SQLite's single writer) from the read to the commit, so parallel attempts see
+    each other's counts. Runs in the caller's transaction; commit it before checking the
+    password, roll it back on LoginThrottled (a refused attempt does not count).
+    """
+    now = now or utcnow()
+    keys = _keys(email, ip)
+    _ensure_rows(session, keys, now)
+    found = {
+        (row.kind, row.digest): row
+        for row in session.execute(
+            select(
+                LoginThrottle.kind,
+                LoginThrottle.digest,
+                LoginThrottle.failures,
+                LoginThrottle.last_failure_at,
+                LoginThrottle.locked_until,
+            )
+            .where(or_(*(_key(kind, digest) for kind, digest in keys)))
+            .order_by(LoginThrottle.kind, LoginThrottle.digest)  # one lock order: no deadlock
+            .with_for_update()
+        )
+    }
+    waits = [
+        (row.locked_until - now).total_seconds()
+        for row in found.values()
+        if row.locked_until is not None and row.locked_until > now
+    ]
+    if waits:
+        raise LoginThrottled(max(waits))
+    counted = []
+    for kind, digest in keys:
+        row = found[(kind, digest)]
+        count = 1 if row.last_failure_at <= now - FORGET_AFTER else row.failures + 1
+        lock = lock_for(kind, count)
+        after = (count, now, now + lock if lock else None)
+        session.execute(
+            update(LoginThrottle)
+            .where(_key(kind, digest))
+            .values(failures=after[0], last_failure_at=after[1], locked_until=after[2])
+        )
+        before = (row.failures, row.last_failure_at, row.locked_until)
+        counted.append(Counted(kind, digest, before, after))
+    return Attempt(email=email, keys=tuple(counted))
+
+
+def end_attempt(session: Session, attempt: Attempt) -> None:
+    """The attempt's password was right: forget the e-mail's failures, take the IP's back.
+
+    The IP's row returns to what the attempt found unless a failure came since; then only
+    this attempt's count is removed (and the lock with it below the threshold).
+    """
+    record_login_success(session, email=attempt.email)
+    for key in attempt.keys:
+        if key.kind == "email":
+            continue
+        where = _key(key.kind, key.digest)
+        row = session.execute(
+            select(
+                LoginThrottle.failures, LoginThrottle.last_failure_at, LoginThrottle.locked_until
+            )
+            .where(where)
+            .with_for_update()
+        ).first()
+        if row is None:
+            continue
+        if tuple(row) == key.after:
+            failures, last, locked = key.before
+        else:
+            failures, last, locked = max(row.failures - 1, 0), row.last_failure_at, None
+            if lock_for(key.kind, failures) is not None:
+                locked = row.locked_until
+        session.execute(
+            update(LoginThrottle)
+            .where(where)
+            .values(failures=failures, last_failure_at=last, locked_until=locked)
+        )
 
 
 def record_login_success(session: Session, *, email: str) -> None:

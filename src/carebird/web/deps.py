@@ -6,14 +6,19 @@ cookie (the browser). A cookie-authenticated write must also carry the CSRF head
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from carebird.auth.roles import require
-from carebird.auth.service import SESSION_TTL, resolve_token
+from carebird.auth.service import SESSION_TTL, SignedIn, resolve_token, sign_in
 from carebird.cases.models import Agent
 from carebird.config import Settings
 from carebird.db.database import Database
@@ -22,6 +27,12 @@ from carebird.web.ui.csrf import CSRF_HEADER, check_csrf
 
 SESSION_COOKIE = "carebird_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Sign-ins checked at once per app. Argon2 is slow on purpose and runs 4 threads per check: a
+# burst of logins queues behind these few threads, at a lower CPU priority than the desk's
+# requests, instead of taking every worker thread and core from the agents.
+LOGIN_THREADS = 2
+LOGIN_NICENESS = 10
+_executor_lock = threading.Lock()
 
 
 def get_settings(request: Request) -> Settings:
@@ -104,12 +115,48 @@ def set_session_cookie(response: Response, settings: Settings, token: str) -> No
         max_age=int(SESSION_TTL.total_seconds()),
         httponly=True,
         samesite="lax",
-        secure=settings.env == "prod",
+        secure=settings.secure_cookies,
         path="/",
     )
 
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(
-        SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.env == "prod", path="/"
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=settings.secure_cookies, path="/"
     )
+
+
+def _lower_priority() -> None:
+    """Run this thread (and the Argon2 threads it starts, which inherit it) at a lower CPU
+    priority: on Linux the niceness is per thread."""
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOGIN_NICENESS)
+
+
+def login_executor(request: Request) -> ThreadPoolExecutor:
+    """The app's own few threads for sign-ins, made on first use."""
+    state = request.app.state
+    with _executor_lock:
+        executor: ThreadPoolExecutor | None = getattr(state, "login_executor", None)
+        if executor is None:
+            executor = ThreadPoolExecutor(
+                LOGIN_THREADS, thread_name_prefix="carebird-login", initializer=_lower_priority
+            )
+            state.login_executor = executor
+    return executor
+
+
+async def run_sign_in(request: Request, *, email: str, password: str, token_name: str) -> SignedIn:
+    """`auth.service.sign_in` in the app's login threads, on a session of its own.
+
+    A login waits for one of them without holding a worker thread or a database connection,
+    so forty parallel guesses queue behind each other while the agents' requests go on.
+    """
+    db = get_db(request)
+    ip = request.client.host if request.client else None
+
+    def work() -> SignedIn:
+        with db.session() as session:
+            return sign_in(session, email=email, password=password, ip=ip, token_name=token_name)
+
+    return await asyncio.get_running_loop().run_in_executor(login_executor(request), work)

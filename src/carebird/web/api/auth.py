@@ -8,8 +8,6 @@ from fastapi import APIRouter, Request, Response, status
 
 from carebird.auth import service
 from carebird.auth.roles import require
-from carebird.auth.throttle import check_login_allowed, record_login_failure, record_login_success
-from carebird.errors import AuthError
 from carebird.web.api.schemas import (
     AgentPublic,
     LoginRequest,
@@ -23,6 +21,7 @@ from carebird.web.deps import (
     Viewer,
     clear_session_cookie,
     request_token,
+    run_sign_in,
     set_session_cookie,
 )
 from carebird.web.ui.csrf import csrf_token, set_csrf_cookie
@@ -31,33 +30,20 @@ router = APIRouter(prefix="/api", tags=["auth"])
 
 
 @router.post("/auth/login", response_model=LoginResponse)
-def login(
-    body: LoginRequest,
-    request: Request,
-    response: Response,
-    session: DbSession,
-    settings: AppSettings,
+async def login(
+    body: LoginRequest, request: Request, response: Response, settings: AppSettings
 ) -> LoginResponse:
     """Exchange e-mail and password for a session token (also set as an HttpOnly cookie).
 
     Repeated failures lock the e-mail (and, later, the address) for a growing delay: 429.
     """
-    ip = request.client.host if request.client else None
-    check_login_allowed(session, email=body.email, ip=ip)
-    try:
-        agent = service.authenticate(session, email=body.email, password=body.password)
-    except AuthError:
-        record_login_failure(session, email=body.email, ip=ip)
-        raise
-    record_login_success(session, email=body.email)
-    token = service.issue_token(session, agent=agent, kind="session", name="api login")
-    row = service.token_row(session, token=token)
-    set_session_cookie(response, settings, token)
+    done = await run_sign_in(
+        request, email=body.email, password=body.password, token_name="api login"
+    )
+    set_session_cookie(response, settings, done.token)
     set_csrf_cookie(response, settings, csrf_token(request, settings))
     return LoginResponse(
-        token=token,
-        expires_at=row.expires_at if row else None,
-        agent=AgentPublic.model_validate(agent),
+        token=done.token, expires_at=done.expires_at, agent=AgentPublic.model_validate(done.agent)
     )
 
 

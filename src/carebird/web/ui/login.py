@@ -8,12 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from carebird.auth import service
-from carebird.auth.throttle import (
-    LoginThrottled,
-    check_login_allowed,
-    record_login_failure,
-    record_login_success,
-)
+from carebird.auth.throttle import LoginThrottled
 from carebird.errors import AuthError
 from carebird.web.deps import (
     AppSettings,
@@ -21,6 +16,7 @@ from carebird.web.deps import (
     clear_session_cookie,
     optional_agent,
     request_token,
+    run_sign_in,
     set_session_cookie,
 )
 from carebird.web.ui.csrf import check_csrf
@@ -44,9 +40,8 @@ def login_form(request: Request, session: DbSession, next: str = "/") -> Respons
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     request: Request,
-    session: DbSession,
     settings: AppSettings,
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=1024)],
@@ -54,19 +49,14 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     check_csrf(request, settings, csrf_token)
-    ip = request.client.host if request.client else None
-    try:
-        check_login_allowed(session, email=email, ip=ip)  # before the password: no oracle
-        agent = service.authenticate(session, email=email, password=password)
+    try:  # the lock is checked before the password: no oracle
+        done = await run_sign_in(request, email=email, password=password, token_name="browser")
     except LoginThrottled as locked:
         return _form_again(request, email, next, "locked", 429, wait=locked.retry_after)
     except AuthError:
-        record_login_failure(session, email=email, ip=ip)
         return _form_again(request, email, next, "failed", 401)
-    record_login_success(session, email=email)
-    token = service.issue_token(session, agent=agent, kind="session", name="browser")
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_session_cookie(response, settings, token)
+    set_session_cookie(response, settings, done.token)
     return response
 
 
