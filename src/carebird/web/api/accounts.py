@@ -13,6 +13,7 @@ from carebird.ingest.health import health_report
 from carebird.ingest.usage import WARN_SHARE, month_of, usage_report
 from carebird.web.api.schemas import AccountCreate, AccountPublic, AccountUpdate
 from carebird.web.deps import Admin, AppSettings, DbSession, Supervisor
+from carebird.web.params import Id
 
 router = APIRouter(prefix="/api", tags=["accounts"])
 
@@ -33,7 +34,7 @@ def create_account(
 
 @router.patch("/accounts/{account_id}", response_model=AccountPublic)
 def update_account(
-    account_id: int, body: AccountUpdate, agent: Admin, session: DbSession, settings: AppSettings
+    account_id: Id, body: AccountUpdate, agent: Admin, session: DbSession, settings: AppSettings
 ) -> AccountPublic:
     """Pause or resume an account, change its monthly cap or options."""
     account = get_account(session, account_id)
@@ -46,7 +47,7 @@ def update_account(
 
 @router.get("/accounts/{account_id}/usage")
 def account_usage(
-    account_id: int,
+    account_id: Id,
     agent: Supervisor,
     session: DbSession,
     month: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")] = None,

@@ -24,6 +24,7 @@ from carebird.web.api.schemas import (
     ReplyEstimate,
 )
 from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer
+from carebird.web.params import Id, IdQuery, Offset
 
 router = APIRouter(prefix="/api", tags=["cases"])
 
@@ -33,14 +34,14 @@ def list_cases(
     agent: Viewer,
     session: DbSession,
     status: Annotated[list[str] | None, Query(description="repeat or comma-separate")] = None,
-    assignee_id: int | None = None,
-    team_id: int | None = None,
+    assignee_id: IdQuery = None,
+    team_id: IdQuery = None,
     network: str | None = None,
     tag: str | None = None,
     q: Annotated[str | None, Query(max_length=200, description="text in the subject")] = None,
     sort: queries.Sort = "priority",
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> queries.Page[queries.CaseRow]:
     statuses = [s for part in status or [] for s in part.split(",") if s.strip()]
@@ -63,13 +64,13 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetailPublic)
-def case_detail(case_id: int, agent: Viewer, session: DbSession) -> queries.CaseDetail:
+def case_detail(case_id: Id, agent: Viewer, session: DbSession) -> queries.CaseDetail:
     return queries.case_detail(session, case_id=case_id)
 
 
 @router.patch("/cases/{case_id}", response_model=CaseDetailPublic)
 def update_case(
-    case_id: int, body: CaseUpdate, agent: AgentRole, session: DbSession
+    case_id: Id, body: CaseUpdate, agent: AgentRole, session: DbSession
 ) -> queries.CaseDetail:
     """Change status, assignee, team and tags; only the fields sent are touched."""
     changes = body.model_dump(exclude_unset=True)
@@ -82,7 +83,7 @@ def update_case(
     "/cases/{case_id}/replies", response_model=OutboxPublic, status_code=http.HTTP_202_ACCEPTED
 )
 def reply(
-    case_id: int, body: ReplyCreate, agent: AgentRole, session: DbSession, settings: AppSettings
+    case_id: Id, body: ReplyCreate, agent: AgentRole, session: DbSession, settings: AppSettings
 ) -> OutboxPublic:
     """Queue a reply (sent by the outbox worker); the same idempotency key queues it once.
 
@@ -120,7 +121,7 @@ def reply(
 
 @router.post("/cases/{case_id}/replies/estimate", response_model=ReplyEstimate)
 def reply_estimate(
-    case_id: int, body: ReplyDraft, agent: AgentRole, session: DbSession, settings: AppSettings
+    case_id: Id, body: ReplyDraft, agent: AgentRole, session: DbSession, settings: AppSettings
 ) -> ReplyEstimate:
     """What sending this reply would cost, and the personal data that keeps it private (the
     composer's figures, for integrations that only need these)."""

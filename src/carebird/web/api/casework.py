@@ -16,6 +16,7 @@ from carebird.events import publish_case_change
 from carebird.mail import Mailer
 from carebird.web.api.schemas import CaseDetailPublic
 from carebird.web.deps import AgentRole, AppSettings, DbSession, Supervisor, Viewer
+from carebird.web.params import Id, IdField
 
 router = APIRouter(prefix="/api", tags=["casework"])
 
@@ -91,12 +92,12 @@ class TimelineItemPublic(Public):
 
 
 class MergeRequest(Strict):
-    other_id: int = Field(description="the case merged into this one (then closed)")
+    other_id: IdField = Field(description="the case merged into this one (then closed)")
     force: bool = Field(default=False, description="different customers: supervisors only")
 
 
 class SplitRequest(Strict):
-    message_ids: list[int] = Field(min_length=1, max_length=merging.MAX_SPLIT)
+    message_ids: list[IdField] = Field(min_length=1, max_length=merging.MAX_SPLIT)
 
 
 class SplitResult(BaseModel):
@@ -133,7 +134,7 @@ class OwnerPublic(Public):
 
 
 class ForwardCreate(Strict):
-    owner_id: int
+    owner_id: IdField
     note: str = Field(default="", max_length=10_000, description="the agent's words to them")
     due_hours: float = Field(default=48, gt=0, le=forwarding.MAX_DUE_HOURS)
     include_private: bool = Field(default=False, description="show them private messages too")
@@ -167,12 +168,12 @@ class ForwardCreated(ForwardPublic):
 
 # --- notes, profile, timeline ----------------------------------------------------------------
 @router.get("/cases/{case_id}/notes", response_model=list[NotePublic])
-def list_notes(case_id: int, agent: Viewer, session: DbSession) -> list[notes.NoteRow]:
+def list_notes(case_id: Id, agent: Viewer, session: DbSession) -> list[notes.NoteRow]:
     return notes.list_notes(session, case_id=case_id)
 
 
 @router.post("/cases/{case_id}/notes", response_model=NotePublic, status_code=http.HTTP_201_CREATED)
-def add_note(case_id: int, body: NoteCreate, agent: AgentRole, session: DbSession) -> NotePublic:
+def add_note(case_id: Id, body: NoteCreate, agent: AgentRole, session: DbSession) -> NotePublic:
     """An internal note: seen by the desk only, never sent to a network."""
     note = notes.add_note(session, case_id=case_id, body=body.body, agent_id=agent.id)
     publish_case_change(session, case_id, "note.new")
@@ -188,12 +189,12 @@ def add_note(case_id: int, body: NoteCreate, agent: AgentRole, session: DbSessio
 
 
 @router.get("/cases/{case_id}/customer", response_model=ProfilePublic)
-def customer(case_id: int, agent: Viewer, session: DbSession) -> profile.CustomerProfile:
+def customer(case_id: Id, agent: Viewer, session: DbSession) -> profile.CustomerProfile:
     return profile.customer_profile(session, case_id=case_id)
 
 
 @router.get("/cases/{case_id}/timeline", response_model=list[TimelineItemPublic])
-def case_timeline(case_id: int, agent: Viewer, session: DbSession) -> list[timeline.TimelineItem]:
+def case_timeline(case_id: Id, agent: Viewer, session: DbSession) -> list[timeline.TimelineItem]:
     """Messages, notes, forwards and events in time order, labelled in the agent's language."""
     return timeline.timeline(session, case_id=case_id, locale=agent.locale)
 
@@ -208,7 +209,7 @@ def _changed(session: Session, *case_ids: int) -> None:
 
 @router.post("/cases/{case_id}/merge", response_model=CaseDetailPublic)
 def merge(
-    case_id: int, body: MergeRequest, agent: AgentRole, session: DbSession
+    case_id: Id, body: MergeRequest, agent: AgentRole, session: DbSession
 ) -> queries.CaseDetail:
     """Merge case `other_id` into this one; returns this case with everything it now holds."""
     merging.merge_cases(
@@ -221,7 +222,7 @@ def merge(
 @router.post(
     "/cases/{case_id}/split", response_model=SplitResult, status_code=http.HTTP_201_CREATED
 )
-def split(case_id: int, body: SplitRequest, agent: AgentRole, session: DbSession) -> SplitResult:
+def split(case_id: Id, body: SplitRequest, agent: AgentRole, session: DbSession) -> SplitResult:
     """Move the chosen messages into a new case of the same customer."""
     new = merging.split_case(
         session, case_id=case_id, message_ids=body.message_ids, actor_id=agent.id
@@ -238,7 +239,7 @@ def split(case_id: int, body: SplitRequest, agent: AgentRole, session: DbSession
     "/cases/{case_id}/forward", response_model=ForwardCreated, status_code=http.HTTP_201_CREATED
 )
 def forward(
-    case_id: int, body: ForwardCreate, agent: AgentRole, session: DbSession, settings: AppSettings
+    case_id: Id, body: ForwardCreate, agent: AgentRole, session: DbSession, settings: AppSettings
 ) -> ForwardCreated:
     """E-mail an outside owner a signed, expiring link to read and answer this case."""
     done = forwarding.forward_case(
@@ -260,12 +261,12 @@ def forward(
 
 
 @router.get("/cases/{case_id}/forwards", response_model=list[ForwardPublic])
-def list_forwards(case_id: int, agent: Viewer, session: DbSession) -> list[ForwardPublic]:
+def list_forwards(case_id: Id, agent: Viewer, session: DbSession) -> list[ForwardPublic]:
     return [ForwardPublic.of(fw) for fw in forwarding.case_forwards(session, case_id=case_id)]
 
 
 @router.post("/forwards/{forward_id}/revoke", response_model=ForwardPublic)
-def revoke(forward_id: int, agent: AgentRole, session: DbSession) -> ForwardPublic:
+def revoke(forward_id: Id, agent: AgentRole, session: DbSession) -> ForwardPublic:
     """Cancel a pending forward: its link stops working at once."""
     done = forwarding.revoke_forward(session, forward_id=forward_id, actor_id=agent.id)
     publish_case_change(session, done.case_id)
@@ -288,14 +289,14 @@ def create_owner(
 
 @router.patch("/outside-owners/{owner_id}", response_model=OwnerPublic)
 def update_owner(
-    owner_id: int, body: OwnerUpdate, agent: Supervisor, session: DbSession
+    owner_id: Id, body: OwnerUpdate, agent: Supervisor, session: DbSession
 ) -> forwarding.OutsideOwner:
     changes = body.model_dump(exclude_unset=True)
     return forwarding.update_owner(session, owner_id=owner_id, changes=changes)
 
 
 @router.delete("/outside-owners/{owner_id}", status_code=http.HTTP_204_NO_CONTENT)
-def deactivate_owner(owner_id: int, agent: Supervisor, session: DbSession) -> Response:
+def deactivate_owner(owner_id: Id, agent: Supervisor, session: DbSession) -> Response:
     """Owners are deactivated, not deleted: their past forwards keep naming them."""
     forwarding.update_owner(session, owner_id=owner_id, changes={"active": False})
     return Response(status_code=http.HTTP_204_NO_CONTENT)

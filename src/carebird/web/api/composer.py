@@ -13,6 +13,7 @@ from carebird.reply import templates
 from carebird.reply.composer import Composition, card_for_case, compose
 from carebird.web.api.schemas import Public, Strict
 from carebird.web.deps import AgentRole, AppSettings, DbSession, Supervisor
+from carebird.web.params import Id, IdField
 
 router = APIRouter(prefix="/api", tags=["composer"])
 
@@ -23,13 +24,13 @@ Variables = dict[str, Annotated[str, Field(max_length=500)]]
 class ComposeRequest(Strict):
     text: str = Field(default="", max_length=20_000)
     private: bool = False
-    template_id: int | None = None
+    template_id: IdField | None = None
     variables: Variables | None = Field(default=None, max_length=len(templates.VARIABLES))
 
 
 class CardRequest(Strict):
     text: str = Field(default="", max_length=5_000)
-    template_id: int | None = None
+    template_id: IdField | None = None
     variables: Variables | None = Field(default=None, max_length=len(templates.VARIABLES))
     title: str | None = Field(default=None, max_length=120)
 
@@ -82,7 +83,7 @@ def _public(template: templates.ReplyTemplate) -> TemplatePublic:
 
 @router.post("/cases/{case_id}/compose", response_model=Composition)
 def compose_reply(
-    case_id: int, body: ComposeRequest, agent: AgentRole, session: DbSession, settings: AppSettings
+    case_id: Id, body: ComposeRequest, agent: AgentRole, session: DbSession, settings: AppSettings
 ) -> Composition:
     """Where the reply goes, its length, parts, signature, personal data, cost and preview."""
     return compose(
@@ -102,7 +103,7 @@ def compose_reply(
     response_class=Response,
     responses={200: {"content": {"image/png": {}}, "description": "the answer card"}},
 )
-def answer_card(case_id: int, body: CardRequest, agent: AgentRole, session: DbSession) -> Response:
+def answer_card(case_id: Id, body: CardRequest, agent: AgentRole, session: DbSession) -> Response:
     """The answer card for a text or template on this case, as a PNG (preview and attachment)."""
     png = card_for_case(
         session,
@@ -132,7 +133,7 @@ def list_templates(
 
 
 @router.get("/templates/{template_id}", response_model=TemplatePublic)
-def read_template(template_id: int, agent: AgentRole, session: DbSession) -> TemplatePublic:
+def read_template(template_id: Id, agent: AgentRole, session: DbSession) -> TemplatePublic:
     return _public(templates.get_template(session, template_id=template_id))
 
 
@@ -144,13 +145,13 @@ def create_template(body: TemplateCreate, agent: Supervisor, session: DbSession)
 
 @router.patch("/templates/{template_id}", response_model=TemplatePublic)
 def update_template(
-    template_id: int, body: TemplateUpdate, agent: Supervisor, session: DbSession
+    template_id: Id, body: TemplateUpdate, agent: Supervisor, session: DbSession
 ) -> TemplatePublic:
     changes = body.model_dump(exclude_unset=True)
     return _public(templates.update_template(session, template_id=template_id, changes=changes))
 
 
 @router.delete("/templates/{template_id}", status_code=http.HTTP_204_NO_CONTENT)
-def delete_template(template_id: int, agent: Supervisor, session: DbSession) -> Response:
+def delete_template(template_id: Id, agent: Supervisor, session: DbSession) -> Response:
     templates.delete_template(session, template_id=template_id)
     return Response(status_code=http.HTTP_204_NO_CONTENT)

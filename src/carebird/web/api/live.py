@@ -36,6 +36,7 @@ from carebird.events import Event, events_after, latest_event_id, oldest_event_i
 from carebird.understand.priority import describe
 from carebird.web.api.schemas import CasePublic, Strict
 from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer
+from carebird.web.params import MAX_ID, Id, IdField, IdQuery, parse_id
 
 router = APIRouter(prefix="/api", tags=["live"])
 KEEPALIVE_SECONDS = 15.0
@@ -83,10 +84,10 @@ class PresenceList(BaseModel):
 
 
 class BulkRequest(Strict):
-    case_ids: list[int] = Field(min_length=1, max_length=bulk.MAX_CASES)
+    case_ids: list[IdField] = Field(min_length=1, max_length=bulk.MAX_CASES)
     action: Literal["assign", "tag", "resolve", "not_support"]
-    assignee_id: int | None = None
-    team_id: int | None = None
+    assignee_id: IdField | None = None
+    team_id: IdField | None = None
     tags_add: list[str] = Field(default_factory=list, max_length=20)
     tags_remove: list[str] = Field(default_factory=list, max_length=20)
 
@@ -125,13 +126,13 @@ def inbox(
     settings: AppSettings,
     mine: bool = False,
     unassigned: bool = False,
-    assignee_id: int | None = None,
-    team_id: int | None = None,
+    assignee_id: IdQuery = None,
+    team_id: IdQuery = None,
     category: Annotated[list[str] | None, Query(description="repeat or comma-separate")] = None,
     language: Annotated[str | None, Query(max_length=8)] = None,
     network: Annotated[str | None, Query(max_length=16)] = None,
     status: Annotated[list[str] | None, Query(description="default: the active ones")] = None,
-    account_id: int | None = None,
+    account_id: IdQuery = None,
     tag: Annotated[str | None, Query(max_length=64)] = None,
     q: Annotated[str | None, Query(max_length=200, description="words in the messages")] = None,
     sort: queries.Sort = "priority",
@@ -174,7 +175,7 @@ def _presence_list(case_id: int, entries: list[presence.PresenceEntry]) -> Prese
 
 @router.post("/cases/{case_id}/presence", response_model=PresenceList)
 def presence_beat(
-    case_id: int, body: PresenceBeat, agent: Viewer, session: DbSession
+    case_id: Id, body: PresenceBeat, agent: Viewer, session: DbSession
 ) -> PresenceList:
     """Heartbeat from an open case page (every ~10 s, and when typing starts or stops)."""
     if body.state == "left":
@@ -187,7 +188,7 @@ def presence_beat(
 
 
 @router.get("/cases/{case_id}/presence", response_model=PresenceList)
-def presence_list(case_id: int, agent: Viewer, session: DbSession) -> PresenceList:
+def presence_list(case_id: Id, agent: Viewer, session: DbSession) -> PresenceList:
     others = presence.who_is_here(session, case_id=case_id, exclude_agent_id=agent.id)
     return _presence_list(case_id, others)
 
@@ -261,23 +262,19 @@ def _resume_point(db: Database, last: int) -> tuple[bool, list[Event]]:
                 return False, found
 
 
-def _parse_id(value: str | None) -> int | None:
-    if value is None or not value.strip().isdigit():
-        return None
-    return int(value.strip())
-
-
 @router.get("/events/stream")
 async def event_stream(
     request: Request,
     agent: Viewer,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="resume after this event id")
+    ] = None,
 ) -> StreamingResponse:
     """Server-sent events for the agent's open pages (resume with `Last-Event-ID`)."""
     hub = event_hub(request)
     db: Database = request.app.state.db
-    resume = _parse_id(last_event_id)
+    resume = parse_id(last_event_id)
     if resume is None:
         resume = after
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from carebird.cases import queries
 from carebird.web.api.schemas import MessagePage
 from carebird.web.deps import DbSession, Viewer
+from carebird.web.params import IdQuery, Offset
 
 router = APIRouter(prefix="/api", tags=["messages"])
 
@@ -17,11 +18,11 @@ router = APIRouter(prefix="/api", tags=["messages"])
 def list_messages(
     agent: Viewer,
     session: DbSession,
-    case_id: int | None = None,
+    case_id: IdQuery = None,
     direction: Literal["in", "out"] | None = None,
     network: str | None = None,
     limit: Annotated[int, Query(ge=1, le=queries.MAX_LIMIT)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> queries.Page[queries.MessageRow]:
     """Oldest first within one case (`case_id`), newest first otherwise."""
     return queries.list_messages(

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from carebird.auth.roles import Role
 from carebird.cases.states import Status
+from carebird.web.params import IdField
 
 Category = Literal["complaint", "assistance", "question", "suggestion", "praise", "other"]
 
@@ -47,7 +48,7 @@ class LoginResponse(BaseModel):
 
 class TokenCreate(Strict):
     name: str = Field(default="", max_length=120)
-    agent_id: int | None = None  # another agent's token: admin only
+    agent_id: IdField | None = None  # another agent's token: admin only
     ttl_days: float | None = Field(default=None, gt=0, le=3650)
 
 
@@ -65,7 +66,7 @@ class AgentCreate(Strict):
     password: str = Field(min_length=8, max_length=1024)
     role: Role = Role.AGENT
     initials: str | None = Field(default=None, max_length=8)
-    team_id: int | None = None
+    team_id: IdField | None = None
     locale: str = Field(default="fr", pattern="^(fr|en)$")
 
 
@@ -149,8 +150,8 @@ class CaseUpdate(Strict):
 
     status: Status | None = None
     category: Category | None = None  # an agent's correction, kept as a training label
-    assignee_id: int | None = None
-    team_id: int | None = None
+    assignee_id: IdField | None = None
+    team_id: IdField | None = None
     tags_add: list[str] = Field(default_factory=list, max_length=50)
     tags_remove: list[str] = Field(default_factory=list, max_length=50)
 
@@ -164,7 +165,7 @@ class ReplyCreate(Strict):
     allow_personal_data: bool = False
     # The newest message the composer showed: a colleague's reply after it blocks the send
     # (409) until the agent has seen it. None skips the check (integrations).
-    seen_message_id: int | None = None
+    seen_message_id: IdField | None = None
     # An answer card (e.g. a rendered template) sent as an image with the reply (X).
     card_title: str | None = Field(default=None, max_length=200)
     card_text: str | None = Field(default=None, max_length=5_000)

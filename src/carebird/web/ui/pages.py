@@ -18,6 +18,7 @@ from carebird.db.base import utcnow
 from carebird.understand.priority import describe
 from carebird.web.api.schemas import CaseDetailPublic
 from carebird.web.deps import DbSession, Viewer
+from carebird.web.params import Id
 from carebird.web.ui import directory
 from carebird.web.ui.i18n import pick_locale
 from carebird.web.ui.render import render
@@ -59,7 +60,7 @@ def inbox(
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, agent: Viewer, session: DbSession) -> HTMLResponse:
+def case_page(request: Request, case_id: Id, agent: Viewer, session: DbSession) -> HTMLResponse:
     detail = queries.case_detail(session, case_id=case_id)
     detail.case.priority_text = describe(detail.case.priority_reasons, pick_locale(agent.locale))
     agents = directory.active_agents(session)
