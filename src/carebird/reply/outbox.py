@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
@@ -87,8 +90,10 @@ def queue_reply(
         raise InvalidInput(f"no {case.network} account to answer case {case_id} from")
     customer = session.get(Author, case.customer_id)
     assert customer is not None
-    item = OutboxItem(
-        idempotency_key=idempotency_key or secrets.token_hex(16),
+    key = idempotency_key or secrets.token_hex(16)
+    item = _insert_once(
+        session,
+        idempotency_key=key,
         case_id=case_id,
         account_id=account_id,
         network=case.network,
@@ -101,8 +106,10 @@ def queue_reply(
         card_title=card[0] if card else None,
         card_text=card[1] if card else None,
     )
-    session.add(item)
-    session.flush()
+    if item is None:  # a concurrent request with the same key queued it first
+        existing = session.scalar(select(OutboxItem).where(OutboxItem.idempotency_key == key))
+        assert existing is not None, "the conflicting reply vanished"
+        return existing
     record(
         session,
         case_id,
@@ -115,6 +122,27 @@ def queue_reply(
         session, case_id, "reply.queued", {"agent_id": agent_id, "outbox_id": item.id}
     )
     return item
+
+
+def _insert_once(session: Session, **values: Any) -> OutboxItem | None:
+    """Insert an outbox row unless its idempotency key exists: the unique key decides.
+
+    `INSERT … ON CONFLICT DO NOTHING` on both engines: a concurrent insert of the same key
+    waits for the other transaction (PostgreSQL) or for the single writer (SQLite), then does
+    nothing; no error, no savepoint. None when the key was taken.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = pg_insert(OutboxItem).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(OutboxItem).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    else:  # pragma: no cover - the desk runs on the two engines above
+        stmt = insert(OutboxItem)
+    session.flush()  # pending rows first, so the insert sees them
+    new_id = session.scalar(stmt.values(**values).returning(OutboxItem.id))
+    if new_id is None:
+        return None
+    return session.get_one(OutboxItem, new_id)
 
 
 def queue_thread(
