@@ -21,7 +21,7 @@ from carebird import __version__
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import AuthError, CarebirdError
-from carebird.runner import background
+from carebird.runner import serve_background
 from carebird.web import api
 from carebird.web.deps import optional_agent
 from carebird.web.ui import routes as ui_routes
@@ -91,7 +91,12 @@ async def handle_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, db: Database | None = None, background_work: bool = False
+) -> FastAPI:
+    """The desk's web app; with `background_work` its lifespan also runs the background work
+    (`carebird serve` does; `serve --no-worker` and tests that drive the work themselves don't).
+    """
     settings.check_secrets()
     owns_db = db is None
     database = db if db is not None else Database(settings.database_url)
@@ -99,8 +104,8 @@ def create_app(settings: Settings, *, db: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            if settings.simulate:
-                async with background(settings, database):
+            if background_work:
+                async with serve_background(settings, database):
                     yield
             else:
                 yield

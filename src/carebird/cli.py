@@ -233,10 +233,38 @@ def tokens_create(ctx: Context, email: str, name: str) -> None:
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
 @click.option("--simulate/--no-simulate", default=None, help="Run the simulated network.")
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Serve the web only; `carebird worker` processes do the background work.",
+)
 @pass_ctx
-def serve(ctx: Context, host: str | None, port: int | None, simulate: bool | None) -> None:
-    """Run the desk (web UI, API and background polling)."""
-    _serve(ctx, host=host, port=port, simulate=simulate)
+def serve(
+    ctx: Context, host: str | None, port: int | None, simulate: bool | None, no_worker: bool
+) -> None:
+    """Run the desk: web UI, API and the background work (polling, sending, re-scoring)."""
+    _serve(ctx, host=host, port=port, simulate=simulate, worker=not no_worker)
+
+
+@cli.command("worker")
+@click.option("--concurrency", default=4, show_default=True, help="Jobs run at once.")
+@pass_ctx
+def worker_cmd(ctx: Context, concurrency: int) -> None:
+    """Do the desk's background work on PostgreSQL (run as many as you like)."""
+    import asyncio
+
+    from carebird.jobs.worker import run_worker
+
+    settings = ctx.settings
+    settings.check_secrets()
+    database = ctx.db()
+    if database.dialect != "postgresql":
+        raise click.UsageError(
+            "`carebird worker` needs PostgreSQL (CAREBIRD_DATABASE_URL=postgresql://…); "
+            "on SQLite, `carebird serve` does the background work itself"
+        )
+    click.echo(f"carebird worker on {database.engine.url.render_as_string()}", err=True)
+    asyncio.run(run_worker(settings, database, concurrency=max(1, concurrency)))
 
 
 @cli.command("demo")
@@ -246,10 +274,12 @@ def serve(ctx: Context, host: str | None, port: int | None, simulate: bool | Non
 def demo(ctx: Context, host: str | None, port: int | None) -> None:
     """Run the desk on the simulated network, with an admin login printed at start."""
     ctx._settings = ctx.settings.model_copy(update={"env": "dev"})  # the built-in key will do
-    _serve(ctx, host=host, port=port, simulate=True)
+    _serve(ctx, host=host, port=port, simulate=True, worker=True)
 
 
-def _serve(ctx: Context, *, host: str | None, port: int | None, simulate: bool | None) -> None:
+def _serve(
+    ctx: Context, *, host: str | None, port: int | None, simulate: bool | None, worker: bool
+) -> None:
     import uvicorn
 
     from carebird.app import create_app
@@ -278,7 +308,9 @@ def _serve(ctx: Context, *, host: str | None, port: int | None, simulate: bool |
         click.echo(f"admin login: {admin.email} (password set earlier)")
     if settings.simulate:
         click.echo("simulated traffic is on: cases will arrive within seconds")
-    app = create_app(settings, db=database)
+    if not worker:
+        click.echo("background work is off here (--no-worker): run `carebird worker`")
+    app = create_app(settings, db=database, background_work=worker)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 

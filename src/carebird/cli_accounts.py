@@ -64,6 +64,7 @@ def accounts_add(
     """Add an account; its credentials are stored encrypted with the desk's secret key."""
     from carebird.ingest.accounts import add_account, public
 
+    ctx.settings.check_secrets()  # never seal credentials with a public or missing key
     secrets = {}
     if credentials_file is not None:
         try:

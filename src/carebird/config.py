@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     # (on X each post found is billed again: hourly over the last hour re-reads each post once).
     reconcile_interval_seconds: float = Field(default=3600.0, gt=0)
     reconcile_window_minutes: float = Field(default=60.0, gt=0)
+    # A reply being sent holds its lease this long; a process killed mid-send leaves it to
+    # another after that (which asks the network first). Keep it above the slowest send.
+    send_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
     # API prices per network and operation (dollars), over carebird.ingest.usage.DEFAULT_PRICES.
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
 
@@ -100,6 +103,12 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies marked Secure when the desk is reached over HTTPS (its public URL says so):
+        a production desk on plain HTTP behind no proxy can still be logged in to."""
+        return self.public_url.lower().startswith("https://")
 
     def secret_problem(self) -> str | None:
         """What is wrong with the secret key (whatever the env), or None when it will do."""

@@ -1,7 +1,10 @@
-"""Background work inside `carebird serve`: poll connectors, send the outbox (asyncio tasks).
+"""The embedded runner: the desk's background work as asyncio tasks inside `carebird serve`.
 
-Blocking database and connector calls run in worker threads so the web server stays responsive.
-Every schedule of the embedded desk is declared here.
+It runs the task functions of `carebird.jobs.tasks` on the schedules of `carebird.jobs.schedule`
+(polling, reconciliation, the outbox, re-scoring, presence expiry, housekeeping), whether or
+not the simulation is on. Blocking database and connector calls run in threads so the web
+server stays responsive. One embedded runner per database: a lock (`jobs/lock.py`) refuses a
+second one, so two `serve` on one SQLite file cannot both send.
 """
 
 from __future__ import annotations
@@ -9,29 +12,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from carebird.cases.hours import BusinessHours
-from carebird.cases.presence import expire_presence
 from carebird.config import Settings
 from carebird.db.database import Database
-from carebird.events import publish_rescored, purge_events
 from carebird.ingest.base import Connector
 from carebird.ingest.models import NetworkAccount
-from carebird.ingest.sources import Source, account_connectors
+from carebird.jobs.lock import RunnerBusy, runner_lock
+from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, HEARTBEAT_SECONDS, SCHEDULES
+from carebird.jobs.tasks import (
+    Desk,
+    beat,
+    expire_presence,
+    poll_stream,
+    purge_events,
+    reconcile,
+    rescore,
+    send_outbox,
+    understander_for,
+)
 from carebird.pipeline import poll_once
 from carebird.plugins import connector_class
-from carebird.polling import PollingPlan, poll_source, reconcile_source
-from carebird.reply.sending import send_pending
-from carebird.understand.classifier import load_classifier
 from carebird.understand.priority import weights_for
-from carebird.understand.service import Understander, rescore_active
+from carebird.understand.service import Understander
 
 log = logging.getLogger(__name__)
-OUTBOX_INTERVAL = 1.0  # seconds between outbox passes
 
 
 def simulated_network(settings: Settings) -> Connector:
@@ -73,11 +83,6 @@ def register_accounts(db: Database, connector: Connector) -> None:
             )
 
 
-def understander_for(settings: Settings) -> Understander:
-    """The desk's classifier (a plugin by name), using its trained model file if one is set."""
-    return Understander(load_classifier(settings.classifier, model_path=settings.model_path))
-
-
 async def poll_forever(
     db: Database,
     connector: Connector,
@@ -114,170 +119,169 @@ async def poll_forever(
                 await asyncio.wait_for(stop.wait(), settings.poll_interval_seconds)
 
 
-async def poll_source_forever(
-    db: Database,
-    source: Source,
+async def every(
+    name: str,
+    seconds: float,
+    work: Callable[[], object],
     *,
-    settings: Settings,
-    plan: PollingPlan,
     stop: asyncio.Event,
-    understander: Understander,
+    first_wait: float = 0.0,
 ) -> None:
-    """Poll one network stream at the plan's pace; rate limits and the cap pause it alone."""
-    window = timedelta(days=settings.reopen_window_days)
-    weights = weights_for(settings.priority_weights)
-    failures = 0
-    last_reconcile = datetime.now(UTC)
+    """Call `work` (in a thread) every `seconds` until `stop`; a failure is logged, not fatal."""
+    wait = first_wait
     while not stop.is_set():
-        try:
-            outcome = await asyncio.to_thread(
-                poll_source,
-                db,
-                source.connector,
-                account_id=source.account_id,
-                reopen_window=window,
-                plan=plan,
-                limit=settings.ingest_batch_size,
-                understander=understander,
-                weights=weights,
-                limits=lambda: source.meter.limits,
-                failures=failures,
-            )
-            failures = failures + 1 if outcome.error else 0
-            wait = outcome.wait
-        except Exception:  # a bug or an unwrapped SDK error: keep the desk up, retry later
-            log.exception("polling %s failed", source.connector.source)
-            failures += 1
-            wait = min(600.0, plan.open_seconds * 2 ** min(failures, 6))
-        now = datetime.now(UTC)
-        if now - last_reconcile >= timedelta(seconds=settings.reconcile_interval_seconds):
-            last_reconcile = now
-            try:
-                await asyncio.to_thread(
-                    reconcile_source,
-                    db,
-                    source.connector,
-                    since=now - timedelta(minutes=settings.reconcile_window_minutes),
-                    until=now - timedelta(seconds=30),  # let the network index the newest
-                    reopen_window=window,
-                    understander=understander,
-                    weights=weights,
-                )
-            except Exception:
-                log.exception("reconciling %s failed", source.connector.source)
         if wait > 0:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), wait)
-
-
-def polling_plan(settings: Settings) -> PollingPlan:
-    return PollingPlan(
-        open_seconds=settings.poll_open_seconds,
-        closed_seconds=settings.poll_closed_seconds,
-        hours=BusinessHours.parse(settings.opening_hours, settings.timezone),
-    )
-
-
-async def send_forever(
-    db: Database,
-    connectors: Mapping[str, Connector],
-    *,
-    settings: Settings,
-    stop: asyncio.Event,
-) -> None:
-    window = timedelta(days=settings.reopen_window_days)
-    while not stop.is_set():
+            if stop.is_set():
+                return
         try:
-            await asyncio.to_thread(send_pending, db, connectors, reopen_window=window)
+            await asyncio.to_thread(work)
         except Exception:
-            log.exception("sending the outbox failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), OUTBOX_INTERVAL)
+            log.exception("%s failed", name)
+        wait = seconds
 
 
-async def rescore_forever(db: Database, *, settings: Settings, stop: asyncio.Event) -> None:
-    """Waiting cases rise: re-score the active ones on a fixed interval."""
-    weights = weights_for(settings.priority_weights)
-
-    def once() -> int:
-        with db.session() as session, session.begin():
-            count = rescore_active(session, weights=weights)
-            publish_rescored(session, count)  # one event: open inboxes re-fetch their page
-            return count
-
+async def poll_stream_forever(desk: Desk, key: str, *, stop: asyncio.Event) -> None:
+    """Poll one stream at the pace each poll asks for; its account's removal ends the loop."""
+    failures = 0
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), settings.rescore_interval_seconds)
-        if stop.is_set():
+        outcome = await asyncio.to_thread(poll_stream, desk, key, failures)
+        if outcome is None:
             return
-        try:
-            await asyncio.to_thread(once)
-        except Exception:
-            log.exception("re-scoring cases failed")
+        failures = failures + 1 if outcome.error else 0
+        if outcome.wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), outcome.wait)
 
 
-PRESENCE_INTERVAL = 10.0  # seconds between sweeps of expired "viewing/typing" marks
-PURGE_INTERVAL = 3600.0  # seconds between purges of old live events
-
-
-async def housekeeping_forever(db: Database, *, stop: asyncio.Event) -> None:
-    """Expire stale presence marks (published, so avatars vanish) and purge old live events."""
-
-    def expire() -> None:
-        with db.session() as session, session.begin():
-            expire_presence(session)
-
-    def purge() -> None:
-        with db.session() as session, session.begin():
-            purge_events(session)
-
-    last_purge = 0.0
-    while not stop.is_set():
-        try:
-            await asyncio.to_thread(expire)
-            now = asyncio.get_running_loop().time()
-            if now - last_purge >= PURGE_INTERVAL:
-                last_purge = now
-                await asyncio.to_thread(purge)
-        except Exception:
-            log.exception("housekeeping failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), PRESENCE_INTERVAL)
+async def supervise_streams(desk: Desk, *, stop: asyncio.Event) -> None:
+    """Keep one polling loop per stream of the stored accounts, added as accounts appear."""
+    loops: dict[str, asyncio.Task[None]] = {}
+    try:
+        while not stop.is_set():
+            try:
+                keys = (await asyncio.to_thread(desk.sources)).keys()
+            except Exception:
+                log.exception("reading the accounts failed")
+                keys = loops.keys()
+            for key in keys:
+                if key not in loops or loops[key].done():
+                    loops[key] = asyncio.create_task(poll_stream_forever(desk, key, stop=stop))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), ACCOUNTS_REFRESH_SECONDS)
+    finally:
+        await asyncio.gather(*loops.values(), return_exceptions=True)
 
 
 @contextlib.asynccontextmanager
-async def background(settings: Settings, db: Database) -> AsyncIterator[None]:
-    """Run the desk's background tasks for the lifetime of the block."""
-    connectors: dict[str, Connector] = {}
+async def background(settings: Settings, db: Database) -> AsyncIterator[Desk | None]:
+    """Run the desk's background work for the lifetime of the block.
+
+    Yields the runner's `Desk`, or None when another process holds the database's runner
+    lock (then this process serves the web only and says so).
+    """
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(runner_lock(db))
+        except RunnerBusy as exc:
+            log.warning("%s", exc)
+            print(f"carebird: {exc}", file=sys.stderr, flush=True)
+            yield None
+            return
+        async with _running(settings, db) as desk:
+            yield desk
+
+
+@contextlib.asynccontextmanager
+async def _running(settings: Settings, db: Database) -> AsyncIterator[Desk]:
+    extra: dict[str, Connector] = {}
     if settings.simulate:
         sim = simulated_network(settings)
         await asyncio.to_thread(register_accounts, db, sim)
-        connectors[sim.network] = sim
-    networks = await asyncio.to_thread(account_connectors, db, settings)
-    connectors.update(networks.senders)
+        extra[sim.network] = sim
+    desk = Desk(settings, db, kind="embedded", extra_senders=extra)
+    await asyncio.to_thread(desk.refresh_accounts, force=True)
+    understander = await asyncio.to_thread(lambda: desk.understander)
     stop = asyncio.Event()
-    understander = await asyncio.to_thread(understander_for, settings)
+    stopping = threading.Event()  # read by the outbox between two sends
     tasks = [
         asyncio.create_task(
             poll_forever(db, c, settings=settings, stop=stop, understander=understander)
         )
-        for c in list(connectors.values())
-        if c not in networks.senders.values()
+        for c in extra.values()
     ]
-    plan = polling_plan(settings)
-    tasks += [
-        asyncio.create_task(
-            poll_source_forever(
-                db, s, settings=settings, plan=plan, stop=stop, understander=understander
+    tasks.append(asyncio.create_task(supervise_streams(desk, stop=stop)))
+    work: dict[str, Callable[[], object]] = {
+        "send_outbox": lambda: send_outbox(desk, should_stop=stopping.is_set, limit=10_000),
+        "reconcile": lambda: reconcile(desk),
+        "rescore": lambda: rescore(desk),
+        "expire_presence": lambda: expire_presence(desk),
+        "purge_events": lambda: purge_events(desk),
+    }
+    for sched in SCHEDULES:
+        if sched.task not in work:
+            continue  # polling is supervised above
+        seconds = sched.seconds(settings)
+        first = seconds if sched.task in ("reconcile", "rescore") else 0.0
+        tasks.append(
+            asyncio.create_task(
+                every(sched.task, seconds, work[sched.task], stop=stop, first_wait=first)
             )
         )
-        for s in networks.sources
-    ]
-    tasks.append(asyncio.create_task(rescore_forever(db, settings=settings, stop=stop)))
-    tasks.append(asyncio.create_task(housekeeping_forever(db, stop=stop)))
-    tasks.append(asyncio.create_task(send_forever(db, connectors, settings=settings, stop=stop)))
+    tasks.append(
+        asyncio.create_task(every("heartbeat", HEARTBEAT_SECONDS, lambda: beat(desk), stop=stop))
+    )
+    try:
+        yield desk
+    finally:
+        stop.set()
+        stopping.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(beat, desk, stopping=True)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the background worker stopped", exc_info=task.exception())
+        print(f"carebird: the background worker stopped: {task.exception()!r}", file=sys.stderr)
+
+
+@contextlib.asynccontextmanager
+async def serve_background(settings: Settings, db: Database) -> AsyncIterator[None]:
+    """The background work `carebird serve` runs beside the web.
+
+    On SQLite: the embedded runner (one per database file, by lock). On PostgreSQL: a
+    procrastinate worker in-process, so any number of `serve` and `carebird worker` processes
+    share the work without doing any of it twice. The simulation, when on, lives in this
+    process (its network is in memory): it is polled here and its replies are sent from here.
+    """
+    if db.dialect != "postgresql":
+        async with background(settings, db):
+            yield
+        return
+    from carebird.jobs.worker import run_worker
+
+    extra: dict[str, Connector] = {}
+    stop = asyncio.Event()
+    side: list[asyncio.Task[None]] = []
+    if settings.simulate:
+        sim = simulated_network(settings)
+        await asyncio.to_thread(register_accounts, db, sim)
+        extra[sim.network] = sim
+        understander = await asyncio.to_thread(understander_for, settings)
+        side.append(
+            asyncio.create_task(
+                poll_forever(db, sim, settings=settings, stop=stop, understander=understander)
+            )
+        )
+    worker = asyncio.create_task(
+        run_worker(settings, db, kind="embedded", extra_senders=extra, stop=stop)
+    )
+    worker.add_done_callback(_log_failure)
     try:
         yield
     finally:
         stop.set()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(worker, *side, return_exceptions=True)

@@ -24,7 +24,13 @@ from tests.factories import (
     item,
     private,
 )
-from tests.support.roles import ROLES_CASEWORK, ROLES_COMPOSER, ROLES_LIVE, ROLES_WORKSPACE
+from tests.support.roles import (
+    ROLES_CASEWORK,
+    ROLES_COMPOSER,
+    ROLES_LIVE,
+    ROLES_SYSTEM,
+    ROLES_WORKSPACE,
+)
 
 PASSWORD = "correct horse battery"
 
@@ -51,7 +57,7 @@ API_ROLES: dict[tuple[str, str], str | None] = {
     ("GET", "/api/docs"): "viewer",
 }
 # Each workspace module lists its own routes beside its tests (one writer per file).
-for _extra in (ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE):
+for _extra in (ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE, ROLES_SYSTEM):
     API_ROLES.update(_extra)
 BELOW = {"agent": "viewer", "supervisor": "agent", "admin": "supervisor"}
 

@@ -118,6 +118,9 @@ def test_every_page_requires_login(client: TestClient) -> None:
             continue
         if route.path.startswith("/outside"):  # signed links authenticate by their token
             continue
+        if route.path == "/metrics":  # a scraper, not a person: a token or 401, no redirect
+            assert client.get("/metrics", follow_redirects=False).status_code == 401
+            continue
         page = client.get(route.path.replace("{case_id}", "1"), follow_redirects=False)
         assert page.status_code == 303, route.path
         assert page.headers["location"].startswith("/login?next=")
@@ -250,7 +253,7 @@ def test_docs_static_and_health(client: TestClient, db: Database) -> None:
     assert "/api/events/stream" in client.get("/static/common.js").text
 
 
-def test_prod_cookies_are_secure_and_simulation_runs_with_the_app(
+def test_prod_cookies_are_secure_and_background_work_runs_with_the_app(
     settings: Settings, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seen: list[str] = []
@@ -261,11 +264,13 @@ def test_prod_cookies_are_secure_and_simulation_runs_with_the_app(
         yield
         seen.append("stop")
 
-    monkeypatch.setattr("carebird.app.background", fake_background)
-    prod = settings.model_copy(update={"env": "prod", "simulate": True})
+    monkeypatch.setattr("carebird.app.serve_background", fake_background)
+    prod = settings.model_copy(update={"env": "prod", "public_url": "https://desk.example"})
     with db.session() as s, s.begin():
         create_agent(s, email="p@example.test", name="Prod Admin", password=PASSWORD, role="admin")
-    with TestClient(create_app(prod, db=db)) as client:
+    with TestClient(create_app(prod, db=db)):
+        assert seen == []  # web only (`serve --no-worker`, the tests' own apps)
+    with TestClient(create_app(prod, db=db, background_work=True)) as client:
         assert seen == ["start"]
         ok = client.post("/api/auth/login", json={"email": "p@example.test", "password": PASSWORD})
         assert "Secure" in ok.headers["set-cookie"]

@@ -71,6 +71,7 @@ class SimulatedNetwork:
     """A deterministic stream of customers writing to a fictional brand (see module doc)."""
 
     network = "sim"
+    idempotent_send = True  # receipts are kept by idempotency key: a retry returns the first
 
     def __init__(
         self,

@@ -13,6 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from carebird.db.base import utcnow
@@ -125,19 +127,21 @@ def store_items(
                 **columns,
             }
         )
-    # Plain executemany, then ids read back by key: portable and fast on both engines
-    # (RETURNING in parameter order degrades to row-at-a-time inserts on PostgreSQL).
-    session.execute(insert(Message), rows)
+    # One upsert path for every writer: a message stored meanwhile by another transaction
+    # (the echo of a reply racing the sender's own record of it) is skipped, never an error.
     id_of = {
         (r.network, r.external_id): r.id
-        for r in _rows_by_key(
-            session,
-            (Message.id, Message.network, Message.external_id),
-            Message.network,
-            Message.external_id,
-            [(i.network, i.external_id) for i in fresh],
+        for r in session.execute(
+            insert_ignoring_duplicates(session, Message, ("network", "external_id")).returning(
+                Message.id, Message.network, Message.external_id
+            ),
+            rows,
         )
     }
+    if len(id_of) < len(rows):  # lost a race: the other writer's rows are duplicates here
+        kept = [(r, i) for r, i in zip(rows, fresh, strict=True) if _key(r) in id_of]
+        result.duplicates += len(rows) - len(kept)
+        rows, fresh = [r for r, _ in kept], [i for _, i in kept]
     ids = [id_of[(i.network, i.external_id)] for i in fresh]
     for row, msg_id, item in zip(rows, ids, fresh, strict=True):
         result.new.append(
@@ -275,11 +279,28 @@ def _authors(
                     "updated_at": utcnow(),
                 }
             )
-        session.execute(insert(Author), rows)
+        # Another transaction may create the same author meanwhile: its row is as good.
+        session.execute(
+            insert_ignoring_duplicates(session, Author, ("network", "external_id")), rows
+        )
         cols = (Author.id, Author.network, Author.external_id, Author.is_brand)
         for row in _rows_by_key(session, cols, Author.network, Author.external_id, missing):
             found[(row.network, row.external_id)] = (row.id, row.is_brand)
     return found
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str]:
+    return (row["network"], row["external_id"])
+
+
+def insert_ignoring_duplicates(session: Session, model: type[Any], keys: Sequence[str]) -> Any:
+    """`INSERT … ON CONFLICT (keys) DO NOTHING` in the session's dialect (both engines)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(model).on_conflict_do_nothing(index_elements=list(keys))
+    if dialect == "sqlite":
+        return sqlite_insert(model).on_conflict_do_nothing(index_elements=list(keys))
+    return insert(model)
 
 
 def load_cursor(session: Session, source: str) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
@@ -51,10 +51,15 @@ def send_pending(
     *,
     reopen_window: timedelta,
     now: Callable[[], datetime] = utcnow,
+    should_stop: Callable[[], bool] = lambda: False,
+    limit: int | None = None,
+    lease: timedelta = SEND_LEASE,
 ) -> int:
-    """Send every due reply whose account has a connector; return how many were sent.
+    """Send due replies whose account has a connector; return how many were sent.
 
     `connectors` is keyed by "network:handle" (one per desk account) or by network alone.
+    Several processes may run this at once: each row is claimed by one of them only. It stops
+    between two sends when `should_stop()` says so (a SIGTERM), or after `limit` sends.
     """
     networks = sorted({key.split(":", 1)[0] for key in connectors})
     at = now()
@@ -70,7 +75,11 @@ def send_pending(
         ).all()
     sent = 0
     for item_id in due:
-        sent += _send_one(db, item_id, connectors, reopen_window=reopen_window, now=now)
+        if should_stop() or (limit is not None and sent >= limit):
+            break
+        sent += _send_one(
+            db, item_id, connectors, reopen_window=reopen_window, now=now, lease=lease
+        )
     return sent
 
 
@@ -83,9 +92,15 @@ class _Claimed:
 
 
 def _claim(
-    db: Database, item_id: int, connectors: Mapping[str, Connector], at: datetime
+    db: Database,
+    item_id: int,
+    connectors: Mapping[str, Connector],
+    at: datetime,
+    lease: timedelta = SEND_LEASE,
 ) -> _Claimed | None:
-    """Mark the row "sending" (a lease) and say whether an earlier attempt may have posted."""
+    """Take the row's lease ("sending") if no one holds it; say whether an earlier attempt
+    may have posted. The lease is one conditional UPDATE: of several processes trying the same
+    row, exactly one sees it change."""
     with db.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
         if item is None or item.status not in ("pending", "sending"):
@@ -98,7 +113,6 @@ def _claim(
             if before is None or before.status != "sent":
                 return None  # the part before it is not posted yet (or failed: so does this)
             in_reply_to = None if item.private else before.external_id
-            item.in_reply_to_id = in_reply_to
         account = session.get(NetworkAccount, item.account_id)
         assert account is not None
         connector = connectors.get(f"{item.network}:{account.handle}") or connectors.get(
@@ -106,12 +120,40 @@ def _claim(
         )
         if connector is None:
             return None
+        won = session.execute(
+            update(OutboxItem)
+            .where(
+                OutboxItem.id == item_id,
+                OutboxItem.status.in_(("pending", "sending")),
+                OutboxItem.attempts == item.attempts,  # nobody claimed it since we read it
+                or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= at),
+            )
+            .values(
+                status="sending",
+                attempts=OutboxItem.attempts + 1,
+                next_attempt_at=at + lease,
+                in_reply_to_id=in_reply_to,
+            )
+            .returning(OutboxItem.attempts)
+            .execution_options(synchronize_session=False)
+        ).scalar_one_or_none()
+        if won is None:
+            return None  # another process took the lease first
         # Any earlier attempt (a crash mid-send, a timeout after the network got the request)
-        # may have posted: look before sending again.
-        unsure = item.attempts > 0
-        item.attempts += 1
-        item.status = "sending"
-        item.next_attempt_at = at + SEND_LEASE
+        # may have posted: look before sending again. A network that cannot be asked and
+        # offers no idempotent send gets the row marked "unsure" for a person to decide.
+        unsure = won > 1
+        if unsure and not _can_resend_safely(connector):
+            session.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id)
+                .values(status="unsure", next_attempt_at=None)
+                .execution_options(synchronize_session=False)
+            )
+            record(session, item.case_id, "reply_unsure", new=str(item_id))
+            publish_case_change(session, item.case_id, "reply.failed", {"outbox_id": item_id})
+            log.warning("reply %s: an earlier attempt may have posted; marked unsure", item_id)
+            return None
         request = OutboundReply(
             network=item.network,
             text=item.text,
@@ -131,6 +173,11 @@ def _claim(
     return _Claimed(request, connector, unsure, card)
 
 
+def _can_resend_safely(connector: Connector) -> bool:
+    """A retry is safe when the network can be asked first, or deduplicates by our key."""
+    return hasattr(connector, "find_sent") or bool(getattr(connector, "idempotent_send", False))
+
+
 def _send_one(
     db: Database,
     item_id: int,
@@ -138,8 +185,9 @@ def _send_one(
     *,
     reopen_window: timedelta,
     now: Callable[[], datetime] = utcnow,
+    lease: timedelta = SEND_LEASE,
 ) -> int:
-    claimed = _claim(db, item_id, connectors, now())
+    claimed = _claim(db, item_id, connectors, now(), lease)
     if claimed is None:
         return 0
     request, connector = claimed.request, claimed.connector

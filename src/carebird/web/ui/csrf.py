@@ -51,7 +51,7 @@ def set_csrf_cookie(response: Response, settings: Settings, token: str) -> None:
         token,
         httponly=True,
         samesite="lax",
-        secure=settings.env == "prod",
+        secure=settings.secure_cookies,
         path="/",
     )
 

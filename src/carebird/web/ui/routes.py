@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from carebird.web.ui import login, outside, pages, preferences
+from carebird.web.ui import login, outside, pages, preferences, system
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(preferences.router)
 router.include_router(pages.router)
 router.include_router(outside.router)  # signed links for outside owners: no desk login
+router.include_router(system.router)  # admins: workers, streams, the outbox

@@ -1,0 +1,234 @@
+"""The desk's background tasks as plain functions, called by both runners.
+
+A `Desk` is what one process holds to do background work: the settings, the database, the
+classifier, and live connectors for the stored accounts (rebuilt when an account is added,
+changed or disconnected). Each task function does one pass and returns; the runners decide
+when to call it (`jobs/schedule.py`) and make sure that, across processes, a stream is polled
+by one of them at a time and each periodic pass runs once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from carebird.cases.hours import BusinessHours
+from carebird.cases.presence import expire_presence as expire_presence_marks
+from carebird.config import Settings
+from carebird.db.base import utcnow
+from carebird.db.database import Database
+from carebird.events import publish_rescored
+from carebird.events import purge_events as purge_live_events
+from carebird.ingest.base import Connector
+from carebird.ingest.models import NetworkAccount
+from carebird.ingest.sources import Source, account_connectors
+from carebird.jobs.models import WorkerBeat
+from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, SEND_BATCH
+from carebird.polling import PollingPlan, PollOutcome, poll_source, reconcile_source
+from carebird.reply.sending import send_pending
+from carebird.understand.classifier import load_classifier
+from carebird.understand.priority import weights_for
+from carebird.understand.service import Understander, rescore_active
+
+log = logging.getLogger(__name__)
+
+
+def polling_plan(settings: Settings) -> PollingPlan:
+    return PollingPlan(
+        open_seconds=settings.poll_open_seconds,
+        closed_seconds=settings.poll_closed_seconds,
+        hours=BusinessHours.parse(settings.opening_hours, settings.timezone),
+    )
+
+
+def understander_for(settings: Settings) -> Understander:
+    """The desk's classifier (a plugin by name), using its trained model file if one is set."""
+    return Understander(load_classifier(settings.classifier, model_path=settings.model_path))
+
+
+class Desk:
+    """One process's means of doing background work (thread-safe account refresh)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        *,
+        kind: str = "embedded",
+        extra_senders: Mapping[str, Connector] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.kind = kind
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{kind}"
+        self.window = timedelta(days=settings.reopen_window_days)
+        self.weights = weights_for(settings.priority_weights)
+        self.plan = polling_plan(settings)
+        self.extra_senders = dict(extra_senders or {})
+        self._understander: Understander | None = None
+        self._sources: dict[str, Source] = {}
+        self._senders: dict[str, Connector] = {}
+        self._signature: str | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def understander(self) -> Understander:
+        if self._understander is None:
+            self._understander = understander_for(self.settings)
+        return self._understander
+
+    # -- accounts -----------------------------------------------------------------------------
+
+    def refresh_accounts(self, *, force: bool = False) -> None:
+        """Rebuild the connectors when the stored accounts changed (checked at most every
+        ACCOUNTS_REFRESH_SECONDS): a new account starts being polled without a restart."""
+        with self._lock:
+            if not force and time.monotonic() - self._checked < ACCOUNTS_REFRESH_SECONDS:
+                return
+            self._checked = time.monotonic()
+            signature = self._accounts_signature()
+            if signature == self._signature:
+                return
+            built = account_connectors(self.db, self.settings)
+            self._sources = {s.connector.source: s for s in built.sources}
+            self._senders = built.senders
+            self._signature = signature
+            log.info("%s: %d streams", self.name, len(self._sources))
+
+    def _accounts_signature(self) -> str:
+        with self.db.session() as session:
+            rows = session.execute(
+                select(
+                    NetworkAccount.id,
+                    NetworkAccount.credentials,
+                    NetworkAccount.options,
+                    NetworkAccount.monthly_cap,
+                )
+                .where(NetworkAccount.active.is_(True), NetworkAccount.credentials.is_not(None))
+                .order_by(NetworkAccount.id)
+            ).all()
+        return hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()
+
+    def sources(self) -> dict[str, Source]:
+        self.refresh_accounts()
+        return dict(self._sources)
+
+    def senders(self) -> dict[str, Connector]:
+        self.refresh_accounts()
+        return {**self.extra_senders, **self._senders}
+
+
+# -- the tasks --------------------------------------------------------------------------------
+
+
+def poll_stream(desk: Desk, source_key: str, failures: int = 0) -> PollOutcome | None:
+    """One poll of one stream; None when the stream no longer exists (account removed)."""
+    source = desk.sources().get(source_key)
+    if source is None:
+        return None
+    try:
+        return poll_source(
+            desk.db,
+            source.connector,
+            account_id=source.account_id,
+            reopen_window=desk.window,
+            plan=desk.plan,
+            limit=desk.settings.ingest_batch_size,
+            understander=desk.understander,
+            weights=desk.weights,
+            limits=lambda: source.meter.limits,
+            failures=failures,
+        )
+    except Exception:  # a bug or an unwrapped SDK error: keep the desk up, retry later
+        log.exception("polling %s failed", source_key)
+        wait = min(600.0, desk.plan.open_seconds * 2 ** min(failures + 1, 6))
+        return PollOutcome(None, wait, "unexpected error")
+
+
+def reconcile(desk: Desk, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
+    """Search each account's recent window again for what its timelines lost.
+
+    Once per account, not per stream: every stream of an account would run the same search
+    (and on X each post found is billed again), so one stream per account asks.
+    """
+    at = now()
+    found = 0
+    by_account: dict[int, Source] = {}
+    for source in desk.sources().values():
+        if hasattr(source.connector, "reconcile"):
+            by_account.setdefault(source.account_id, source)
+    for source in by_account.values():
+        try:
+            report = reconcile_source(
+                desk.db,
+                source.connector,
+                since=at - timedelta(minutes=desk.settings.reconcile_window_minutes),
+                until=at - timedelta(seconds=30),  # let the network index the newest
+                reopen_window=desk.window,
+                understander=desk.understander,
+                weights=desk.weights,
+            )
+            found += report.stored
+        except Exception:
+            log.exception("reconciling %s failed", source.connector.source)
+    return found
+
+
+def send_outbox(
+    desk: Desk, *, should_stop: Callable[[], bool] = lambda: False, limit: int = SEND_BATCH
+) -> int:
+    """Send up to `limit` due replies (each claimed atomically: several runners may share)."""
+    return send_pending(
+        desk.db,
+        desk.senders(),
+        reopen_window=desk.window,
+        should_stop=should_stop,
+        limit=limit,
+        lease=timedelta(seconds=desk.settings.send_lease_seconds),
+    )
+
+
+def rescore(desk: Desk) -> int:
+    """Waiting cases rise: re-score the active ones; one event makes open inboxes re-fetch."""
+    with desk.db.session() as session, session.begin():
+        count = rescore_active(session, weights=desk.weights)
+        publish_rescored(session, count)
+        return count
+
+
+def expire_presence(desk: Desk) -> None:
+    with desk.db.session() as session, session.begin():
+        expire_presence_marks(session)
+
+
+def purge_events(desk: Desk) -> None:
+    with desk.db.session() as session, session.begin():
+        purge_live_events(session)
+
+
+def beat(desk: Desk, *, stopping: bool = False, info: dict[str, Any] | None = None) -> None:
+    """Record this runner's heartbeat (the System page and `carebird doctor` read it)."""
+    host, pid, _ = desk.name.split(":", 2)
+    now = utcnow()
+    with desk.db.session() as session, session.begin():
+        row = session.scalar(select(WorkerBeat).where(WorkerBeat.name == desk.name))
+        if row is None:
+            row = WorkerBeat(name=desk.name, kind=desk.kind, host=host, pid=int(pid), info={})
+            session.add(row)
+        row.heartbeat_at = now
+        row.stopped_at = now if stopping else None
+        row.info = {
+            **(row.info or {}),
+            **(info or {}),
+            "streams": sorted(desk._sources),
+        }

@@ -1,0 +1,142 @@
+"""The README's own path without the simulation: an account stored with `carebird accounts add`,
+`carebird serve` started as a subprocess, a mention posted on a Mastodon server (mastodon-mock)
+→ a case; a reply queued through the API → posted exactly once, in the thread. And on SQLite, a
+second `serve` on the same file refuses the background work while the first keeps sending."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from carebird.config import Settings
+from tests.support.mastodon_harness import BRAND, MastodonHarness
+from tests.support.processes import Carebird, wait_for
+
+ADMIN = "admin@carebird.test"
+
+
+@pytest.fixture
+def mastodon() -> Iterator[MastodonHarness]:
+    with MastodonHarness() as peer:
+        yield peer
+
+
+def _env(settings: Settings) -> dict[str, str]:
+    return {
+        "CAREBIRD_DATABASE_URL": settings.database_url,
+        "CAREBIRD_SECRET_KEY": settings.secret_key,
+        "CAREBIRD_ADMIN_EMAIL": ADMIN,
+        "CAREBIRD_ADMIN_PASSWORD": "a-long-admin-password-1",
+        "CAREBIRD_OPENING_HOURS": "Mon-Sun 00:00-24:00",
+        "CAREBIRD_POLL_OPEN_SECONDS": "0.5",
+    }
+
+
+def _cli(env: dict[str, str], workdir: Path, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "carebird", *args],
+        cwd=workdir,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")}, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _add_account(env: dict[str, str], workdir: Path, peer: MastodonHarness) -> None:
+    creds = workdir / "mastodon.json"
+    creds.write_text(json.dumps(dict(peer.brand.credentials)))
+    _cli(
+        env,
+        workdir,
+        *("accounts", "add", "mastodon", "--handle", BRAND),
+        *("--credentials-file", str(creds), "--option", f"base_url={peer.base_url}"),
+    )
+
+
+def _token(env: dict[str, str], workdir: Path) -> str:
+    out = _cli(env, workdir, "tokens", "create", "--email", ADMIN)
+    return out.strip().split()[-1]
+
+
+def _case_of(server: Carebird, token: str, text: str) -> int | None:
+    status, page = server.call("GET", "/api/cases?status=new,open&limit=50", token)
+    assert status == 200, page
+    for case in page["items"]:
+        if text in json.dumps(case):
+            return int(case["id"])
+    return None
+
+
+def test_serve_without_simulation_polls_and_sends(
+    settings: Settings, mastodon: MastodonHarness, tmp_path: Path
+) -> None:
+    env = _env(settings)
+    _cli(env, tmp_path, "db", "upgrade")
+    _add_account(env, tmp_path, mastodon)
+    server = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
+    try:
+        token = _token(env, tmp_path)
+        (mention,) = mastodon.post_mentions(1, text="ma commande 4471 n'est jamais arrivée")
+        case_id = wait_for("the mention to become a case", lambda: _case_of(server, token, "4471"))
+        status, queued = server.call(
+            "POST",
+            f"/api/cases/{case_id}/replies",
+            token,
+            {"text": "Bonjour, nous regardons votre commande.", "idempotency_key": "serve-test-1"},
+        )
+        assert status == 202, queued
+        replies = wait_for("the reply on the server", lambda: mastodon.replies_to(mention))
+        time.sleep(3)  # several outbox passes later, still one post
+        assert len(mastodon.replies_to(mention)) == 1 == len(replies)
+        assert "nous regardons votre commande" in replies[0]["text"]
+        status, detail = server.call("GET", f"/api/cases/{case_id}", token)
+        assert status == 200 and "nous regardons votre commande" in json.dumps(detail)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- serve said:\n{server.output()[-6000:]}") from exc
+    finally:
+        server.stop()
+    assert "Traceback" not in server.output(), server.output()
+
+
+def test_a_second_serve_on_one_sqlite_file_refuses_background_work(
+    mastodon: MastodonHarness, tmp_path: Path
+) -> None:
+    sqlite = Settings(database_url=f"sqlite:///{tmp_path / 'desk.db'}", secret_key="s" * 40)
+    env = _env(sqlite)
+    _cli(env, tmp_path, "db", "upgrade")
+    _add_account(env, tmp_path, mastodon)
+    first = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
+    second = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
+    try:
+        wait_for("the refusal", lambda: "already run by" in second.output(), timeout=30)
+        assert "serves the web only" in second.output()
+        token = _token(env, tmp_path)
+        mentions = mastodon.post_mentions(3, text="mon train est en retard, code 9090")
+        wait_for("three cases", lambda: _count_cases(first, token) >= 3)
+        status, page = second.call("GET", "/api/cases?status=new,open&limit=50", token)
+        for case in page["items"]:
+            status, _ = second.call(  # queued through the second process's web
+                "POST", f"/api/cases/{case['id']}/replies", token, {"text": "Nous regardons."}
+            )
+            assert status == 202
+        wait_for("three replies", lambda: all(mastodon.replies_to(m) for m in mentions))
+        time.sleep(3)
+        assert [len(mastodon.replies_to(m)) for m in mentions] == [1, 1, 1]
+    finally:
+        second.stop()
+        first.stop()
+
+
+def _count_cases(server: Carebird, token: str) -> int:
+    status, page = server.call("GET", "/api/cases?status=new,open&limit=50", token)
+    return int(page["total"]) if status == 200 else 0
