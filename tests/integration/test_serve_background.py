@@ -5,17 +5,24 @@ second `serve` on the same file refuses the background work while the first keep
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from carebird.config import Settings
+from carebird.db.database import Database
+from carebird.reply.models import OutboxItem
 from tests.support.mastodon_harness import BRAND, MastodonHarness
 from tests.support.processes import Carebird, wait_for
 
@@ -140,3 +147,45 @@ def test_a_second_serve_on_one_sqlite_file_refuses_background_work(
 def _count_cases(server: Carebird, token: str) -> int:
     status, page = server.call("GET", "/api/cases?status=new,open&limit=50", token)
     return int(page["total"]) if status == 200 else 0
+
+
+class SlowPosts:
+    """ASGI wrapper: a status being posted is held `seconds` before the server handles it."""
+
+    def __init__(self, app: Any, seconds: float) -> None:
+        self.app, self.seconds = app, seconds
+        self.in_flight = threading.Event()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and (scope["method"], scope["path"]) == (
+            "POST",
+            "/api/v1/statuses",
+        ):
+            self.in_flight.set()
+            await asyncio.sleep(self.seconds)
+        await self.app(scope, receive, send)
+
+
+def test_sigterm_lets_the_current_send_finish(
+    settings: Settings, mastodon: MastodonHarness, tmp_path: Path
+) -> None:
+    env = _env(settings)
+    _cli(env, tmp_path, "db", "upgrade")
+    _add_account(env, tmp_path, mastodon)
+    slow = SlowPosts(mastodon.lost.app, 3.0)
+    mastodon.lost.app = slow  # type: ignore[assignment]
+    server = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
+    token = _token(env, tmp_path)
+    (mention,) = mastodon.post_mentions(1, text="colis 5150 perdu")
+    case_id = wait_for("the case", lambda: _case_of(server, token, "5150"))
+    body = {"text": "On s'en occupe."}
+    status, _ = server.call("POST", f"/api/cases/{case_id}/replies", token, body)
+    assert status == 202
+    assert slow.in_flight.wait(30), "the reply never reached the network"
+    server.proc.send_signal(signal.SIGTERM)  # while the post is on its way
+    assert server.proc.wait(timeout=60) == 0, server.output()
+    server.stop()
+    assert len(mastodon.replies_to(mention)) == 1
+    with Database(settings.database_url).session() as s:
+        row = s.scalars(select(OutboxItem)).one()
+        assert row.status == "sent" and row.external_id  # recorded before the process ended

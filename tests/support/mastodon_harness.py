@@ -448,6 +448,19 @@ class MastodonHarness:
             ).all()
             return [self._status_dict(session, s) for s in rows]
 
+    def brand_reply_targets(self) -> list[str]:
+        """The status each of the brand's replies answers, once per reply (repeats = twice)."""
+        with Session(self.engine) as session:
+            return [
+                str(target)
+                for target in session.scalars(
+                    select(Status.in_reply_to_id).where(
+                        Status.account_id == self.brand_account_id,
+                        Status.in_reply_to_id.is_not(None),
+                    )
+                )
+            ]
+
     def private_messages(self, *, customer: int = 0) -> list[dict[str, Any]]:
         them, us = self._ensure_customers([customer])[customer], self.brand_account_id
         to_them = select(StatusMention.status_id).where(StatusMention.account_id == them)

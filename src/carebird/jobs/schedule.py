@@ -25,7 +25,7 @@ SEND_OUTBOX_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
 ACCOUNTS_REFRESH_SECONDS = 30.0  # an account added or disconnected is picked up this fast
 SEND_BATCH = 25  # replies one outbox pass sends before it yields (a SIGTERM waits for no more)
-SEND_SLOTS = 3  # outbox passes that may run at once across the cluster (rows are claimed)
+SEND_SLOTS = 8  # outbox passes that may run at once across the cluster (rows are claimed)
 
 SCHEDULES: tuple[Every, ...] = (
     Every("send_outbox", lambda s: SEND_OUTBOX_SECONDS, "queued replies go out within a second"),

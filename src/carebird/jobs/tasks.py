@@ -34,7 +34,7 @@ from carebird.ingest.sources import Source, account_connectors
 from carebird.jobs.models import WorkerBeat
 from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, SEND_BATCH
 from carebird.polling import PollingPlan, PollOutcome, poll_source, reconcile_source
-from carebird.reply.sending import send_pending
+from carebird.reply.sending import due_count, send_pending
 from carebird.understand.classifier import load_classifier
 from carebird.understand.priority import weights_for
 from carebird.understand.service import Understander, rescore_active
@@ -196,6 +196,12 @@ def send_outbox(
         limit=limit,
         lease=timedelta(seconds=desk.settings.send_lease_seconds),
     )
+
+
+def outbox_due(desk: Desk) -> int:
+    """Replies due now that this process's connectors could send."""
+    networks = sorted({key.split(":", 1)[0] for key in desk.senders()})
+    return due_count(desk.db, networks, at=utcnow()) if networks else 0
 
 
 def rescore(desk: Desk) -> int:

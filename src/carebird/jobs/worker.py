@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -86,7 +87,9 @@ def build_app(desk: tasks.Desk, *, stopping: threading.Event) -> procrastinate.A
         )
 
     async def dispatch_outbox(timestamp: int) -> None:
-        for slot in range(SEND_SLOTS):  # rows are claimed one by one: slots send in parallel
+        due = await asyncio.to_thread(tasks.outbox_due, desk)
+        # Rows are claimed one by one, so senders run in parallel; an idle desk defers none.
+        for slot in range(min(SEND_SLOTS, math.ceil(due / SEND_BATCH))):
             with contextlib.suppress(AlreadyEnqueued):
                 await send_outbox.configure(queueing_lock=f"send:{slot}").defer_async(slot=slot)
 

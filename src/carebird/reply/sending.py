@@ -12,11 +12,11 @@ connector is a duplicate, never a new case.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
@@ -43,6 +43,23 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 RETRY_BASE = 5.0  # seconds before the 2nd attempt, doubling after each failure
 SEND_LEASE = timedelta(minutes=2)  # a "sending" row older than this was abandoned by a crash
+
+
+def due_count(db: Database, networks: Sequence[str], *, at: datetime) -> int:
+    """How many replies are due now on these networks (an idle desk defers no sender)."""
+    with db.session() as session:
+        return int(
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxItem)
+                .where(
+                    OutboxItem.status.in_(("pending", "sending")),
+                    OutboxItem.network.in_(list(networks)),
+                    or_(OutboxItem.next_attempt_at.is_(None), OutboxItem.next_attempt_at <= at),
+                )
+            )
+            or 0
+        )
 
 
 def send_pending(
