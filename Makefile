@@ -28,7 +28,7 @@ test: install-test
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/pytest -n 2
+	$(BIN)/pytest -n 2 --durations=15
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks

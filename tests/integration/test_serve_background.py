@@ -175,17 +175,24 @@ def test_sigterm_lets_the_current_send_finish(
     slow = SlowPosts(mastodon.lost.app, 3.0)
     mastodon.lost.app = slow  # type: ignore[assignment]
     server = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
-    token = _token(env, tmp_path)
-    (mention,) = mastodon.post_mentions(1, text="colis 5150 perdu")
-    case_id = wait_for("the case", lambda: _case_of(server, token, "5150"))
-    body = {"text": "On s'en occupe."}
-    status, _ = server.call("POST", f"/api/cases/{case_id}/replies", token, body)
-    assert status == 202
-    assert slow.in_flight.wait(30), "the reply never reached the network"
-    server.proc.send_signal(signal.SIGTERM)  # while the post is on its way
-    assert server.proc.wait(timeout=60) == 0, server.output()
-    server.stop()
+    try:
+        token = _token(env, tmp_path)
+        (mention,) = mastodon.post_mentions(1, text="colis 5150 perdu")
+        case_id = wait_for("the case", lambda: _case_of(server, token, "5150"))
+        body = {"text": "On s'en occupe."}
+        status, _ = server.call("POST", f"/api/cases/{case_id}/replies", token, body)
+        assert status == 202
+        assert slow.in_flight.wait(30), "the reply never reached the network"
+        server.proc.send_signal(signal.SIGTERM)  # while the post is on its way
+        # uvicorn shuts down gracefully, then re-raises the signal it caught: -15 after a
+        # clean stop; the point is what it did before leaving.
+        assert server.proc.wait(timeout=60) in (0, -signal.SIGTERM), server.output()
+    finally:
+        server.stop()
+    assert "Traceback" not in server.output(), server.output()
     assert len(mastodon.replies_to(mention)) == 1
-    with Database(settings.database_url).session() as s:
+    database = Database(settings.database_url)
+    with database.session() as s:
         row = s.scalars(select(OutboxItem)).one()
         assert row.status == "sent" and row.external_id  # recorded before the process ended
+    database.dispose()

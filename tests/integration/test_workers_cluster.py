@@ -33,6 +33,7 @@ from tests.support.x_harness import XHarness
 PER_NETWORK = 5_000
 REPLIES_PER_NETWORK = 500
 WORKERS = 3
+MAX_KILLS = 8
 ADMIN = "admin@carebird.test"
 
 
@@ -146,9 +147,15 @@ def test_two_webs_and_three_killed_workers_store_once_and_post_once(
             kills: list[int] = []
 
             def killer() -> None:
+                # Kill a worker that has been up a while (so it holds work) every few seconds,
+                # start a fresh one in its place; at most MAX_KILLS times.
                 rng = random.Random(9)
-                while not stop_killing.wait(rng.uniform(1.5, 3.5)):
-                    victim = workers.pop(rng.randrange(len(workers)))
+                while len(kills) < MAX_KILLS and not stop_killing.wait(rng.uniform(3.0, 6.0)):
+                    ready = [w for w in workers if time.monotonic() - w.started > 6.0]
+                    if not ready:
+                        continue
+                    victim = rng.choice(ready)
+                    workers.remove(victim)
                     victim.kill9()
                     kills.append(victim.proc.pid)
                     workers.append(Carebird("worker", env=env, workdir=tmp_path))
@@ -234,7 +241,14 @@ def _queue_replies(webs: list[Carebird], token: str, cases: list[int]) -> list[A
                     return
                 n, case_id = todo.pop()
             body = {"text": f"Nous regardons, dossier {case_id}.", "idempotency_key": f"r-{n:06d}"}
-            status, out = webs[n % 2].call("POST", f"/api/cases/{case_id}/replies", token, body)
+            status, out = 0, None
+            for attempt in range(3):  # a request lost under load is sent again, same key
+                try:
+                    web = webs[(n + attempt) % 2]
+                    status, out = web.call("POST", f"/api/cases/{case_id}/replies", token, body)
+                    break
+                except OSError as exc:
+                    status, out = 0, repr(exc)
             if status != 202:
                 with lock:
                     failures.append((case_id, status, out))

@@ -39,6 +39,7 @@ class Carebird:
         self.out_path, self.err_path = workdir / f"{name}.out", workdir / f"{name}.err"
         clean = {k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")}
         self._files = [self.out_path.open("wb"), self.err_path.open("wb")]
+        self.started = time.monotonic()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "carebird", *self.args],
             cwd=workdir,

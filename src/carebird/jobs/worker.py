@@ -7,8 +7,9 @@ through procrastinate's job table:
   the next after the wait the poll asked for; `ensure_polling` restarts a broken chain;
 - every schedule of `jobs/schedule.py` is a periodic job, deferred once per period for the
   whole cluster (procrastinate records each period's defer under a unique key);
-- a worker killed with `kill -9` stops beating: `retry_stalled` puts its jobs back after
-  STALLED_AFTER seconds, and its outbox rows' leases expire (`reply/sending.py`).
+- a worker killed with `kill -9` stops beating: `retry_stalled` closes its jobs after
+  STALLED_AFTER seconds (the schedules defer the work again), and its outbox rows' leases
+  expire (`reply/sending.py`), so another worker takes them over, asking the network first.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -119,10 +121,15 @@ def build_app(desk: tasks.Desk, *, stopping: threading.Event) -> procrastinate.A
     @app.periodic(cron=cron_for(STALLED_AFTER / 2), periodic_id="retry_stalled")
     @app.task(name="retry_stalled", queueing_lock="retry_stalled")
     async def retry_stalled(timestamp: int) -> None:
+        """Close the jobs of workers that stopped beating (killed): their stream's lock is
+        released and the schedules defer the work again (`ensure_polling` restarts the poll
+        chain, the outbox re-claims rows whose lease ran out). Retrying them instead would
+        clash with the queueing lock of the job already deferred in their place."""
         manager = app.job_manager
         for job in await manager.get_stalled_jobs(seconds_since_heartbeat=STALLED_AFTER):
-            log.warning("job %s (%s) was running on a dead worker: retried", job.id, job.task_name)
-            await manager.retry_job(job)
+            log.warning("job %s (%s) was running on a dead worker: closed", job.id, job.task_name)
+            assert job.id is not None
+            await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=True)
 
     app.carebird_defer_poll = _defer_poll  # type: ignore[attr-defined]
     return app
