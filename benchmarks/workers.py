@@ -62,7 +62,7 @@ def run(workers: int, args: argparse.Namespace, cluster: PgCluster, workdir: Pat
     url = cluster.url(name)
     db = Database(url)
     db.upgrade()
-    peer = XHarness(listening=[], validate=False)
+    peer = XHarness(listening=[], validate=False, limits={"POST /2/tweets": 1_000_000})
     peer.peer.web.app = Latency(peer.peer.web.app, args.latency)  # type: ignore[assignment]
     with peer:
         state, tokens = peer.peer.state, peer.peer.tokens

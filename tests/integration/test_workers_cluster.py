@@ -96,7 +96,8 @@ def test_two_webs_and_three_killed_workers_store_once_and_post_once(
         "CAREBIRD_SEND_LEASE_SECONDS": "5",
         "CAREBIRD_RECONCILE_INTERVAL_SECONDS": "86400",
     }
-    x = XHarness(listening=[])
+    # X's real limit on posting (200 per 15 minutes) is lifted: this measures the desk.
+    x = XHarness(listening=[], limits={"POST /2/tweets": 1_000_000})
     x_watch = InFlight(x.peer.web.app, ("/2/users/", "/2/dm_events"))
     x.peer.web.app = x_watch  # type: ignore[assignment]
     with x, MastodonHarness(listening=()) as mastodon:
@@ -141,6 +142,12 @@ def test_two_webs_and_three_killed_workers_store_once_and_post_once(
                 )
             assert set(ids) == {("x", i) for i in x_posted} | {("mastodon", i) for i in m_posted}
             polls = {**x_watch.calls, **m_watch.calls}
+            # The most requests in flight at once while the 10,000 mentions were read (no
+            # process killed yet): one per stream; the Mastodon "mentions" and "direct"
+            # streams both page the same notifications request, so two there.
+            most = {**x_watch.most, **m_watch.most}
+            allowed = {"/2/users/": 1, "/2/dm_events": 1, "/api/v1/notifications": 2}
+            assert most and all(most[k] <= allowed[k] for k in most), most
             token = _cli(env, tmp_path, "tokens", "create", "--email", ADMIN).strip().split()[-1]
             cases = _cases_to_answer(db)
             stop_killing = threading.Event()
@@ -162,20 +169,20 @@ def test_two_webs_and_three_killed_workers_store_once_and_post_once(
 
             chaos = threading.Thread(target=killer)
             chaos.start()
-            failures = _queue_replies(webs, token, cases)
-            wait_for("1,000 replies sent", lambda: _sent(db) >= len(cases), timeout=600, every=1)
-            stop_killing.set()
-            chaos.join()
+            try:
+                failures = _queue_replies(webs, token, cases)
+                assert failures == []
+                wait_for("replies sent", lambda: _sent(db) >= len(cases), timeout=600, every=1)
+            finally:
+                stop_killing.set()
+                chaos.join()
             time.sleep(6)  # past a lease: a re-claimed row would show up now
-            assert failures == []
             with db.session() as s:
                 statuses = Counter(s.scalars(select(OutboxItem.status)).all())
             assert statuses == {"sent": len(cases)}
             per_reply = _brand_replies(x, mastodon)
             assert len(per_reply) == len(cases) and set(per_reply.values()) == {1}
             assert len(kills) >= 3
-            most = {**x_watch.most, **m_watch.most}
-            assert most and max(most.values()) == 1, most
             print(
                 json.dumps(
                     {
@@ -240,7 +247,8 @@ def _queue_replies(webs: list[Carebird], token: str, cases: list[int]) -> list[A
                 if not todo:
                     return
                 n, case_id = todo.pop()
-            body = {"text": f"Nous regardons, dossier {case_id}.", "idempotency_key": f"r-{n:06d}"}
+            text = "Nous regardons votre demande, merci de votre patience."
+            body = {"text": text, "idempotency_key": f"r-{n:06d}"}
             status, out = 0, None
             for attempt in range(3):  # a request lost under load is sent again, same key
                 try:
