@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import IntegrityError
 
 from carebird.config import Settings, load_settings
 from carebird.db.database import Database
@@ -295,11 +296,19 @@ def _serve(
     )
     settings.check_secrets()
     database = ctx.db()
-    with database.session() as session, session.begin():
-        admin, password = ensure_admin(
-            session, email=settings.admin_email, password=settings.admin_password
-        )
-        seed_default_templates(session)  # only adds the prepared answers that are missing
+    for attempt in range(3):
+        # Web processes starting together race to create the first admin and the prepared
+        # answers: the unique keys decide, and the loser finds the winner's rows.
+        try:
+            with database.session() as session, session.begin():
+                admin, password = ensure_admin(
+                    session, email=settings.admin_email, password=settings.admin_password
+                )
+                seed_default_templates(session)  # only adds the prepared answers missing
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
     url = f"http://{settings.host}:{settings.port}"
     click.echo(f"carebird is running at {url}  ({settings.database_url})")
     if password:

@@ -76,7 +76,7 @@
     var status = $("case-status");
     status.textContent = cb.label("statuses", c.status);
     status.className = "badge status status-" + String(c.status).replace(/[^a-z_]/g, "");
-    $("case-subject").textContent = c.subject || "";
+    $("case-subject").textContent = cb.visibleBidi(c.subject || "");
     setSelect("status-select", c.status);
     setSelect("assignee-select", c.assignee_id === null ? "" : String(c.assignee_id));
     setSelect("team-select", c.team_id === null ? "" : String(c.team_id));

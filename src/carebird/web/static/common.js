@@ -24,6 +24,13 @@ window.carebird = (function () {
     return text;
   }
 
+  var BIDI = /[\u202a-\u202e\u2066-\u2069]/g;
+  function visibleBidi(text) {
+    return text.replace(BIDI, function (c) {
+      return "\u27e8U+" + c.charCodeAt(0).toString(16).toUpperCase() + "\u27e9";
+    });
+  }
+
   // el("a", {href: "/x", className: "y", dataset: {id: 1}}, ["text", child]): properties only,
   // so customer text can never become markup.
   function el(tag, props, children) {
@@ -36,7 +43,10 @@ window.carebird = (function () {
       if (key === "dataset") {
         Object.keys(value).forEach(function (k) { node.dataset[k] = String(value[k]); });
       } else if (key === "text") {
-        node.textContent = String(value);
+        // Customer text may carry bidi overrides that reorder what the page shows: each is
+        // shown as a marker (as the server's `bidi` filter does) and the node is isolated.
+        node.textContent = visibleBidi(String(value));
+        node.dir = "auto";
       } else if (key === "attrs") {
         Object.keys(value).forEach(function (k) { node.setAttribute(k, String(value[k])); });
       } else if (key.indexOf("on") === 0 && typeof value === "function") {
@@ -232,7 +242,7 @@ window.carebird = (function () {
   }
 
   return {
-    _: _, el: el, api: api, when: when, duration: duration, number: number, money: money,
+    _: _, el: el, visibleBidi: visibleBidi, api: api, when: when, duration: duration, number: number, money: money,
     label: label, live: live, uuid: uuid, notify: notify, problem: problem,
     isTyping: isTyping, csrf: csrf, locale: locale, zone: zone,
     agentId: Number(document.body.dataset.agentId || 0),
