@@ -247,27 +247,6 @@ def serve(
     _serve(ctx, host=host, port=port, simulate=simulate, worker=not no_worker)
 
 
-@cli.command("worker")
-@click.option("--concurrency", default=4, show_default=True, help="Jobs run at once.")
-@pass_ctx
-def worker_cmd(ctx: Context, concurrency: int) -> None:
-    """Do the desk's background work on PostgreSQL (run as many as you like)."""
-    import asyncio
-
-    from carebird.jobs.worker import run_worker
-
-    settings = ctx.settings
-    settings.check_secrets()
-    database = ctx.db()
-    if database.dialect != "postgresql":
-        raise click.UsageError(
-            "`carebird worker` needs PostgreSQL (CAREBIRD_DATABASE_URL=postgresql://…); "
-            "on SQLite, `carebird serve` does the background work itself"
-        )
-    click.echo(f"carebird worker on {database.engine.url.render_as_string()}", err=True)
-    asyncio.run(run_worker(settings, database, concurrency=max(1, concurrency)))
-
-
 @cli.command("demo")
 @click.option("--host", default=None)
 @click.option("--port", default=None, type=int)
@@ -394,7 +373,7 @@ def bench_cost(ctx: Context, weekly: int, days: int, cap: float) -> None:
 
 
 # The understanding (classify, train, eval) and account commands live in their own modules.
-from carebird import cli_accounts, cli_doctor, cli_understand  # noqa: E402, F401
+from carebird import cli_accounts, cli_doctor, cli_understand, cli_worker  # noqa: E402, F401
 
 
 def main() -> None:
