@@ -116,6 +116,27 @@ def test_customer_markup_renders_as_text(browser: Browser, desk: Desk) -> None:
     assert seen == []
 
 
+def test_bidi_controls_are_shown_and_isolated_in_drawn_text(browser: Browser, desk: Desk) -> None:
+    # U+202E would make "kcart" read "track" backwards; the scripts draw the inbox and the
+    # conversation, so the markers and the isolation come from common.js, not the server.
+    rlo = "\u202e"
+    case_id = desk.add_case([f"valise {rlo}987 ed kcart perdue"])
+    shown = "valise \u27e8U+202E\u27e9987 ed kcart perdue"
+    page = desk.page(browser, "ana", "/?q=valise")
+    errors, _ = desk.problems(page)
+    subject = row(page, case_id).locator(".subject")
+    expect(subject).to_have_text(shown)
+    expect(subject).to_have_attribute("dir", "auto")
+    row(page, case_id).locator("a.open").click()
+    page.wait_for_url(f"{desk.url}/cases/{case_id}")
+    text = page.locator("#messages p.text").first
+    expect(text).to_have_text(shown)
+    expect(text).to_have_attribute("dir", "auto")
+    drawn = page.evaluate("document.querySelector('#inbox, #messages').textContent")
+    assert rlo not in drawn
+    assert errors == []
+
+
 def test_the_ui_speaks_french_and_switches_to_english(browser: Browser, desk: Desk) -> None:
     case_id = desk.add_case(["Bonjour, mon colis est en retard"])
     context = desk.context(browser, "sam")

@@ -43,7 +43,7 @@ from carebird.ingest.base import (
     SentReceipt,
 )
 from carebird.ingest.calls import NULL_METER, AccountSpec, Backoff, CallMeter
-from carebird.ingest.mastodon_api import MastodonApi
+from carebird.ingest.mastodon_api import USER_AGENT, MastodonApi
 from carebird.ingest.mastodon_items import (
     NETWORK,
     dm_conversation,
@@ -92,6 +92,7 @@ class MastodonConnector:
             meter=meter or NULL_METER,
             backoff=backoff or Backoff(),
             timeout=float(account.options.get("timeout", 30.0)),
+            user_agent=f"{USER_AGENT} stream={stream}",
         )
         self._brand_id = account.external_id
         self._roots: dict[str, str] = {}  # status id -> root of its thread

@@ -34,10 +34,13 @@ from mastodon.errors import (
     MastodonServerError,
 )
 
+from carebird import __version__
 from carebird.errors import ConnectorError, RateLimited, TransientNetworkError
 from carebird.ingest.calls import Backoff, CallMeter, RateLimit
 
 T = TypeVar("T")
+# Servers' admins see who calls them; a connector adds its stream ("… stream=mentions").
+USER_AGENT = f"carebird/{__version__}"
 DEFAULT_RETRY_AFTER = 60.0  # a 429 that names no reset time
 _ID_SEGMENT = re.compile(r"/\d+(?=/|$)")
 
@@ -122,6 +125,7 @@ class MastodonApi:
         meter: CallMeter,
         backoff: Backoff,
         timeout: float = 30.0,
+        user_agent: str = USER_AGENT,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.meter, self.backoff, self._clock = meter, backoff, clock
@@ -136,6 +140,7 @@ class MastodonApi:
             ratelimit_method="throw",
             request_timeout=timeout,
             session=session,
+            user_agent=user_agent,
         )
 
     def call(
