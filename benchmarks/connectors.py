@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from carebird.db.database import Database
+from carebird.flows.intake import poll_once
 from carebird.ingest.models import NetworkAccount
-from carebird.pipeline import poll_once
 from tests.support.bluesky_harness import BlueskyHarness
 from tests.support.mastodon_harness import MastodonHarness
 from tests.support.x_harness import XHarness

@@ -39,17 +39,17 @@ from typing import Any
 import httpx
 from sqlalchemy import func, insert, literal, select, text, update
 
-from carebird.app import create_app
 from carebird.auth.service import create_agent, issue_token
-from carebird.bench import fresh_database, generate
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.search import CaseTerm
+from carebird.cli.bench import fresh_database, generate
 from carebird.config import Settings
 from carebird.db.database import Database
-from carebird.events import after_batch
+from carebird.flows.intake import process_batch
 from carebird.ingest.models import Message
-from carebird.pipeline import process_batch
-from carebird.runner import register_accounts
+from carebird.jobs.runner import register_accounts
+from carebird.live.events import after_batch
+from carebird.web.app import create_app
 from tests.factories import TestClient
 from tests.support.pg_cluster import PgCluster
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
-from carebird.app import create_app
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.web.app import create_app
 from tests.factories import TestClient
 from tests.support.pg_cluster import PgCluster
 from tests.support.shared import shared_data

@@ -10,12 +10,12 @@ from typing import Any
 from fastapi.testclient import TestClient  # backed by httpx2, as Starlette 1.x expects
 from sqlalchemy import select
 
+from carebird.auth.models import Agent
 from carebird.auth.service import create_agent, issue_token
-from carebird.cases.models import Agent
 from carebird.db.database import Database
+from carebird.flows.intake import BatchReport, process_batch
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
 from carebird.ingest.models import Message, NetworkAccount
-from carebird.pipeline import BatchReport, process_batch
 
 __all__ = ["TestClient"]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

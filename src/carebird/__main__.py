@@ -1,3 +1,3 @@
-from carebird.cli import main
+from carebird.cli.main import main
 
 main()

@@ -20,18 +20,18 @@ from pathlib import Path
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Dialog, Page
 from sqlalchemy import select
 
+from carebird.auth.models import Team
 from carebird.auth.service import create_agent
 from carebird.cases.forwarding import create_owner
-from carebird.cases.models import Team
 from carebird.cases.search import CaseTerm
 from carebird.db.database import Database
-from carebird.events import after_batch
+from carebird.flows.intake import BatchReport
 from carebird.ingest.base import AuthorInfo, InboundItem
 from carebird.ingest.models import Message
-from carebird.ingest.simulate import SimulatedNetwork
-from carebird.pipeline import BatchReport
+from carebird.ingest.sim.network import SimulatedNetwork
+from carebird.jobs.runner import register_accounts
+from carebird.live.events import after_batch
 from carebird.reply.templates import create_template
-from carebird.runner import register_accounts
 from tests.browser.conftest import Server, free_port, new_context, running_server, sign_in
 from tests.factories import ingest, item, private
 from tests.support.smtp import SmtpCatcher

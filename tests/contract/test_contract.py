@@ -9,13 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from carebird import pipeline
 from carebird.cases.models import Case
 from carebird.db.database import Database
 from carebird.errors import ConnectorError, PersonalDataInPublic
+from carebird.flows import intake as pipeline
+from carebird.flows.intake import poll_once
 from carebird.ingest.base import Connector
 from carebird.ingest.models import Message, NetworkAccount
-from carebird.pipeline import poll_once
 from carebird.reply.outbox import queue_reply
 from carebird.reply.sending import send_pending
 from tests.support.contract import PeerHarness

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from carebird.cli import cli
+from carebird.cli.main import cli
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import CarebirdError

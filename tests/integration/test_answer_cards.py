@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from carebird.app import create_app
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.flows.intake import poll_once
 from carebird.ingest.models import NetworkAccount
-from carebird.pipeline import poll_once
 from carebird.reply.sending import send_pending
+from carebird.web.app import create_app
 from tests.factories import TestClient, agent_with_token, bearer, case_of, customer, ingest, item
 from tests.support.x_harness import XHarness
 

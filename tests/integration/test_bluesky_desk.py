@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from carebird.db.database import Database
+from carebird.flows.intake import drain as drain_into
 from carebird.ingest.models import Message
-from carebird.pipeline import drain as drain_into
 from tests.support.bluesky_harness import BlueskyHarness
 
 WINDOW = timedelta(days=7)

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from carebird.cases.models import Agent
+from carebird.auth.models import Agent
 from carebird.cases.service import change_status
 from carebird.db.database import Database
 from carebird.ingest.models import Message

@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
-from carebird.cli import cli
+from carebird.cli.main import cli
 from carebird.db.database import Database
 from carebird.db.migrate import alembic_config
 from tests.factories import TestClient, bearer
@@ -52,7 +52,7 @@ def test_agents_and_tokens_from_the_cli(db_url: str, settings: object) -> None:
     assert "(supervisor, MC)" in out
     token = invoke(db_url, "tokens", "create", "--email", "Marie@Example.test").strip()
     assert token.startswith("cb_")
-    from carebird.app import create_app
+    from carebird.web.app import create_app
 
     db = Database(db_url)
     try:

@@ -10,12 +10,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from carebird.app import create_app
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.flows.intake import drain as drain_into
 from carebird.ingest.base import OutboundReply
 from carebird.ingest.models import Message, NetworkAccount
-from carebird.pipeline import drain as drain_into
+from carebird.web.app import create_app
 from tests.factories import TestClient, agent_with_token, bearer
 from tests.support.bluesky_harness import BRAND, BlueskyHarness
 

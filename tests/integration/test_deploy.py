@@ -28,7 +28,7 @@ from sqlalchemy import select
 
 from carebird.config import Settings
 from carebird.db.database import Database
-from carebird.jobs.models import STALE_AFTER, WorkerBeat
+from carebird.live.runners import STALE_AFTER, WorkerBeat
 from tests.support.pg_cluster import PgCluster
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,13 +19,13 @@ import pytest
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
 
-from carebird.cli import cli
+from carebird.cli.main import cli
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.db.migrate import alembic_config, upgrade
 from carebird.ingest.accounts import add_account
 from carebird.ingest.health import record_failure, record_success
-from carebird.jobs.models import WorkerBeat
+from carebird.live.runners import WorkerBeat
 from carebird.ops.doctor import Check, run_checks
 from tests.support.bluesky_harness import BlueskyHarness
 from tests.support.mastodon_harness import BRAND, BRAND_TOKEN, MastodonHarness

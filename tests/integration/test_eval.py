@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from carebird.cli import cli
+from carebird.cli.main import cli
 from tests.support.shared import shared_data
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "category_labels.csv"

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from carebird.cli import cli
+from carebird.cli.main import cli
 from carebird.db.database import Database
-from carebird.ingest.replay import import_file
+from carebird.flows.importing import import_file
 from tests.support.shared import shared_data
 
 

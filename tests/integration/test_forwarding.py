@@ -15,7 +15,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from carebird.app import create_app
 from carebird.cases.forwarding import (
     Forward,
     LinkRefused,
@@ -31,6 +30,7 @@ from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.mail import Mailer
 from carebird.reply.models import OutboxItem
+from carebird.web.app import create_app
 from tests.factories import (
     TestClient,
     agent_with_token,

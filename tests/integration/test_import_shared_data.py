@@ -23,8 +23,8 @@ from sqlalchemy import func, select
 
 from carebird.cases.models import Case
 from carebird.db.database import Database
+from carebird.flows.importing import import_file
 from carebird.ingest.models import Author, Message
-from carebird.ingest.replay import import_file
 from tests.support.shared import shared_data
 
 WINDOW = timedelta(days=7)

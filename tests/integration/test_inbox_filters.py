@@ -11,9 +11,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import delete, select
 
-from carebird.app import create_app
+from carebird.auth.models import Team
 from carebird.cases.inbox import InboxFilters, inbox
-from carebird.cases.models import Team
 from carebird.cases.search import CaseTerm, reindex_all
 from carebird.cases.service import change_status, correct_category, update_case
 from carebird.cases.sla import SlaPolicy
@@ -21,6 +20,7 @@ from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import InvalidInput
 from carebird.ingest.models import NetworkAccount
+from carebird.web.app import create_app
 from tests.factories import (
     BRAND,
     T0,

@@ -10,8 +10,9 @@ from datetime import timedelta
 
 from carebird.db.base import utcnow
 from carebird.db.database import Database
-from carebird.event_stream import EventFeed, EventHub
-from carebird.events import (
+from carebird.flows.intake import BatchReport
+from carebird.ingest.base import InboundItem
+from carebird.live.events import (
     Event,
     after_batch,
     events_after,
@@ -21,8 +22,7 @@ from carebird.events import (
     publish_rescored,
     purge_events,
 )
-from carebird.ingest.base import InboundItem
-from carebird.pipeline import BatchReport
+from carebird.live.stream import EventFeed, EventHub
 from tests.factories import case_of, customer, ingest, item
 
 

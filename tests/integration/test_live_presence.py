@@ -9,17 +9,17 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from carebird.app import create_app
 from carebird.cases.presence import PRESENCE_TTL, expire_presence, heartbeat, leave, who_is_here
 from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.errors import InvalidInput, NotFound
-from carebird.events import events_after, latest_event_id
 from carebird.ingest.models import Message
+from carebird.live.events import events_after, latest_event_id
 from carebird.reply.collision import StaleComposer, check_reply_allowed, latest_message_id
 from carebird.reply.models import OutboxItem
 from carebird.reply.outbox import queue_reply
+from carebird.web.app import create_app
 from tests.factories import BRAND, TestClient, agent_with_token, bearer, case_of, customer, item
 from tests.integration.test_live_events import ingest_live
 

@@ -20,10 +20,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from carebird.app import create_app
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.web.api import live
+from carebird.web.app import create_app
 from tests.factories import agent_with_token, bearer, case_of, customer, item
 from tests.integration.test_live_events import ingest_live
 

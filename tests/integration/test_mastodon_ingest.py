@@ -10,7 +10,7 @@ import pytest
 from carebird.errors import BudgetExhausted, RateLimited
 from carebird.ingest.base import Direction, InboundItem, MessageKind
 from carebird.ingest.calls import CountingMeter, RateLimit
-from carebird.ingest.mastodon import MastodonConnector
+from carebird.ingest.mastodon.connector import MastodonConnector
 from tests.support.mastodon_harness import BRAND, MastodonHarness
 
 

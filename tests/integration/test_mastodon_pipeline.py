@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from carebird.db.database import Database
+from carebird.flows.intake import drain
 from carebird.ingest.models import Message
-from carebird.pipeline import drain
 from tests.support.mastodon_harness import MastodonHarness
 
 WINDOW = timedelta(days=7)

@@ -12,7 +12,7 @@ from mastodon import Mastodon
 from carebird.errors import InvalidInput
 from carebird.ingest.base import OutboundReply
 from carebird.ingest.calls import CountingMeter
-from carebird.ingest.mastodon import MastodonConnector
+from carebird.ingest.mastodon.connector import MastodonConnector
 from tests.support.mastodon_harness import BRAND, MastodonHarness
 
 

@@ -16,7 +16,7 @@ from carebird.ingest.accounts import add_account
 from carebird.ingest.health import health_report
 from carebird.ingest.models import Message
 from carebird.ingest.usage import month_of, usage_report
-from carebird.runner import background
+from carebird.jobs.runner import background
 from tests.support.x_harness import XHarness
 
 

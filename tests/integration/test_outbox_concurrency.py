@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from carebird.db.base import utcnow
 from carebird.db.database import Database
+from carebird.flows.intake import process_batch
 from carebird.ingest.base import (
     AuthorInfo,
     Direction,
@@ -22,7 +23,6 @@ from carebird.ingest.base import (
     SentReceipt,
 )
 from carebird.ingest.models import Message
-from carebird.pipeline import process_batch
 from carebird.reply import sending
 from carebird.reply.models import OutboxItem
 from carebird.reply.outbox import queue_reply

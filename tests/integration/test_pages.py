@@ -13,12 +13,12 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlalchemy import select
 
-from carebird.app import create_app
 from carebird.auth import throttle
+from carebird.auth.models import Agent
 from carebird.auth.service import create_agent
-from carebird.cases.models import Agent
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.web.app import create_app
 from tests.factories import (
     TestClient,
     agent_with_token,
@@ -264,7 +264,7 @@ def test_prod_cookies_are_secure_and_background_work_runs_with_the_app(
         yield
         seen.append("stop")
 
-    monkeypatch.setattr("carebird.app.serve_background", fake_background)
+    monkeypatch.setattr("carebird.web.app.serve_background", fake_background)
     prod = settings.model_copy(update={"env": "prod", "public_url": "https://desk.example"})
     with db.session() as s, s.begin():
         create_agent(s, email="p@example.test", name="Prod Admin", password=PASSWORD, role="admin")

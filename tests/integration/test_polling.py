@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from carebird.cases.hours import BusinessHours
 from carebird.db.database import Database
 from carebird.errors import BudgetExhausted, RateLimited, TransientNetworkError
+from carebird.flows.intake import process_batch
 from carebird.ingest.health import health_report
 from carebird.ingest.models import Message
 from carebird.ingest.store import load_cursor
-from carebird.pipeline import process_batch
-from carebird.polling import PollingPlan, poll_source, reconcile_source
+from carebird.jobs.polling import PollingPlan, poll_source, reconcile_source
 from tests.support.scripted import T0, ScriptedNetwork
 
 WINDOW = timedelta(days=7)

@@ -9,7 +9,7 @@ import math
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.ingest.accounts import add_account
-from carebird.ingest.x import XConnector
+from carebird.ingest.x.connector import XConnector
 from carebird.jobs.tasks import Desk, reconcile
 from tests.support.x_harness import XHarness
 

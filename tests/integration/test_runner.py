@@ -10,8 +10,8 @@ from carebird.cases.models import Case
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.ingest.models import Message
-from carebird.ingest.simulate import SimulatedNetwork
-from carebird.runner import poll_forever, register_accounts
+from carebird.ingest.sim.network import SimulatedNetwork
+from carebird.jobs.runner import poll_forever, register_accounts
 from carebird.understand.service import Understander
 from tests.unit.understand.test_plugins import ShoutingClassifier
 

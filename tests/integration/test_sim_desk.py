@@ -6,15 +6,15 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from carebird.app import create_app
 from carebird.cases.models import Case
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.flows.intake import drain
 from carebird.ingest.models import Message
-from carebird.ingest.simulate import SimulatedNetwork
-from carebird.pipeline import drain
+from carebird.ingest.sim.network import SimulatedNetwork
+from carebird.jobs.runner import register_accounts
 from carebird.reply.sending import send_pending
-from carebird.runner import register_accounts
+from carebird.web.app import create_app
 from tests.factories import TestClient, agent_with_token, bearer
 
 WINDOW = timedelta(days=7)

@@ -11,14 +11,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select
 
-from carebird.cases.models import Agent, CaseEvent
+from carebird.auth.models import Agent
+from carebird.cases.models import CaseEvent
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.ingest.calls import RateLimit
 from carebird.ingest.health import record_failure, record_success
 from carebird.ingest.models import ApiUsage, NetworkAccount
 from carebird.ingest.usage import month_of
-from carebird.jobs.models import WorkerBeat
+from carebird.live.runners import WorkerBeat
 from carebird.reply.models import OutboxItem
 from carebird.reply.outbox import queue_reply, queue_thread
 from carebird.reply.sending import send_pending

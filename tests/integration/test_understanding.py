@@ -8,15 +8,15 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from carebird.app import create_app
 from carebird.cases.models import Case
-from carebird.cli import cli
+from carebird.cli.main import cli
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.ingest.models import Message
 from carebird.understand.classifier import BuiltinClassifier
 from carebird.understand.models_db import Label
 from carebird.understand.service import Understander
+from carebird.web.app import create_app
 from tests.factories import TestClient, agent_with_token, bearer, customer, ingest, item
 
 

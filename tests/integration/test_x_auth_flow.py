@@ -11,8 +11,8 @@ import pytest
 from carebird.errors import AuthError
 from carebird.ingest.base import OutboundReply
 from carebird.ingest.calls import AccountSpec, CountingMeter
-from carebird.ingest.x import XConnector
-from carebird.ingest.x_auth import authorization_url, exchange_code
+from carebird.ingest.x.auth import authorization_url, exchange_code
+from carebird.ingest.x.connector import XConnector
 from tests.support.x_harness import BRAND, CLIENT_ID, XHarness
 
 

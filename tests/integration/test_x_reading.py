@@ -13,8 +13,8 @@ import pytest
 from carebird.errors import AuthError, RateLimited, TransientNetworkError
 from carebird.ingest.base import MessageKind
 from carebird.ingest.calls import AccountSpec, Backoff, CountingMeter
-from carebird.ingest.x import XConnector
-from carebird.ingest.x_paging import PassCursor
+from carebird.ingest.x.connector import XConnector
+from carebird.ingest.x.paging import PassCursor
 from tests.support.x_harness import BRAND, XHarness
 
 MENTIONS = "GET /2/users/{id}/mentions"

@@ -11,7 +11,7 @@ import pytest
 from carebird.errors import AuthError, InvalidInput, TransientNetworkError
 from carebird.ingest.base import OutboundReply
 from carebird.ingest.calls import Backoff, CountingMeter
-from carebird.ingest.x import XConnector
+from carebird.ingest.x.connector import XConnector
 from tests.support.x_harness import BRAND, XHarness
 
 # A 1×1 PNG.

@@ -69,7 +69,7 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from carebird.ingest.calls import AccountSpec, Backoff, CallMeter
-from carebird.ingest.mastodon import MastodonConnector
+from carebird.ingest.mastodon.connector import MastodonConnector
 
 BRAND = "LigneAzur_SAV"
 BRAND_TOKEN = "ligneazur-sav-token"  # a mock credential

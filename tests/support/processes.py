@@ -54,9 +54,7 @@ class Carebird:
         return f"http://127.0.0.1:{self.port}"
 
     def output(self) -> str:
-        return self.out_path.read_text(errors="replace") + self.err_path.read_text(
-            errors="replace"
-        )
+        return self.out_path.read_text(errors="replace") + self.err_path.read_text(errors="replace")
 
     def wait_healthy(self, timeout: float = START_TIMEOUT) -> Carebird:
         deadline = time.monotonic() + timeout

@@ -15,7 +15,7 @@ from typing import Any
 
 from carebird.ingest.base import Connector
 from carebird.ingest.calls import AccountSpec, Backoff, CallMeter
-from carebird.ingest.x import XConnector
+from carebird.ingest.x.connector import XConnector
 from tests.support.x_peer import XPeer
 from tests.support.x_peer.state import User
 

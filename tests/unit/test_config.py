@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from carebird.app import create_app
 from carebird.config import DEV_SECRET, InsecureSettings, Settings, load_settings
 from carebird.errors import CarebirdError
+from carebird.web.app import create_app
 
 
 def test_toml_then_environment_then_arguments(

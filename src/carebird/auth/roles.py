@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from carebird.cases.models import Agent
+from carebird.auth.models import Agent
 from carebird.errors import Forbidden, InvalidInput
 
 

@@ -16,7 +16,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebird.auth.models import ApiToken
+from carebird.auth.models import Agent, ApiToken, Team
 from carebird.auth.passwords import (
     MAX_LENGTH,
     MIN_LENGTH,
@@ -27,7 +27,6 @@ from carebird.auth.passwords import (
 )
 from carebird.auth.roles import Role, check_role
 from carebird.auth.throttle import begin_attempt, end_attempt
-from carebird.cases.models import Agent, Team
 from carebird.db.base import utcnow
 from carebird.errors import AuthError, Conflict, InvalidInput, NotFound
 

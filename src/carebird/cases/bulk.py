@@ -18,7 +18,7 @@ from carebird.cases import service
 from carebird.cases.models import Case
 from carebird.cases.states import Status
 from carebird.errors import CarebirdError, InvalidInput
-from carebird.events import case_payloads, publish_many
+from carebird.live.events import case_payloads, publish_many
 
 Action = Literal["assign", "tag", "resolve", "not_support"]
 ACTIONS: tuple[str, ...] = ("assign", "tag", "resolve", "not_support")

@@ -19,9 +19,10 @@ from typing import Literal
 from sqlalchemy import ForeignKey, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from carebird.auth.models import Agent
 from carebird.cases.forward_texts import ack_text, case_language, mail_text
 from carebird.cases.log import record
-from carebird.cases.models import Agent, Case
+from carebird.cases.models import Case
 from carebird.cases.notes import add_note, clean_body
 from carebird.cases.service import change_status
 from carebird.cases.states import Status

@@ -19,10 +19,11 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from carebird.auth.models import Agent
 from carebird.auth.roles import require
 from carebird.cases.forwarding import Forward
 from carebird.cases.log import event_row, write_events
-from carebird.cases.models import Agent, Case, CaseEvent, CaseTag
+from carebird.cases.models import Case, CaseEvent, CaseTag
 from carebird.cases.notes import CaseNote
 from carebird.cases.service import change_status
 from carebird.cases.states import Status

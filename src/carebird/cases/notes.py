@@ -12,8 +12,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from carebird.auth.models import Agent
 from carebird.cases.log import record
-from carebird.cases.models import Agent, Case
+from carebird.cases.models import Case
 from carebird.db.base import Base, Id, utcnow
 from carebird.errors import InvalidInput, NotFound
 

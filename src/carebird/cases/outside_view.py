@@ -13,8 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carebird.auth.models import Agent
 from carebird.cases.forwarding import Forward, OutsideOwner, live_forward
-from carebird.cases.models import Agent, Case
+from carebird.cases.models import Case
 from carebird.ingest.models import Author, Message
 from carebird.understand.pii import find_personal_data, mask
 

@@ -18,10 +18,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from carebird.cases.models import Agent, Case
+from carebird.auth.models import Agent
+from carebird.cases.models import Case
 from carebird.db.base import Base, utcnow
 from carebird.errors import InvalidInput, NotFound
-from carebird.events import publish
+from carebird.live.events import publish
 
 PRESENCE_TTL = timedelta(seconds=20)
 State = Literal["viewing", "typing"]

@@ -18,7 +18,8 @@ from typing import Any, Generic, Literal, TypeVar
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from carebird.cases.models import Agent, Case, CaseEvent, CaseTag
+from carebird.auth.models import Agent
+from carebird.cases.models import Case, CaseEvent, CaseTag
 from carebird.errors import InvalidInput, NotFound
 from carebird.ingest.models import Author, Message
 

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from carebird.auth.models import Agent, Team
 from carebird.cases.log import event_row, record, write_events
-from carebird.cases.models import Agent, Case, CaseTag, Team
+from carebird.cases.models import Case, CaseTag
 from carebird.cases.states import Status, check_transition
 from carebird.db.base import utcnow
 from carebird.errors import InvalidInput, NotFound

@@ -15,9 +15,10 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from carebird.auth.models import Agent
 from carebird.cases.forwarding import Forward, OutsideOwner, forward_state
 from carebird.cases.merging import merged_from
-from carebird.cases.models import Agent, Case, CaseEvent
+from carebird.cases.models import Case, CaseEvent
 from carebird.cases.notes import list_notes
 from carebird.db.base import utcnow
 from carebird.errors import NotFound

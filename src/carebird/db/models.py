@@ -1,6 +1,5 @@
 """Imports every model module so `Base.metadata` is complete (Alembic, tests)."""
 
-from carebird import events as event_models
 from carebird.auth import models as auth_models
 from carebird.auth import throttle as throttle_models
 from carebird.cases import forwarding as forwarding_models
@@ -10,7 +9,8 @@ from carebird.cases import presence as presence_models
 from carebird.cases import search as search_models
 from carebird.db.base import Base
 from carebird.ingest import models as ingest_models
-from carebird.jobs import models as job_models
+from carebird.live import events as event_models
+from carebird.live import runners as job_models
 from carebird.reply import models as reply_models
 from carebird.reply import templates as template_models
 from carebird.understand import models_db as understand_models

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from carebird.ingest.base import MessageKind
-from carebird.ingest.simulate import SimulatedNetwork
+from carebird.ingest.sim.network import SimulatedNetwork
 from carebird.ingest.usage import prices_for
-from carebird.polling import PollingPlan
+from carebird.jobs.polling import PollingPlan
 
 SUPPORT = {"complaint", "request", "question", "suggestion", "praise", "followup"}
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from carebird.ingest.health import assess
 from carebird.ingest.models import ApiUsage, NetworkAccount, SourceHealth
 from carebird.ingest.usage import month_of
-from carebird.jobs.models import STALE_AFTER, WorkerBeat
+from carebird.live.runners import STALE_AFTER, WorkerBeat
 from carebird.reply.models import OutboxItem
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "unsure", "cancelled")

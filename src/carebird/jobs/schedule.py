@@ -3,7 +3,7 @@
 The embedded runner (`carebird serve`) sleeps these intervals between passes; `carebird worker`
 turns them into procrastinate periodic jobs, deferred once per period cluster-wide. Polling a
 stream is not on a fixed clock: each poll says when the next one is due (the opening hours,
-a rate-limit reset, a backlog to drain), see `carebird.polling`.
+a rate-limit reset, a backlog to drain), see `carebird.jobs.polling`.
 """
 
 from __future__ import annotations

@@ -23,20 +23,20 @@ from sqlalchemy import select
 
 from carebird.cases.hours import BusinessHours
 from carebird.cases.presence import expire_presence as expire_presence_marks
+from carebird.cases.priority import weights_for
 from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
-from carebird.events import publish_rescored
-from carebird.events import purge_events as purge_live_events
 from carebird.ingest.base import Connector
 from carebird.ingest.models import NetworkAccount
 from carebird.ingest.sources import Source, account_connectors
-from carebird.jobs.models import WorkerBeat
+from carebird.jobs.polling import PollingPlan, PollOutcome, poll_source, reconcile_source
 from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, SEND_BATCH
-from carebird.polling import PollingPlan, PollOutcome, poll_source, reconcile_source
+from carebird.live.events import publish_rescored
+from carebird.live.events import purge_events as purge_live_events
+from carebird.live.runners import WorkerBeat
 from carebird.reply.sending import due_count, send_pending
 from carebird.understand.classifier import load_classifier
-from carebird.understand.priority import weights_for
 from carebird.understand.service import Understander, rescore_active
 
 log = logging.getLogger(__name__)

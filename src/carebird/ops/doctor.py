@@ -187,7 +187,7 @@ def _check_account(db: Database, settings: Settings, account: Any) -> Check:
 
 
 def check_workers(db: Database, now: datetime) -> Check:
-    from carebird.jobs.models import STALE_AFTER, WorkerBeat
+    from carebird.live.runners import STALE_AFTER, WorkerBeat
 
     with db.session() as session:
         rows = list(session.scalars(select(WorkerBeat).order_by(WorkerBeat.heartbeat_at.desc())))

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from carebird.cases.models import Agent
+from carebird.auth.models import Agent
 from carebird.errors import Conflict, NotFound
 from carebird.ingest.models import Message
 from carebird.reply.models import OutboxItem

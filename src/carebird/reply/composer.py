@@ -17,7 +17,8 @@ from urllib.parse import quote
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebird.cases.models import Agent, Case
+from carebird.auth.models import Agent
+from carebird.cases.models import Case
 from carebird.errors import InvalidInput, NotFound
 from carebird.i18n import N_, gettext
 from carebird.ingest.models import Author, Message, NetworkAccount

@@ -20,7 +20,7 @@ from twitter_text.config import config as _twitter_configs
 
 from carebird.errors import InvalidInput
 from carebird.ingest.bluesky.graphemes import grapheme_count
-from carebird.ingest.mastodon_text import count_length as mastodon_length
+from carebird.ingest.mastodon.text import count_length as mastodon_length
 
 # twitter-text's configs by version; X counts with v3 (checked against the official v3.json).
 # v1 (140, all weights 1) and v2 (no emoji parsing) remain for the conformance suite.

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from carebird.cases.log import record
 from carebird.cases.models import Case
 from carebird.errors import InvalidInput, NotFound, PersonalDataInPublic
-from carebird.events import publish_case_change
 from carebird.ingest.models import Author, Message, NetworkAccount
+from carebird.live.events import publish_case_change
 from carebird.reply.collision import check_reply_allowed
 from carebird.reply.cost import estimate
 from carebird.reply.models import OutboxItem

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
 from carebird.errors import Conflict, NotFound
-from carebird.events import publish_case_change
+from carebird.live.events import publish_case_change
 from carebird.reply.models import OutboxItem
 
 RETRYABLE = ("failed", "unsure")

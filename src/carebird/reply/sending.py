@@ -24,7 +24,7 @@ from carebird.cases.search import index_cases
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.errors import BudgetExhausted, CarebirdError, InvalidInput, RateLimited
-from carebird.events import publish_case_change
+from carebird.flows.intake import process_batch
 from carebird.ingest.base import (
     AuthorInfo,
     Connector,
@@ -35,7 +35,7 @@ from carebird.ingest.base import (
     SentReceipt,
 )
 from carebird.ingest.models import Message, NetworkAccount
-from carebird.pipeline import process_batch
+from carebird.live.events import publish_case_change
 from carebird.reply.cards import render_card
 from carebird.reply.models import OutboxItem
 

@@ -10,8 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from carebird.auth.models import Agent
 from carebird.auth.service import initials_of
-from carebird.cases.models import Agent
 
 POLICIES = ("initials", "none")
 _UNSAFE = re.compile(r"[^\w.-]")  # initials stay one word: no spaces, no "^", no markup

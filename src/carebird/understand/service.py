@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case
+from carebird.cases.priority import DEFAULT_WEIGHTS, CaseSignals, score
 from carebird.cases.states import ACTIVE
 from carebird.db.base import utcnow
 from carebird.ingest.base import Direction, InboundItem
@@ -29,7 +30,6 @@ from carebird.understand.cues import MAX_CUE_CHARS, find_cues, find_cues_lowered
 from carebird.understand.labels import TRIAGE_RANK
 from carebird.understand.language import detect
 from carebird.understand.pii import find_personal_data
-from carebird.understand.priority import DEFAULT_WEIGHTS, CaseSignals, score
 from carebird.understand.text import MAX_MODEL_CHARS, for_model, for_model_lowered
 
 

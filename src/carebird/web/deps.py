@@ -17,9 +17,9 @@ from typing import Annotated
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
+from carebird.auth.models import Agent
 from carebird.auth.roles import require
 from carebird.auth.service import SESSION_TTL, SignedIn, resolve_token, sign_in
-from carebird.cases.models import Agent
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import AuthError

@@ -8,10 +8,9 @@ import pytest
 from sqlalchemy import select
 
 from carebird.auth import service
-from carebird.auth.models import ApiToken
+from carebird.auth.models import Agent, ApiToken
 from carebird.auth.passwords import hash_password, needs_rehash, verify_password
 from carebird.auth.roles import has_role, require
-from carebird.cases.models import Agent
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.errors import AuthError, Conflict, Forbidden, InvalidInput

@@ -9,15 +9,16 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from carebird.app import create_app
+from carebird.auth.models import Team
 from carebird.cases.bulk import bulk_apply
-from carebird.cases.models import Case, CaseEvent, Team
+from carebird.cases.models import Case, CaseEvent
 from carebird.cases.service import case_tags, change_status
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import InvalidInput
-from carebird.events import events_after, latest_event_id
+from carebird.live.events import events_after, latest_event_id
 from carebird.understand.models_db import Label
+from carebird.web.app import create_app
 from tests.factories import TestClient, agent_with_token, bearer, case_of, customer, ingest, item
 
 

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from carebird.auth.models import Agent
 from carebird.cases.merging import merge_cases, merged_into, split_case
-from carebird.cases.models import Agent, Case, CaseEvent, CaseTag
+from carebird.cases.models import Case, CaseEvent, CaseTag
 from carebird.cases.notes import CaseNote, add_note
 from carebird.cases.service import change_status, set_tags
 from carebird.cases.timeline import timeline

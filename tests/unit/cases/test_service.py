@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from carebird.auth.models import Team
 from carebird.cases import queries
-from carebird.cases.models import Case, CaseEvent, Team
+from carebird.cases.models import Case, CaseEvent
 from carebird.cases.service import assign, change_status, set_tags, update_case
 from carebird.db.database import Database
 from carebird.errors import InvalidInput, InvalidTransition, NotFound

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.service import change_status
 from carebird.db.database import Database
+from carebird.flows.intake import process_batch
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
 from carebird.ingest.models import Message, NetworkAccount
-from carebird.pipeline import process_batch
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(days=7)

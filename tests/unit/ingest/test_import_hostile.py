@@ -12,7 +12,7 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from carebird.cli import cli
+from carebird.cli.main import cli
 from carebird.db.database import Database
 from carebird.ingest.models import Author, Message, NetworkAccount
 

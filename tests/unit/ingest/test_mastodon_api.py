@@ -13,7 +13,7 @@ from requests.structures import CaseInsensitiveDict
 
 from carebird.errors import ConnectorError, RateLimited, TransientNetworkError
 from carebird.ingest.calls import Backoff, CountingMeter
-from carebird.ingest.mastodon_api import JsonDict, MastodonApi, PeerNotFound
+from carebird.ingest.mastodon.api import JsonDict, MastodonApi, PeerNotFound
 
 NOW = 1_767_600_000.0  # our clock in these tests
 DATE = "Mon, 05 Jan 2026 08:00:00 GMT"  # the server's clock: 1_767_600_000 as well

@@ -6,14 +6,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from carebird.ingest.base import Direction, MessageKind
-from carebird.ingest.mastodon_items import (
+from carebird.ingest.mastodon.items import (
     author_of,
     dm_conversation,
     id_key,
     mentions_account,
     to_item,
 )
-from carebird.ingest.mastodon_send import with_mention
+from carebird.ingest.mastodon.send import with_mention
 
 
 def account(**over: Any) -> dict[str, Any]:

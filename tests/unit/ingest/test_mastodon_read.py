@@ -9,7 +9,7 @@ import pytest
 
 from carebird.errors import RateLimited
 from carebird.ingest.base import AuthorInfo, InboundItem
-from carebird.ingest.mastodon_read import Entry, read_down, read_up
+from carebird.ingest.mastodon.read import Entry, read_down, read_up
 
 
 class FakeList:

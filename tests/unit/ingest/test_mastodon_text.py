@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carebird.ingest.mastodon_text import count_length, html_to_text
+from carebird.ingest.mastodon.text import count_length, html_to_text
 
 # What Mastodon 4 renders for a post with a mention, a long link, a hashtag and a line break.
 MASTODON_HTML = (

@@ -15,16 +15,16 @@ from sqlalchemy import select
 from carebird.cases.models import Case
 from carebird.db.database import Database
 from carebird.errors import InvalidInput
-from carebird.ingest import replay
-from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
-from carebird.ingest.models import Author, Message, NetworkAccount
-from carebird.ingest.replay import (
+from carebird.flows import importing as replay
+from carebird.flows.importing import (
     ImportReport,
     export_jsonl,
     export_jsonl_item,
     import_file,
     stored_items,
 )
+from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
+from carebird.ingest.models import Author, Message, NetworkAccount
 
 WINDOW = timedelta(days=7)
 HEADER = ",tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id"

@@ -16,7 +16,7 @@ from carebird.ingest.base import (
     MessageKind,
     OutboundReply,
 )
-from carebird.ingest.simulate import DEFAULT_START, SimulatedNetwork
+from carebird.ingest.sim.network import DEFAULT_START, SimulatedNetwork
 
 SAMPLE = 5_000
 

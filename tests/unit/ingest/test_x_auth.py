@@ -11,9 +11,9 @@ import pytest
 from carebird.errors import AuthError
 from carebird.ingest.base import OutboundReply
 from carebird.ingest.calls import AccountSpec
-from carebird.ingest.x import XConnector, estimate_cost_ops
-from carebird.ingest.x_auth import authorization_url, credential_kind, token_expired
-from carebird.ingest.x_webhooks import SIGNATURE_HEADER, crc_response, signature_valid
+from carebird.ingest.x.auth import authorization_url, credential_kind, token_expired
+from carebird.ingest.x.connector import XConnector, estimate_cost_ops
+from carebird.ingest.x.webhooks import SIGNATURE_HEADER, crc_response, signature_valid
 from tests.support.shared import shared_data
 
 SECRET = "consumer-secret"

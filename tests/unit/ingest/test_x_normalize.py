@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from carebird.ingest.base import MessageKind
-from carebird.ingest.x_normalize import Page, dm_item, full_text, post_item
+from carebird.ingest.x.normalize import Page, dm_item, full_text, post_item
 
 BRAND = "LigneAzur_SAV"
 USER = {

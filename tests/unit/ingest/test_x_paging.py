@@ -10,8 +10,8 @@ import pytest
 from carebird.errors import RateLimited, TransientNetworkError
 from carebird.ingest.base import AuthorInfo, InboundItem
 from carebird.ingest.calls import Backoff
-from carebird.ingest.x_normalize import Page
-from carebird.ingest.x_paging import PageRead, PassCursor, above, run_pass
+from carebird.ingest.x.normalize import Page
+from carebird.ingest.x.paging import PageRead, PassCursor, above, run_pass
 
 
 class Listing:

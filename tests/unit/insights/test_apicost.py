@@ -6,7 +6,7 @@ import pytest
 
 from carebird.cases.hours import BusinessHours
 from carebird.insights.apicost import cost_of_month, month_of_traffic
-from carebird.polling import PollingPlan
+from carebird.jobs.polling import PollingPlan
 
 HOURS = BusinessHours.parse("Mon-Sat 08:00-22:00", "Europe/Paris")
 

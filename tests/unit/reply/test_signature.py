@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carebird.cases.models import Agent
+from carebird.auth.models import Agent
 from carebird.reply.signature import initials_for, is_signed, sign, signature_for
 
 

@@ -17,11 +17,11 @@ from functools import cache
 import numpy as np
 import pytest
 
+from carebird.cases.priority import DEFAULT_WEIGHTS, CaseSignals, score
 from carebird.understand import classifier as classifier_module
 from carebird.understand import cues, language, pii, text
 from carebird.understand.classifier import TextScores, score_columns, scores_from
 from carebird.understand.labels import CATEGORIES, SENTIMENTS
-from carebird.understand.priority import DEFAULT_WEIGHTS, CaseSignals, score
 from carebird.understand.service import Understander
 
 # -- the plain versions ----------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_a_registered_classifier_is_used_by_the_pipeline(
     plugin = load_classifier("shouting")
     assert isinstance(plugin, ShoutingClassifier)
     understander = Understander(plugin)
-    from carebird.pipeline import process_batch
+    from carebird.flows.intake import process_batch
     from tests.factories import WINDOW
 
     with db.session() as s, s.begin():

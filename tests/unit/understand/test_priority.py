@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from carebird.understand.priority import CaseSignals, describe, score, weights_for
+from carebird.cases.priority import CaseSignals, describe, score, weights_for
 
 ORDER = ["complaint", "assistance", "question", "suggestion", "praise", "other"]
 

@@ -8,12 +8,12 @@ from fastapi import APIRouter, Query
 from fastapi import status as http
 
 from carebird.cases import queries, service
+from carebird.cases.priority import describe
 from carebird.errors import InvalidInput
-from carebird.events import publish_case_change
+from carebird.live.events import publish_case_change
 from carebird.plugins import connector_class
 from carebird.reply.composer import compose
 from carebird.reply.outbox import queue_thread
-from carebird.understand.priority import describe
 from carebird.web.api.schemas import (
     CaseDetailPublic,
     CasePage,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from carebird.cases import forwarding, merging, notes, profile, queries, timeline
 from carebird.cases.search import index_cases
-from carebird.events import publish_case_change
+from carebird.live.events import publish_case_change
 from carebird.mail import Mailer
 from carebird.web.api.schemas import CaseDetailPublic
 from carebird.web.deps import AgentRole, AppSettings, DbSession, Supervisor, Viewer

@@ -23,17 +23,17 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
+from carebird.auth.models import Agent
 from carebird.auth.roles import has_role, require
 from carebird.cases import bulk, presence, queries
 from carebird.cases.inbox import InboxFilters, InboxRow
 from carebird.cases.inbox import inbox as inbox_page
-from carebird.cases.models import Agent
+from carebird.cases.priority import describe
 from carebird.cases.sla import SlaPolicy
 from carebird.config import Settings
 from carebird.db.database import Database
-from carebird.event_stream import EventHub
-from carebird.events import Event, events_after, latest_event_id, oldest_event_id
-from carebird.understand.priority import describe
+from carebird.live.events import Event, events_after, latest_event_id, oldest_event_id
+from carebird.live.stream import EventHub
 from carebird.web.api.schemas import CasePublic, Strict
 from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer
 from carebird.web.params import MAX_ID, Id, IdField, IdQuery, parse_id

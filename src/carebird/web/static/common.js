@@ -164,7 +164,7 @@ window.carebird = (function () {
   var source = null;
   var listeners = [];
   var stateListeners = [];
-  // The stream's kinds (carebird.events); `reset` means "reload everything".
+  // The stream's kinds (carebird.live.events); `reset` means "reload everything".
   var LIVE_TYPES = ["case.new", "case.updated", "case.priority", "message.new", "presence",
     "reply.queued", "reply.sent", "reply.failed", "note.new", "forward.new", "forward.answered",
     "reset", "message"];

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from carebird.cases.models import Agent, Team
+from carebird.auth.models import Agent, Team
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse
 
 from carebird.auth.roles import has_role
 from carebird.cases import queries
+from carebird.cases.priority import describe
 from carebird.db.base import utcnow
-from carebird.understand.priority import describe
 from carebird.web.api.schemas import CaseDetailPublic
 from carebird.web.deps import DbSession, Viewer
 from carebird.web.params import Id

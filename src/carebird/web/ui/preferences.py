@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from carebird.cases.models import Agent
+from carebird.auth.models import Agent
 from carebird.db.base import utcnow
 from carebird.errors import AuthError, InvalidInput
 from carebird.web.deps import AppSettings, DbSession, Viewer, optional_agent

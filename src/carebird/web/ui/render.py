@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from carebird.cases.models import Agent
+from carebird.auth.models import Agent
 from carebird.config import Settings
 from carebird.web.ui import i18n
 from carebird.web.ui.csrf import CSRF_COOKIE, csrf_token, set_csrf_cookie

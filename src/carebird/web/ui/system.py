@@ -9,8 +9,8 @@ from babel.numbers import format_currency
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from carebird.auth.models import Agent
 from carebird.auth.roles import require
-from carebird.cases.models import Agent
 from carebird.db.base import utcnow
 from carebird.errors import AuthError
 from carebird.i18n import N_

@@ -1,0 +1,1 @@
+"""The `carebird` command: one module per command group."""

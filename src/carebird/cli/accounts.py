@@ -1,0 +1,149 @@
+"""`carebird accounts …`: the desk's network accounts, their API spending and their health."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from carebird.cli.root import Context, cli, pass_ctx
+from carebird.errors import InvalidInput
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    out = {}
+    for value in values:
+        key, sep, val = value.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{what} must look like name=value, got {value!r}")
+        out[key.strip()] = val
+    return out
+
+
+@cli.group()
+def accounts() -> None:
+    """The brand's accounts on X, Mastodon and Bluesky."""
+
+
+@accounts.command("add")
+@click.argument("network")
+@click.option("--handle", required=True, help="The account's handle, without the @.")
+@click.option(
+    "--credential",
+    "credentials",
+    multiple=True,
+    help="name=value (repeat); prefer --credentials-file, which stays out of the shell history.",
+)
+@click.option(
+    "--credentials-file",
+    type=click.File("r"),
+    help="A JSON object of credentials ('-' reads standard input).",
+)
+@click.option("--option", "options", multiple=True, help="name=value, e.g. base_url=… (repeat).")
+@click.option("--listen", multiple=True, help="A listening query (the brand's name without @).")
+@click.option("--cap", type=float, default=None, help="Monthly API spending cap in dollars.")
+@click.option("--role", type=click.Choice(["support", "brand"]), default="support")
+@click.option("--replace", is_flag=True, help="Update an existing account.")
+@pass_ctx
+def accounts_add(
+    ctx: Context,
+    network: str,
+    handle: str,
+    credentials: tuple[str, ...],
+    credentials_file: Any,
+    options: tuple[str, ...],
+    listen: tuple[str, ...],
+    cap: float | None,
+    role: str,
+    replace: bool,
+) -> None:
+    """Add an account; its credentials are stored encrypted with the desk's secret key."""
+    from carebird.ingest.accounts import add_account, public
+
+    ctx.settings.check_secrets()  # never seal credentials with a public or missing key
+    secrets = {}
+    if credentials_file is not None:
+        try:
+            loaded = json.load(credentials_file)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"credentials file is not JSON: {exc}") from None
+        if not isinstance(loaded, dict):
+            raise InvalidInput("the credentials file must hold a JSON object")
+        secrets.update({str(k): str(v) for k, v in loaded.items()})
+    secrets.update(_pairs(credentials, "--credential"))
+    opts: dict[str, Any] = dict(_pairs(options, "--option"))
+    if listen:
+        opts["listening"] = list(listen)
+    db = ctx.db()
+    with db.session() as session, session.begin():
+        account = add_account(
+            session,
+            secret_key=ctx.settings.secret_key,
+            network=network,
+            handle=handle,
+            credentials=secrets,
+            options=opts,
+            role=role,
+            monthly_cap=cap,
+            replace=replace,
+        )
+        click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))
+
+
+@accounts.command("list")
+@pass_ctx
+def accounts_list(ctx: Context) -> None:
+    """One JSON line per account (credential names only, never their values)."""
+    from carebird.ingest.accounts import list_accounts, public
+
+    with ctx.db().session() as session:
+        for account in list_accounts(session):
+            click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))
+
+
+@accounts.command("usage")
+@click.option("--month", default=None, help="YYYY-MM (default: this month, UTC).")
+@pass_ctx
+def accounts_usage(ctx: Context, month: str | None) -> None:
+    """API calls and their cost per account this month, against each account's cap."""
+    from carebird.ingest.accounts import list_accounts
+    from carebird.ingest.usage import WARN_SHARE, month_of, usage_report
+
+    month = month or month_of(datetime.now(UTC))
+    with ctx.db().session() as session:
+        for account in list_accounts(session):
+            report = usage_report(session, account.id, month)
+            cap = account.monthly_cap
+            near = bool(cap) and report["cost"] >= WARN_SHARE * (cap or 0)
+            report |= {"account": f"{account.network}:{account.handle}", "cap": cap}
+            report["near_cap"] = near
+            click.echo(json.dumps(report))
+
+
+@accounts.command("health")
+@pass_ctx
+def accounts_health(ctx: Context) -> None:
+    """Each source's health: last success, lag, errors, rate-limit headroom, silence."""
+    from carebird.ingest.health import health_report
+
+    with ctx.db().session() as session:
+        reports = health_report(session, datetime.now(UTC))
+    for report in reports:
+        click.echo(json.dumps(report.as_dict(), default=str))
+    if any(r.status == "alarm" for r in reports):
+        sys.exit(1)
+
+
+@accounts.command("disable")
+@click.argument("account_id", type=int)
+@pass_ctx
+def accounts_disable(ctx: Context, account_id: int) -> None:
+    """Stop polling and sending for an account (its history stays)."""
+    from carebird.ingest.accounts import get_account
+
+    with ctx.db().session() as session, session.begin():
+        get_account(session, account_id).active = False

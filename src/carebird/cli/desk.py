@@ -1,0 +1,80 @@
+"""Running the desk: `carebird serve` and `carebird demo`."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy.exc import IntegrityError
+
+from carebird.cli.root import Context, cli, pass_ctx
+
+
+@cli.command("serve")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@click.option("--simulate/--no-simulate", default=None, help="Run the simulated network.")
+@click.option(
+    "--no-worker",
+    is_flag=True,
+    help="Serve the web only; `carebird worker` processes do the background work.",
+)
+@pass_ctx
+def serve(
+    ctx: Context, host: str | None, port: int | None, simulate: bool | None, no_worker: bool
+) -> None:
+    """Run the desk: web UI, API and the background work (polling, sending, re-scoring)."""
+    _serve(ctx, host=host, port=port, simulate=simulate, worker=not no_worker)
+
+
+@cli.command("demo")
+@click.option("--host", default=None)
+@click.option("--port", default=None, type=int)
+@pass_ctx
+def demo(ctx: Context, host: str | None, port: int | None) -> None:
+    """Run the desk on the simulated network, with an admin login printed at start."""
+    ctx._settings = ctx.settings.model_copy(update={"env": "dev"})  # the built-in key will do
+    _serve(ctx, host=host, port=port, simulate=True, worker=True)
+
+
+def _serve(
+    ctx: Context, *, host: str | None, port: int | None, simulate: bool | None, worker: bool
+) -> None:
+    import uvicorn
+
+    from carebird.auth.service import ensure_admin
+    from carebird.reply.templates import seed_default_templates
+    from carebird.web.app import create_app
+
+    settings = ctx.settings.model_copy(
+        update={
+            k: v
+            for k, v in {"host": host, "port": port, "simulate": simulate}.items()
+            if v is not None
+        }
+    )
+    settings.check_secrets()
+    database = ctx.db()
+    for attempt in range(3):
+        # Web processes starting together race to create the first admin and the prepared
+        # answers: the unique keys decide, and the loser finds the winner's rows.
+        try:
+            with database.session() as session, session.begin():
+                admin, password = ensure_admin(
+                    session, email=settings.admin_email, password=settings.admin_password
+                )
+                seed_default_templates(session)  # only adds the prepared answers missing
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    url = f"http://{settings.host}:{settings.port}"
+    click.echo(f"carebird is running at {url}  ({settings.database_url})")
+    if password:
+        click.echo(f"admin login: {admin.email}  password: {password}")
+    else:
+        click.echo(f"admin login: {admin.email} (password set earlier)")
+    if settings.simulate:
+        click.echo("simulated traffic is on: cases will arrive within seconds")
+    if not worker:
+        click.echo("background work is off here (--no-worker): run `carebird worker`")
+    app = create_app(settings, db=database, background_work=worker)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,120 @@
+"""`carebird classify`, `train` and `eval`: the understand stage from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from carebird.cli.root import Context, cli, pass_ctx
+
+
+@cli.command("classify")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--text-column", default=None, help="Read a CSV and classify this column.")
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="A model trained with `carebird train`.",
+)
+@pass_ctx
+def classify_cmd(
+    ctx: Context, path: Path, text_column: str | None, model_path: Path | None
+) -> None:
+    """One JSON object per text: language, category scores, sentiment, cues, personal data."""
+    from carebird.understand.classifier import load_classifier
+    from carebird.understand.service import Understander
+    from carebird.understand.train import read_texts
+
+    understander = Understander(
+        load_classifier(ctx.settings.classifier, model_path=model_path or ctx.settings.model_path)
+    )
+    texts = read_texts(path, text_column=text_column)
+    for start in range(0, len(texts), 1000):
+        chunk = texts[start : start + 1000]
+        for text, u in zip(chunk, understander.analyse(chunk), strict=True):
+            click.echo(json.dumps({"text": text, **u.as_dict()}, ensure_ascii=False))
+
+
+@cli.command("train")
+@click.option(
+    "--labels",
+    "labels_path",
+    type=click.Path(exists=True, path_type=Path),
+    default=None,
+    help="CSV of labelled texts.",
+)
+@click.option("--text-column", default="text", show_default=True)
+@click.option("--label-column", default="label", show_default=True)
+@click.option(
+    "--task",
+    type=click.Choice(["category", "complaint", "sentiment"]),
+    default="category",
+    show_default=True,
+)
+@click.option(
+    "--from-desk",
+    is_flag=True,
+    help="Train from the desk's database: the corpus plus agents' corrections.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Model file to write (default: the desk's model_path).",
+)
+@pass_ctx
+def train_cmd(
+    ctx: Context,
+    labels_path: Path | None,
+    text_column: str,
+    label_column: str,
+    task: str,
+    from_desk: bool,
+    out: Path | None,
+) -> None:
+    """Train a model; point `--model` or CAREBIRD_MODEL_PATH at it to use it."""
+    from carebird.understand.train import train_from_csv, train_from_desk
+
+    out = out or ctx.settings.model_path
+    if out is None:
+        raise click.UsageError("give --out or set CAREBIRD_MODEL_PATH")
+    if from_desk == (labels_path is not None):
+        raise click.UsageError("give exactly one of --labels CSV or --from-desk")
+    if labels_path is not None:
+        model = train_from_csv(
+            labels_path, text_column=text_column, label_column=label_column, task=task
+        )
+    else:
+        with ctx.db().session() as session:
+            model = train_from_desk(session)
+    model.save(out)
+    click.echo(json.dumps({"model": str(out), **model.describe()}, indent=2))
+
+
+@cli.command("eval")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("../shared/data"),
+    show_default=True,
+)
+@click.option(
+    "--labels",
+    "labels_csv",
+    type=click.Path(exists=True, path_type=Path),
+    default=Path("tests/data/category_labels.csv"),
+    show_default=True,
+)
+@click.option("--folds", default=10, show_default=True)
+def eval_cmd(data: Path, labels_csv: Path, folds: int) -> None:
+    """Evaluate the shipped models and the training recipe on the real data sets."""
+    from carebird.understand.evaluate import run_all
+
+    figures = run_all(
+        data, labels_csv, folds=folds, progress=lambda step: click.echo(f"… {step}", err=True)
+    )
+    click.echo(json.dumps(figures, indent=2))

@@ -1,0 +1,1 @@
+"""Use cases: the service call, the search index and the live events in one function each."""

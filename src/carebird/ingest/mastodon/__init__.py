@@ -1,0 +1,1 @@
+"""Mastodon through Mastodon.py: notifications, searches, statuses, replies."""

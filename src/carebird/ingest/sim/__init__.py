@@ -1,0 +1,1 @@
+"""The simulated network: deterministic bilingual traffic for the demo and the tests."""

@@ -1,0 +1,287 @@
+"""The embedded runner: the desk's background work as asyncio tasks inside `carebird serve`.
+
+It runs the task functions of `carebird.jobs.tasks` on the schedules of `carebird.jobs.schedule`
+(polling, reconciliation, the outbox, re-scoring, presence expiry, housekeeping), whether or
+not the simulation is on. Blocking database and connector calls run in threads so the web
+server stays responsive. One embedded runner per database: a lock (`jobs/lock.py`) refuses a
+second one, so two `serve` on one SQLite file cannot both send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from carebird.cases.priority import weights_for
+from carebird.config import Settings
+from carebird.db.database import Database
+from carebird.flows.intake import poll_once
+from carebird.ingest.base import Connector
+from carebird.ingest.models import NetworkAccount
+from carebird.jobs.lock import RunnerBusy, runner_lock
+from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, HEARTBEAT_SECONDS, SCHEDULES
+from carebird.jobs.tasks import (
+    Desk,
+    beat,
+    expire_presence,
+    poll_stream,
+    purge_events,
+    reconcile,
+    rescore,
+    send_outbox,
+    understander_for,
+)
+from carebird.plugins import connector_class
+from carebird.understand.service import Understander
+
+log = logging.getLogger(__name__)
+
+
+def simulated_network(settings: Settings) -> Connector:
+    """The demo's simulated network, live from a little before now so traffic shows at once."""
+    cls = connector_class("sim")
+    start = datetime.now(UTC) - timedelta(hours=2)
+    return cls(  # type: ignore[no-any-return]
+        seed=settings.sim_seed,
+        start=start,
+        speed=settings.sim_speed,
+        rate_per_hour=settings.sim_rate_per_hour,
+    )
+
+
+def register_accounts(db: Database, connector: Connector) -> None:
+    """Make the connector's own handles desk accounts, so their posts are recognised as ours."""
+    accounts = getattr(connector, "accounts", None)
+    if accounts is None:
+        return
+    with db.session() as session, session.begin():
+        known = {
+            a.handle.lower()
+            for a in session.scalars(
+                select(NetworkAccount).where(NetworkAccount.network == connector.network)
+            )
+        }
+        for handle, role in accounts():
+            if handle.lower() in known:
+                continue
+            author = connector.brand_author(handle)  # type: ignore[attr-defined]
+            session.add(
+                NetworkAccount(
+                    network=connector.network,
+                    handle=handle,
+                    external_id=author.external_id,
+                    display_name=author.display_name,
+                    role=role,
+                )
+            )
+
+
+async def poll_forever(
+    db: Database,
+    connector: Connector,
+    *,
+    settings: Settings,
+    stop: asyncio.Event,
+    understander: Understander,
+) -> None:
+    window = timedelta(days=settings.reopen_window_days)
+    weights = weights_for(settings.priority_weights)
+    while not stop.is_set():
+        more = False
+        try:
+            report, more = await asyncio.to_thread(
+                poll_once,
+                db,
+                connector,
+                reopen_window=window,
+                limit=settings.ingest_batch_size,
+                understander=understander,
+                weights=weights,
+            )
+            if report.stored:
+                log.info(
+                    "%s: %d stored, %d new cases",
+                    connector.source,
+                    report.stored,
+                    len(report.new_cases),
+                )
+        except Exception:  # keep polling: a failed batch is re-fetched from the saved cursor
+            log.exception("polling %s failed", connector.source)
+        if not more:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.poll_interval_seconds)
+
+
+async def every(
+    name: str,
+    seconds: float,
+    work: Callable[[], object],
+    *,
+    stop: asyncio.Event,
+    first_wait: float = 0.0,
+) -> None:
+    """Call `work` (in a thread) every `seconds` until `stop`; a failure is logged, not fatal."""
+    wait = first_wait
+    while not stop.is_set():
+        if wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), wait)
+            if stop.is_set():
+                return
+        try:
+            await asyncio.to_thread(work)
+        except Exception:
+            log.exception("%s failed", name)
+        wait = seconds
+
+
+async def poll_stream_forever(desk: Desk, key: str, *, stop: asyncio.Event) -> None:
+    """Poll one stream at the pace each poll asks for; its account's removal ends the loop."""
+    failures = 0
+    while not stop.is_set():
+        outcome = await asyncio.to_thread(poll_stream, desk, key, failures)
+        if outcome is None:
+            return
+        failures = failures + 1 if outcome.error else 0
+        if outcome.wait > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), outcome.wait)
+
+
+async def supervise_streams(desk: Desk, *, stop: asyncio.Event) -> None:
+    """Keep one polling loop per stream of the stored accounts, added as accounts appear."""
+    loops: dict[str, asyncio.Task[None]] = {}
+    try:
+        while not stop.is_set():
+            try:
+                keys = (await asyncio.to_thread(desk.sources)).keys()
+            except Exception:
+                log.exception("reading the accounts failed")
+                keys = loops.keys()
+            for key in keys:
+                if key not in loops or loops[key].done():
+                    loops[key] = asyncio.create_task(poll_stream_forever(desk, key, stop=stop))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), ACCOUNTS_REFRESH_SECONDS)
+    finally:
+        await asyncio.gather(*loops.values(), return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def background(settings: Settings, db: Database) -> AsyncIterator[Desk | None]:
+    """Run the desk's background work for the lifetime of the block.
+
+    Yields the runner's `Desk`, or None when another process holds the database's runner
+    lock (then this process serves the web only and says so).
+    """
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(runner_lock(db))
+        except RunnerBusy as exc:
+            log.warning("%s", exc)
+            print(f"carebird: {exc}", file=sys.stderr, flush=True)
+            yield None
+            return
+        async with _running(settings, db) as desk:
+            yield desk
+
+
+@contextlib.asynccontextmanager
+async def _running(settings: Settings, db: Database) -> AsyncIterator[Desk]:
+    extra: dict[str, Connector] = {}
+    if settings.simulate:
+        sim = simulated_network(settings)
+        await asyncio.to_thread(register_accounts, db, sim)
+        extra[sim.network] = sim
+    desk = Desk(settings, db, kind="embedded", extra_senders=extra)
+    await asyncio.to_thread(desk.refresh_accounts, force=True)
+    understander = await asyncio.to_thread(lambda: desk.understander)
+    stop = asyncio.Event()
+    stopping = threading.Event()  # read by the outbox between two sends
+    tasks = [
+        asyncio.create_task(
+            poll_forever(db, c, settings=settings, stop=stop, understander=understander)
+        )
+        for c in extra.values()
+    ]
+    tasks.append(asyncio.create_task(supervise_streams(desk, stop=stop)))
+    work: dict[str, Callable[[], object]] = {
+        "send_outbox": lambda: send_outbox(desk, should_stop=stopping.is_set, limit=10_000),
+        "reconcile": lambda: reconcile(desk),
+        "rescore": lambda: rescore(desk),
+        "expire_presence": lambda: expire_presence(desk),
+        "purge_events": lambda: purge_events(desk),
+    }
+    for sched in SCHEDULES:
+        if sched.task not in work:
+            continue  # polling is supervised above
+        seconds = sched.seconds(settings)
+        first = seconds if sched.task in ("reconcile", "rescore") else 0.0
+        tasks.append(
+            asyncio.create_task(
+                every(sched.task, seconds, work[sched.task], stop=stop, first_wait=first)
+            )
+        )
+    tasks.append(
+        asyncio.create_task(every("heartbeat", HEARTBEAT_SECONDS, lambda: beat(desk), stop=stop))
+    )
+    try:
+        yield desk
+    finally:
+        stop.set()
+        stopping.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(beat, desk, stopping=True)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the background worker stopped", exc_info=task.exception())
+        print(f"carebird: the background worker stopped: {task.exception()!r}", file=sys.stderr)
+
+
+@contextlib.asynccontextmanager
+async def serve_background(settings: Settings, db: Database) -> AsyncIterator[None]:
+    """The background work `carebird serve` runs beside the web.
+
+    On SQLite: the embedded runner (one per database file, by lock). On PostgreSQL: a
+    procrastinate worker in-process, so any number of `serve` and `carebird worker` processes
+    share the work without doing any of it twice. The simulation, when on, lives in this
+    process (its network is in memory): it is polled here and its replies are sent from here.
+    """
+    if db.dialect != "postgresql":
+        async with background(settings, db):
+            yield
+        return
+    from carebird.jobs.worker import run_worker
+
+    extra: dict[str, Connector] = {}
+    stop = asyncio.Event()
+    side: list[asyncio.Task[None]] = []
+    if settings.simulate:
+        sim = simulated_network(settings)
+        await asyncio.to_thread(register_accounts, db, sim)
+        extra[sim.network] = sim
+        understander = await asyncio.to_thread(understander_for, settings)
+        side.append(
+            asyncio.create_task(
+                poll_forever(db, sim, settings=settings, stop=stop, understander=understander)
+            )
+        )
+    worker = asyncio.create_task(
+        run_worker(settings, db, kind="embedded", extra_senders=extra, stop=stop)
+    )
+    worker.add_done_callback(_log_failure)
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.gather(worker, *side, return_exceptions=True)

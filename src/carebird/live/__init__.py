@@ -1,0 +1,1 @@
+"""What is happening now, across processes: live events and the runners' heartbeats."""
