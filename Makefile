@@ -28,6 +28,7 @@ test: install-test
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n 2 --durations=15
 
 lint: install-test

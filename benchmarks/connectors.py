@@ -16,13 +16,13 @@ import argparse
 import json
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from carebird.db.database import Database
 from carebird.flows.intake import poll_once
 from carebird.ingest.models import NetworkAccount
+from tests.factories import intake_for
 from tests.support.bluesky_harness import BlueskyHarness
 from tests.support.mastodon_harness import MastodonHarness
 from tests.support.x_harness import XHarness
@@ -62,7 +62,7 @@ def _pipeline(harness: Any, path: Path) -> int:
     for connector in harness.inbound_connectors():
         more = True
         while more:
-            report, more = poll_once(db, connector, reopen_window=timedelta(days=7), limit=500)
+            report, more = poll_once(db, connector, intake=intake_for(), limit=500)
             stored += report.stored
     db.dispose()
     return stored

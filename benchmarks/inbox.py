@@ -45,12 +45,11 @@ from carebird.cases.search import CaseTerm
 from carebird.cli.bench import fresh_database, generate
 from carebird.config import Settings
 from carebird.db.database import Database
-from carebird.flows.intake import process_batch
+from carebird.flows.intake import after_batch, process_batch
 from carebird.ingest.models import Message
 from carebird.jobs.runner import register_accounts
-from carebird.live.events import after_batch
 from carebird.web.app import create_app
-from tests.factories import TestClient
+from tests.factories import TestClient, intake_for
 from tests.support.pg_cluster import PgCluster
 
 WINDOW = timedelta(days=7)
@@ -69,7 +68,7 @@ def build(db: Database, *, cases: int, base_messages: int, active_share: float) 
     t0 = time.perf_counter()
     for i in range(0, len(items), 1000):
         with db.session() as s, s.begin():
-            after_batch(s, process_batch(s, items[i : i + 1000], reopen_window=WINDOW))
+            after_batch(s, process_batch(s, items[i : i + 1000], intake=intake_for()))
     pipeline_s = time.perf_counter() - t0
     with db.session() as s:
         base_cases = s.scalar(select(func.max(Case.id))) or 0
@@ -294,7 +293,7 @@ def live_delay(db: Database, url: str, *, rate: float, seconds: float) -> dict[s
             time.sleep(max(0.0, due - time.perf_counter()))
             t0 = time.perf_counter()
             with db.session() as s, s.begin():
-                after_batch(s, process_batch(s, [it], reopen_window=WINDOW))
+                after_batch(s, process_batch(s, [it], intake=intake_for()))
                 mid = s.scalar(
                     select(Message.id).where(
                         Message.network == it.network, Message.external_id == it.external_id

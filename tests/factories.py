@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -12,14 +13,25 @@ from sqlalchemy import select
 
 from carebird.auth.models import Agent
 from carebird.auth.service import create_agent, issue_token
+from carebird.cases.priority import DEFAULT_WEIGHTS
 from carebird.db.database import Database
-from carebird.flows.intake import BatchReport, process_batch
+from carebird.flows.intake import BatchReport, Intake, process_batch
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
 from carebird.ingest.models import Message, NetworkAccount
 
 __all__ = ["TestClient"]
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(days=7)
+
+
+@functools.cache
+def intake_for(window: timedelta = WINDOW) -> Intake:
+    """The intake a test desk uses: the shipped classifier, default weights, `window`."""
+    from carebird.understand.service import Understander
+
+    return Intake(understander=Understander(), reopen_window=window, weights=DEFAULT_WEIGHTS)
+
+
 BRAND_HANDLE = "Brand_SAV"
 BRAND = AuthorInfo("brand-1", BRAND_HANDLE, "Brand support")
 _seq = itertools.count(1)
@@ -65,7 +77,7 @@ def ingest(db: Database, items: Sequence[InboundItem]) -> BatchReport:
                 NetworkAccount(network=network, handle=BRAND_HANDLE, external_id=BRAND.external_id)
             )
         s.flush()
-        return process_batch(s, list(items), reopen_window=WINDOW)
+        return process_batch(s, list(items), intake=intake_for())
 
 
 def case_of(db: Database, external_id: str) -> int:

@@ -25,12 +25,11 @@ from carebird.auth.service import create_agent
 from carebird.cases.forwarding import create_owner
 from carebird.cases.search import CaseTerm
 from carebird.db.database import Database
-from carebird.flows.intake import BatchReport
+from carebird.flows.intake import BatchReport, after_batch
 from carebird.ingest.base import AuthorInfo, InboundItem
 from carebird.ingest.models import Message
 from carebird.ingest.sim.network import SimulatedNetwork
 from carebird.jobs.runner import register_accounts
-from carebird.live.events import after_batch
 from carebird.reply.templates import create_template
 from tests.browser.conftest import Server, free_port, new_context, running_server, sign_in
 from tests.factories import ingest, item, private

@@ -14,10 +14,11 @@ from carebird.db.database import Database
 from carebird.errors import ConnectorError, PersonalDataInPublic
 from carebird.flows import intake as pipeline
 from carebird.flows.intake import poll_once
+from carebird.flows.replies import send_pending
 from carebird.ingest.base import Connector
 from carebird.ingest.models import Message, NetworkAccount
 from carebird.reply.outbox import queue_reply
-from carebird.reply.sending import send_pending
+from tests.factories import intake_for
 from tests.support.contract import PeerHarness
 
 WINDOW = timedelta(days=7)
@@ -42,7 +43,7 @@ def _drain(db: Database, connectors: list[Connector], *, max_polls: int = 2000) 
             polls += 1
             assert polls < max_polls, "draining never ends"
             try:
-                _, more = poll_once(db, connector, reopen_window=WINDOW, limit=500)
+                _, more = poll_once(db, connector, intake=intake_for(), limit=500)
             except ConnectorError:  # a 429 or 5xx that outlasted the connector's own retries
                 more = True
             if more:
@@ -71,7 +72,7 @@ def _case_of(db: Database, peer: PeerHarness, external_id: str) -> int:
 
 def _send_all(db: Database, peer: PeerHarness) -> int:
     sender = peer.sender()
-    return send_pending(db, {f"{peer.network}:{peer.brand.handle}": sender}, reopen_window=WINDOW)
+    return send_pending(db, {f"{peer.network}:{peer.brand.handle}": sender}, intake=intake_for())
 
 
 def test_ten_thousand_mentions_over_many_pages_arrive_exactly_once(
@@ -132,7 +133,7 @@ def test_storms_of_429_and_5xx_delay_but_lose_nothing(db: Database, peer: PeerHa
 
 def poll_once_safely(db: Database, connector: Connector) -> tuple[int, bool]:
     try:
-        report, more = poll_once(db, connector, reopen_window=WINDOW, limit=500)
+        report, more = poll_once(db, connector, intake=intake_for(), limit=500)
     except ConnectorError:
         return 0, True
     return report.stored, more

@@ -8,10 +8,19 @@ from datetime import timedelta
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.flows.intake import poll_once
+from carebird.flows.replies import send_pending
 from carebird.ingest.models import NetworkAccount
-from carebird.reply.sending import send_pending
 from carebird.web.app import create_app
-from tests.factories import TestClient, agent_with_token, bearer, case_of, customer, ingest, item
+from tests.factories import (
+    TestClient,
+    agent_with_token,
+    bearer,
+    case_of,
+    customer,
+    ingest,
+    intake_for,
+    item,
+)
 from tests.support.x_harness import XHarness
 
 WINDOW = timedelta(days=7)
@@ -28,7 +37,7 @@ def test_a_card_is_attached_to_an_x_reply(db: Database, settings: Settings) -> N
             )
         (mention,) = peer.post_mentions(1, text="how do I reset my box?")
         for connector in peer.inbound_connectors():
-            poll_once(db, connector, reopen_window=WINDOW)
+            poll_once(db, connector, intake=intake_for())
         case_id = case_of(db, mention)
         _, token = agent_with_token(db, "agent")
         with TestClient(create_app(settings, db=db)) as client:
@@ -42,7 +51,7 @@ def test_a_card_is_attached_to_an_x_reply(db: Database, settings: Settings) -> N
                 headers=bearer(token),
             )
             assert r.status_code == 202, r.text
-        sent = send_pending(db, {f"x:{peer.brand.handle}": peer.sender()}, reopen_window=WINDOW)
+        sent = send_pending(db, {f"x:{peer.brand.handle}": peer.sender()}, intake=intake_for())
         assert sent == 1
         (reply,) = [p for p in peer.peer.state.posts.values() if p.media_ids]
         assert ("replied_to", mention) in reply.refs and "image" in reply.text

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from carebird.cases.forwarding import create_owner, forward_case
+from carebird.cases.forwarding import create_owner
 from carebird.db.database import Database
+from carebird.flows.forwarding import forward_case
 from carebird.ingest.base import AuthorInfo
 from tests.factories import TestClient, agent_with_token, case_of, ingest, item
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from carebird.db.database import Database
 from carebird.flows.intake import drain as drain_into
 from carebird.ingest.models import Message
+from tests.factories import intake_for
 from tests.support.bluesky_harness import BlueskyHarness
 
 WINDOW = timedelta(days=7)
@@ -33,7 +34,7 @@ def test_desk_stores_bluesky_exactly_once(db: Database, h: BlueskyHarness) -> No
     notifications = connectors[0]
     notifications.fetch(None, limit=200)  # fetched, then the process dies before committing
     for connector in connectors:
-        drain_into(db, connector, reopen_window=WINDOW, limit=200)
+        drain_into(db, connector, intake=intake_for(), limit=200)
     with db.session() as s:
         rows = s.execute(select(Message.external_id, Message.direction, Message.is_private)).all()
     ids = [r.external_id for r in rows]
@@ -45,7 +46,7 @@ def test_desk_stores_bluesky_exactly_once(db: Database, h: BlueskyHarness) -> No
     # polling again finds nothing new; a new mention is stored once
     new = h.post_mentions(1)
     for connector in h.inbound_connectors():
-        drain_into(db, connector, reopen_window=WINDOW)
+        drain_into(db, connector, intake=intake_for())
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(Message)) == 323
         assert s.scalar(select(Message.kind).where(Message.external_id == new[0])) == "mention"

@@ -4,7 +4,6 @@ a long answer composed for a Bluesky case is accepted post by post, as a thread.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -16,7 +15,7 @@ from carebird.flows.intake import drain as drain_into
 from carebird.ingest.base import OutboundReply
 from carebird.ingest.models import Message, NetworkAccount
 from carebird.web.app import create_app
-from tests.factories import TestClient, agent_with_token, bearer
+from tests.factories import TestClient, agent_with_token, bearer, intake_for
 from tests.support.bluesky_harness import BRAND, BlueskyHarness
 
 ANSWER = (
@@ -39,7 +38,7 @@ def test_a_composed_thread_is_accepted_by_bluesky(
     with db.session() as s, s.begin():
         s.add(NetworkAccount(network="bluesky", handle=BRAND, external_id=h.brand_account.did))
     [uri] = h.post_mentions(1, customers=1, text="toujours pas remboursé, c'est inadmissible")
-    drain_into(db, h.connector("notifications"), reopen_window=timedelta(days=7))
+    drain_into(db, h.connector("notifications"), intake=intake_for())
     with db.session() as s:
         case_id = s.scalar(select(Message.case_id).where(Message.external_id == uri))
     assert case_id is not None

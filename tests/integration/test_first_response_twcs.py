@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from carebird.cli.main import cli
 from carebird.db.database import Database
 from carebird.flows.importing import import_file
+from tests.factories import intake_for
 from tests.support.shared import shared_data
 
 
@@ -61,7 +62,7 @@ def reference_first_responses(path: Path) -> dict[str, float | None]:
 def test_head5k_first_response_times_match_the_csv(db: Database) -> None:
     path = shared_data("twcs-head5k/twcs.csv")
     expected = reference_first_responses(path)
-    report = import_file(db, path, reopen_window=timedelta(days=7))
+    report = import_file(db, path, intake=intake_for())
     assert report.stored == 5000
 
     result = CliRunner().invoke(cli, ["--database", db.url, "cases", "export", "--format", "jsonl"])
@@ -76,7 +77,7 @@ def test_head5k_first_response_times_match_the_csv(db: Database) -> None:
 
 def test_export_csv_has_every_case_and_column(db: Database, tmp_path: Path) -> None:
     path = shared_data("twcs-kaggle-sample/sample.csv")
-    import_file(db, path, reopen_window=timedelta(days=7))
+    import_file(db, path, intake=intake_for())
     out = tmp_path / "cases.csv"
     result = CliRunner().invoke(
         cli, ["--database", db.url, "cases", "export", "--format", "csv", "-o", str(out)]

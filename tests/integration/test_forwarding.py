@@ -15,19 +15,14 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from carebird.cases.forwarding import (
-    Forward,
-    LinkRefused,
-    answer_forward,
-    create_owner,
-    forward_case,
-    live_forward,
-)
+from carebird.cases.forwarding import Forward, LinkRefused, create_owner, live_forward
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.notes import CaseNote
 from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
+from carebird.flows.forwarding import answer_forward, forward_case
+from carebird.live.events import events_after
 from carebird.mail import Mailer
 from carebird.reply.models import OutboxItem
 from carebird.web.app import create_app
@@ -160,6 +155,11 @@ def test_forward_end_to_end(
         ).all()
         ack = s.scalar(select(OutboxItem).where(OutboxItem.id == fw["reply_id"]))
     assert note is not None and note.body == answer and note.agent_id is None
+    # Open inboxes learn it at once (the outside page called the flow, which announces it).
+    with db.session() as s:
+        told = [(e.kind, e.case_id) for e in events_after(s, 0)]
+    assert ("forward.new", case_id) in told and ("reply.queued", case_id) in told
+    assert told[-1] == ("forward.answered", case_id)
     assert note.forward_id == fw["id"]
     assert case is not None and case.status == "open"
     kinds = [e.kind for e in events]

@@ -25,6 +25,7 @@ from carebird.cases.models import Case
 from carebird.db.database import Database
 from carebird.flows.importing import import_file
 from carebird.ingest.models import Author, Message
+from tests.factories import intake_for
 from tests.support.shared import shared_data
 
 WINDOW = timedelta(days=7)
@@ -57,7 +58,7 @@ def check_same_as_file(db: Database, path: Path) -> list[dict[str, str]]:
 
 def test_head5k(db: Database) -> None:
     path = shared_data("twcs-head5k/twcs.csv")
-    report = import_file(db, path, reopen_window=WINDOW)
+    report = import_file(db, path, intake=intake_for())
     assert (report.rows_read, report.stored, report.already_present) == (5000, 5000, 0)
     assert report.skipped == []
     rows = check_same_as_file(db, path)
@@ -80,7 +81,7 @@ def test_head5k(db: Database) -> None:
         assert s.scalar(count.select_from(Author).where(Author.is_brand)) == 76
         assert s.scalar(count.select_from(Case)) == report.cases_created
 
-    again = import_file(db, path, reopen_window=WINDOW)
+    again = import_file(db, path, intake=intake_for())
     assert (again.stored, again.already_present, again.cases_created) == (0, 5000, 0)
     assert again.skipped == []
     assert len(stored(db)) == 5000
@@ -88,7 +89,7 @@ def test_head5k(db: Database) -> None:
 
 def test_kaggle_sample(db: Database) -> None:
     path = shared_data("twcs-kaggle-sample/sample.csv")
-    report = import_file(db, path, reopen_window=WINDOW)
+    report = import_file(db, path, intake=intake_for())
     assert (report.rows_read, report.stored, report.skipped) == (93, 93, [])
     check_same_as_file(db, path)
 
@@ -98,7 +99,7 @@ def test_spotifycares_on_sqlite(sqlite_template: Path, tmp_path: Path) -> None:
     shutil.copyfile(sqlite_template, tmp_path / "spotify.db")
     db = Database(f"sqlite:///{tmp_path / 'spotify.db'}")
     try:
-        report = import_file(db, path, reopen_window=WINDOW)
+        report = import_file(db, path, intake=intake_for())
         assert (report.rows_read, report.stored, report.skipped) == (15096, 15096, [])
         rows = check_same_as_file(db, path)
         assert sum("\r" in r["text"] for r in rows) == 8

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from carebird.db.database import Database
 from carebird.flows.intake import drain
 from carebird.ingest.models import Message
+from tests.factories import intake_for
 from tests.support.mastodon_harness import MastodonHarness
 
 WINDOW = timedelta(days=7)
@@ -21,9 +22,9 @@ def test_all_streams_stored_once_with_our_answer_recognised(db: Database) -> Non
         answer = peer.post_as_brand("On s'en occupe.", in_reply_to=ids[0])
         named = peer.customer_posts("Ligne Azur, encore un retard", customer=11)
         for connector in peer.inbound_connectors():
-            drain(db, connector, reopen_window=WINDOW, limit=50)
+            drain(db, connector, intake=intake_for(), limit=50)
         for connector in peer.inbound_connectors():  # a second poll finds nothing new
-            again = drain(db, connector, reopen_window=WINDOW, limit=50)
+            again = drain(db, connector, intake=intake_for(), limit=50)
             assert (again.fetched, again.stored) == (0, 0), connector.source
     with db.session() as s:
         stored = {m.external_id: m for m in s.scalars(select(Message))}

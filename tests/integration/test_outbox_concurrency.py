@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.flows.intake import process_batch
+from carebird.flows.replies import send_pending
 from carebird.ingest.base import (
     AuthorInfo,
     Direction,
@@ -26,8 +27,7 @@ from carebird.ingest.models import Message
 from carebird.reply import sending
 from carebird.reply.models import OutboxItem
 from carebird.reply.outbox import queue_reply
-from carebird.reply.sending import send_pending
-from tests.factories import BRAND, WINDOW, case_of, customer, ingest, item
+from tests.factories import BRAND, case_of, customer, ingest, intake_for, item
 from tests.support.scripted import T0
 
 
@@ -68,7 +68,7 @@ def test_concurrent_senders_post_each_reply_once(db: Database) -> None:
 
     def sender() -> None:
         start.wait()
-        sent.append(send_pending(db, {"x": net}, reopen_window=WINDOW))
+        sent.append(send_pending(db, {"x": net}, intake=intake_for()))
 
     threads = [threading.Thread(target=sender) for _ in range(4)]
     for t in threads:
@@ -102,12 +102,12 @@ def test_the_echo_racing_the_senders_record_is_one_message(db: Database) -> None
     # The poller stores the echo and has not committed when the sender records its post.
     poller = db.session()
     poller.begin()
-    process_batch(poller, [echo], reopen_window=WINDOW)
+    process_batch(poller, [echo], intake=intake_for())
     failures: list[BaseException] = []
 
     def record() -> None:
         try:
-            sending._sent(db, item_id, receipt, reopen_window=WINDOW)
+            sending._sent(db, item_id, receipt, intake=intake_for())
         except BaseException as exc:
             failures.append(exc)
 
@@ -146,12 +146,12 @@ def test_an_unknown_outcome_that_cannot_be_checked_is_unsure_not_reposted(db: Da
         item_id = queue_reply(s, case_id=case_id, text="We are on it").id
     net = Unaskable()
     with contextlib.suppress(SystemExit):
-        send_pending(db, {"x": net}, reopen_window=WINDOW)
+        send_pending(db, {"x": net}, intake=intake_for())
     after_lease = utcnow() + sending.SEND_LEASE + timedelta(seconds=1)
-    assert send_pending(db, {"x": net}, reopen_window=WINDOW, now=lambda: after_lease) == 0
+    assert send_pending(db, {"x": net}, intake=intake_for(), now=lambda: after_lease) == 0
     assert net.posted == 1
     with db.session() as s:
         row = s.get(OutboxItem, item_id)
         assert row is not None and row.status == "unsure"
-    assert send_pending(db, {"x": net}, reopen_window=WINDOW, now=lambda: after_lease) == 0
+    assert send_pending(db, {"x": net}, intake=intake_for(), now=lambda: after_lease) == 0
     assert net.posted == 1  # a person decides (System page: retry once confirmed, or cancel)

@@ -7,14 +7,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from carebird.cases.hours import BusinessHours
+from carebird.cases.hours import BusinessHours, PollingPlan
 from carebird.db.database import Database
 from carebird.errors import BudgetExhausted, RateLimited, TransientNetworkError
 from carebird.flows.intake import process_batch
 from carebird.ingest.health import health_report
 from carebird.ingest.models import Message
 from carebird.ingest.store import load_cursor
-from carebird.jobs.polling import PollingPlan, poll_source, reconcile_source
+from carebird.jobs.polling import poll_source, reconcile_source
+from tests.factories import intake_for
 from tests.support.scripted import T0, ScriptedNetwork
 
 WINDOW = timedelta(days=7)
@@ -32,7 +33,7 @@ def test_rate_limit_pauses_then_the_backlog_drains(db: Database) -> None:
         net.mention(i)
     net.fetch_errors.append(RateLimited("429 Too Many Requests", retry_after=900))
     now = lambda: T0  # noqa: E731
-    paused = poll_source(db, net, account_id=None, reopen_window=WINDOW, plan=PLAN, now=now)
+    paused = poll_source(db, net, account_id=None, intake=intake_for(), plan=PLAN, now=now)
     assert paused.report is None and paused.wait == 900
     assert _count(db) == 0
     with db.session() as s:
@@ -41,7 +42,7 @@ def test_rate_limit_pauses_then_the_backlog_drains(db: Database) -> None:
     assert health.status == "paused" and health.problems == ["rate limited"]
     waits = []
     while True:  # after the reset: the backlog, batch after batch without waiting
-        out = poll_source(db, net, account_id=None, reopen_window=WINDOW, plan=PLAN, limit=10)
+        out = poll_source(db, net, account_id=None, intake=intake_for(), plan=PLAN, limit=10)
         waits.append(out.wait)
         if out.wait:
             break
@@ -53,7 +54,7 @@ def test_cap_stops_polling_cleanly(db: Database) -> None:
     net.mention(1)
     net.fetch_errors.append(BudgetExhausted("monthly API cap reached"))
     at = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)
-    out = poll_source(db, net, account_id=None, reopen_window=WINDOW, plan=PLAN, now=lambda: at)
+    out = poll_source(db, net, account_id=None, intake=intake_for(), plan=PLAN, now=lambda: at)
     assert out.report is None and out.wait == 1800  # until the month turns (or within an hour)
     with db.session() as s:
         (health,) = health_report(s, at)
@@ -65,10 +66,10 @@ def test_failures_back_off_and_recover(db: Database) -> None:
     net = ScriptedNetwork()
     net.mention(1)
     net.fetch_errors.extend([TransientNetworkError("503"), TransientNetworkError("503")])
-    first = poll_source(db, net, account_id=None, reopen_window=WINDOW, plan=PLAN, failures=0)
-    second = poll_source(db, net, account_id=None, reopen_window=WINDOW, plan=PLAN, failures=1)
+    first = poll_source(db, net, account_id=None, intake=intake_for(), plan=PLAN, failures=0)
+    second = poll_source(db, net, account_id=None, intake=intake_for(), plan=PLAN, failures=1)
     assert (first.wait, second.wait) == (30, 60)
-    ok = poll_source(db, net, account_id=None, reopen_window=WINDOW, plan=PLAN, failures=2)
+    ok = poll_source(db, net, account_id=None, intake=intake_for(), plan=PLAN, failures=2)
     assert ok.error is None and _count(db) == 1
 
 
@@ -84,12 +85,12 @@ def test_reconciliation_stores_only_what_the_timeline_missed(db: Database) -> No
     net = ScriptedNetwork()
     items = [net.mention(i) for i in range(6)]
     with db.session() as s, s.begin():
-        process_batch(s, items[::2], reopen_window=WINDOW)  # the timeline lost every other one
+        process_batch(s, items[::2], intake=intake_for())  # the timeline lost every other one
     report = reconcile_source(
         db,
         net,
         since=T0 - timedelta(minutes=1),
         until=T0 + timedelta(hours=1),
-        reopen_window=WINDOW,
+        intake=intake_for(),
     )
     assert report.stored == 3 and report.duplicates == 3 and _count(db) == 6

@@ -10,12 +10,12 @@ from carebird.cases.models import Case
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.flows.intake import drain
+from carebird.flows.replies import send_pending
 from carebird.ingest.models import Message
 from carebird.ingest.sim.network import SimulatedNetwork
 from carebird.jobs.runner import register_accounts
-from carebird.reply.sending import send_pending
 from carebird.web.app import create_app
-from tests.factories import TestClient, agent_with_token, bearer
+from tests.factories import TestClient, agent_with_token, bearer, intake_for
 
 WINDOW = timedelta(days=7)
 
@@ -23,7 +23,7 @@ WINDOW = timedelta(days=7)
 def test_reply_through_the_api_gets_a_simulated_answer(db: Database, settings: Settings) -> None:
     sim = SimulatedNetwork(seed=11, limit_total=300)
     register_accounts(db, sim)
-    first = drain(db, sim, reopen_window=WINDOW)
+    first = drain(db, sim, intake=intake_for())
     assert first.stored >= 300 and first.new_cases
     with db.session() as s:
         public_cases = s.scalars(
@@ -55,10 +55,10 @@ def test_reply_through_the_api_gets_a_simulated_answer(db: Database, settings: S
                 },
             )
             assert again.json()["id"] == r.json()["id"]  # the same key queues one reply
-    assert send_pending(db, {"sim": sim}, reopen_window=WINDOW) == len(public_cases)
-    assert send_pending(db, {"sim": sim}, reopen_window=WINDOW) == 0  # sent at most once
+    assert send_pending(db, {"sim": sim}, intake=intake_for()) == len(public_cases)
+    assert send_pending(db, {"sim": sim}, intake=intake_for()) == 0  # sent at most once
 
-    second = drain(db, sim, reopen_window=WINDOW)
+    second = drain(db, sim, intake=intake_for())
     assert second.duplicates >= len(public_cases)  # our echoes came back and were ignored
     with db.session() as s:
         ours = s.execute(

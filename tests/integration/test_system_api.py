@@ -15,6 +15,7 @@ from carebird.auth.models import Agent
 from carebird.cases.models import CaseEvent
 from carebird.db.base import utcnow
 from carebird.db.database import Database
+from carebird.flows.replies import send_pending
 from carebird.ingest.calls import RateLimit
 from carebird.ingest.health import record_failure, record_success
 from carebird.ingest.models import ApiUsage, NetworkAccount
@@ -22,15 +23,14 @@ from carebird.ingest.usage import month_of
 from carebird.live.runners import WorkerBeat
 from carebird.reply.models import OutboxItem
 from carebird.reply.outbox import queue_reply, queue_thread
-from carebird.reply.sending import send_pending
 from tests.factories import (
-    WINDOW,
     TestClient,
     agent_with_token,
     bearer,
     case_of,
     customer,
     ingest,
+    intake_for,
     item,
 )
 from tests.support.scripted import ScriptedNetwork
@@ -254,7 +254,7 @@ def test_an_admin_retries_a_failed_reply_and_it_is_looked_for_before_posting(
     case_id = _case(db)
     net = ScriptedNetwork()
     posted = _reply(db, case_id, "On it")
-    assert send_pending(db, {"x": net}, reopen_window=WINDOW) == 1  # the network has it…
+    assert send_pending(db, {"x": net}, intake=intake_for()) == 1  # the network has it…
     with db.session() as s, s.begin():  # …but the answer was lost: the sender gave up
         row = s.get(OutboxItem, posted)
         assert row is not None
@@ -274,7 +274,7 @@ def test_an_admin_retries_a_failed_reply_and_it_is_looked_for_before_posting(
     assert again.status_code == 409  # pending now: nothing to retry
 
     # One attempt on record: the sender asks the network first and does not post it again.
-    assert send_pending(db, {"x": net}, reopen_window=WINDOW) == 1
+    assert send_pending(db, {"x": net}, intake=intake_for()) == 1
     assert len(net.sent) == 1 and net.lookups == 1
     assert _row(db, posted).status == "sent"
 
@@ -299,7 +299,7 @@ def test_an_unsure_reply_is_retried_only_once_confirmed_not_posted(
     assert event.old == "unsure" and event.actor_id == admin.id
     assert event.data["confirmed_not_posted"] is True
     net = ScriptedNetwork()
-    assert send_pending(db, {"x": net}, reopen_window=WINDOW) == 1
+    assert send_pending(db, {"x": net}, intake=intake_for()) == 1
     assert len(net.sent) == 1 and net.lookups == 0
 
 
@@ -334,7 +334,7 @@ def test_an_admin_cancels_a_reply_and_the_rest_of_its_thread(
         ("pending", str(thread[1]), admin.id),
     ]
     assert events[2].data == {"thread_of": thread[0]}
-    assert send_pending(db, {"x": ScriptedNetwork()}, reopen_window=WINDOW) == 0
+    assert send_pending(db, {"x": ScriptedNetwork()}, intake=intake_for()) == 0
 
 
 @pytest.mark.parametrize("outbox_id", ["0", "-1", str(2**63), "99999999999999999999", "x"])

@@ -194,7 +194,7 @@ def test_the_api_lists_cases_by_priority_with_reasons(db: Database, settings: Se
 def test_waiting_cases_rise_when_rescored(db: Database) -> None:
     from datetime import timedelta as td
 
-    from carebird.understand.service import rescore_active
+    from carebird.cases.scoring import rescore_active
     from tests.factories import T0
 
     ingest(db, [item(customer(30), "do you deliver on Sundays?", external_id="w1")])

@@ -105,7 +105,7 @@ def lock_for(kind: str, failures: int) -> timedelta | None:
     if failures < rule.threshold:
         return None
     steps = min(failures - rule.threshold, 30)  # 2**30 minutes is far past `longest` anyway
-    return min(rule.base * 2**steps, rule.longest)
+    return min(rule.base * (1 << steps), rule.longest)
 
 
 def check_login_allowed(

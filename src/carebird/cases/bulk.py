@@ -1,13 +1,14 @@
 """One action on many cases: assign, tag, resolve, mark as not a support request.
 
 Each case goes through the same service function as a single change, so it writes the same
-CaseEvents. The service functions raise before writing anything when they refuse, so a case
-that fails leaves no trace while the others go through; the outcome is reported per case.
+CaseEvents; open inboxes are told by the flow (carebird.flows.casework.bulk_apply). The service
+functions raise before writing anything when they refuse, so a case that fails leaves no trace
+while the others go through; the outcome is reported per case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -16,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from carebird.cases import service
 from carebird.cases.models import Case
+from carebird.cases.priority import DEFAULT_WEIGHTS
 from carebird.cases.states import Status
 from carebird.errors import CarebirdError, InvalidInput
-from carebird.live.events import case_payloads, publish_many
 
 Action = Literal["assign", "tag", "resolve", "not_support"]
 ACTIONS: tuple[str, ...] = ("assign", "tag", "resolve", "not_support")
@@ -35,7 +36,12 @@ class BulkOutcome:
 
 
 def _apply(
-    session: Session, case_id: int, action: str, actor_id: int | None, args: dict[str, Any]
+    session: Session,
+    case_id: int,
+    action: str,
+    actor_id: int | None,
+    args: dict[str, Any],
+    weights: Mapping[str, float],
 ) -> bool:
     """Apply the action to one case; return whether anything changed."""
     if action == "assign":
@@ -64,7 +70,9 @@ def _apply(
     category = session.scalar(select(Case.category).where(Case.id == case_id))
     if category == "other":
         return False
-    service.correct_category(session, case_id=case_id, category="other", actor_id=actor_id)
+    service.correct_category(
+        session, case_id=case_id, category="other", actor_id=actor_id, weights=weights
+    )
     return True
 
 
@@ -90,6 +98,7 @@ def bulk_apply(
     tags_add: Sequence[str] = (),
     tags_remove: Sequence[str] = (),
     fields: frozenset[str] = frozenset(),
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
 ) -> list[BulkOutcome]:
     """Apply `action` to each case; one outcome per distinct case, in the order given.
 
@@ -106,13 +115,9 @@ def bulk_apply(
     outcomes: list[BulkOutcome] = []
     for case_id in ids:
         try:
-            changed = _apply(session, case_id, action, actor_id, args)
+            changed = _apply(session, case_id, action, actor_id, args, weights)
         except CarebirdError as exc:
             outcomes.append(BulkOutcome(case_id, False, error=type(exc).__name__, detail=str(exc)))
             continue
         outcomes.append(BulkOutcome(case_id, True, changed=changed))
-    changed_ids = [o.case_id for o in outcomes if o.changed]
-    payloads = case_payloads(session, changed_ids)
-    # One publication at the end: the event lock is then held only until this commit.
-    publish_many(session, [("case.updated", payloads[i]) for i in changed_ids if i in payloads])
     return outcomes

@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.headerregistry import Address
 from typing import Literal
 
 from sqlalchemy import ForeignKey, String, Text, select, update
@@ -29,8 +30,7 @@ from carebird.cases.states import Status
 from carebird.db.base import Base, Id, utcnow
 from carebird.errors import Conflict, InvalidInput, NotFound
 from carebird.ingest.models import Message
-from carebird.mail import Mailer, address
-from carebird.reply.outbox import queue_reply
+from carebird.mail import address
 
 MAX_DUE_HOURS = 24 * 30
 LINK_GRACE = timedelta(days=7)  # a late answer is still welcome this long after the deadline
@@ -94,7 +94,7 @@ def link_for(public_url: str, token: str) -> str:
 class Forwarded:
     forward: Forward
     link: str  # shown once (it is in the e-mail); only its digest is stored
-    reply_id: int | None  # the acknowledgement queued for the customer, if any
+    mail: tuple[Address, str, str]  # to, subject, text: sent last, by the flow
 
 
 def forward_case(
@@ -105,17 +105,16 @@ def forward_case(
     note: str,
     due_hours: float,
     actor_id: int | None,
-    mailer: Mailer,
     public_url: str,
     zone: str = "UTC",
     include_private: bool = False,
-    tell_customer: bool = True,
     now: datetime | None = None,
 ) -> Forwarded:
-    """Hand the case to an owner: the case waits on them, the customer is told, they get mail.
+    """Hand the case to an owner: the case waits on them; returns the e-mail to send them.
 
-    Every database write comes first and the e-mail last: if sending fails the caller's
-    transaction rolls back, so no forward exists whose owner was never told.
+    The flow (carebird.flows.forwarding) tells the customer and sends the e-mail after every
+    database write: if sending fails the transaction rolls back, so no forward exists whose
+    owner was never told.
     """
     if not 0 < due_hours <= MAX_DUE_HOURS:
         raise InvalidInput(f"the deadline must be within {MAX_DUE_HOURS} hours")
@@ -156,22 +155,6 @@ def forward_case(
         at=now,
         data={"forward_id": fw.id, "owner": owner.name, "due_at": due_at.isoformat()},
     )
-    reply_id = None
-    if tell_customer:
-        language = case_language(session, case_id)
-        last_in = session.scalar(
-            select(Message.is_private)
-            .where(Message.case_id == case_id, Message.direction == "in")
-            .order_by(Message.created_at.desc(), Message.id.desc())
-            .limit(1)
-        )
-        reply_id = queue_reply(
-            session,
-            case_id=case_id,
-            text=ack_text(language),
-            private=bool(last_in),
-            agent_id=actor_id,
-        ).id
     agent = session.get(Agent, actor_id) if actor_id is not None else None
     link = link_for(public_url, token)
     subject, text = mail_text(
@@ -184,8 +167,19 @@ def forward_case(
         link=link,
         zone=zone,
     )
-    mailer.send(to=address(owner.email, owner.name), subject=subject, text=text)
-    return Forwarded(forward=fw, link=link, reply_id=reply_id)
+    return Forwarded(forward=fw, link=link, mail=(address(owner.email, owner.name), subject, text))
+
+
+def customer_notice(session: Session, case_id: int) -> tuple[str, bool]:
+    """The notice telling the customer their case was handed on: its text in the case's
+    language, and whether it goes privately (as the customer last wrote)."""
+    last_in = session.scalar(
+        select(Message.is_private)
+        .where(Message.case_id == case_id, Message.direction == "in")
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    return ack_text(case_language(session, case_id)), bool(last_in)
 
 
 class LinkRefused(NotFound):

@@ -90,3 +90,20 @@ class BusinessHours:
                 return probe
             probe += timedelta(minutes=1)
         return end
+
+
+@dataclass(frozen=True)
+class PollingPlan:
+    """Seconds between polls of a quiet source: fast while the desk is open, slow at night."""
+
+    open_seconds: float = 30.0
+    closed_seconds: float = 300.0
+    hours: BusinessHours | None = None
+
+    def interval(self, now: datetime) -> float:
+        if self.hours is None or self.hours.is_open(now):
+            return self.open_seconds
+        # Never sleep through the opening: wake up when the desk opens.
+        within = timedelta(seconds=self.closed_seconds)
+        until_open = (self.hours.next_change(now, within=within) - now).total_seconds()
+        return max(1.0, min(self.closed_seconds, until_open))

@@ -65,6 +65,20 @@ def inbox_conditions(session: Session, filters: InboxFilters, *, agent_id: int |
     if f.mine and f.unassigned:
         raise InvalidInput("a case cannot be both mine and unassigned")
     conds: list[Any] = [Case.status.in_(f.status or ACTIVE_STATUSES)]
+    conds += _owner_conditions(f, agent_id)
+    if f.category:
+        conds.append(Case.category.in_(f.category))
+    if f.network:
+        conds.append(Case.network == f.network)
+    if f.account_id is not None:
+        conds.append(Case.account_id == f.account_id)
+    conds += _content_conditions(session, f)
+    return conds
+
+
+def _owner_conditions(f: InboxFilters, agent_id: int | None) -> list[Any]:
+    """Who the cases are assigned to: the agent, nobody, someone, a team."""
+    conds: list[Any] = []
     if f.mine:
         if agent_id is None:
             raise InvalidInput("'mine' needs a signed-in agent")
@@ -75,12 +89,12 @@ def inbox_conditions(session: Session, filters: InboxFilters, *, agent_id: int |
         conds.append(Case.assignee_id == f.assignee_id)
     if f.team_id is not None:
         conds.append(Case.team_id == f.team_id)
-    if f.category:
-        conds.append(Case.category.in_(f.category))
-    if f.network:
-        conds.append(Case.network == f.network)
-    if f.account_id is not None:
-        conds.append(Case.account_id == f.account_id)
+    return conds
+
+
+def _content_conditions(session: Session, f: InboxFilters) -> list[Any]:
+    """What the cases hold: a language, a tag, words."""
+    conds: list[Any] = []
     if f.language:  # a facet of the search index: no per-case look at the opening message
         conds.append(facet_condition(session, "lang", f.language))
     if f.tag:

@@ -13,8 +13,9 @@ latest message) and are recomputed after each move; first-response and resolutio
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -25,14 +26,14 @@ from carebird.cases.forwarding import Forward
 from carebird.cases.log import event_row, write_events
 from carebird.cases.models import Case, CaseEvent, CaseTag
 from carebird.cases.notes import CaseNote
+from carebird.cases.priority import DEFAULT_WEIGHTS
+from carebird.cases.scoring import score_cases
 from carebird.cases.service import change_status
 from carebird.cases.states import Status
 from carebird.cases.threading import SUBJECT_LEN
 from carebird.db.base import utcnow
 from carebird.errors import Conflict, InvalidInput, NotFound
 from carebird.ingest.models import Message
-from carebird.reply.models import OutboxItem
-from carebird.understand.service import score_cases
 
 MAX_SPLIT = 1000
 
@@ -118,9 +119,19 @@ def _close(session: Session, case: Case, actor_id: int | None) -> None:
 
 
 def merge_cases(
-    session: Session, *, case_id: int, other_id: int, actor: Agent, force: bool = False
+    session: Session,
+    *,
+    case_id: int,
+    other_id: int,
+    actor: Agent,
+    force: bool = False,
+    also_move: Sequence[type[Any]] = (),
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
 ) -> Case:
     """Merge case `other_id` into case `case_id` and return the merged case.
+
+    The messages, notes, forwards and tags follow; so do the rows of `also_move` (tables of
+    later stages with a `case_id`, e.g. the outbox: the flow names them).
 
     Cases of different customers merge only when a supervisor forces it; cases on different
     networks never do (a reply goes out on one network).
@@ -154,7 +165,7 @@ def merge_cases(
         .values(case_id=target.id)
         .execution_options(synchronize_session=False)
     )
-    for model in (CaseNote, Forward, OutboxItem):
+    for model in (CaseNote, Forward, *also_move):
         session.execute(
             update(model)
             .where(model.case_id == source.id)
@@ -189,7 +200,7 @@ def merge_cases(
     source.message_count = 0
     _close(session, source, actor.id)
     session.flush()
-    score_cases(session, [target.id, source.id])
+    score_cases(session, [target.id, source.id], weights=weights)
     session.expire(source)  # scoring wrote past the ORM objects
     session.refresh(target)
     return target
@@ -216,7 +227,12 @@ def _move_tags(
 
 
 def split_case(
-    session: Session, *, case_id: int, message_ids: Sequence[int], actor_id: int | None
+    session: Session,
+    *,
+    case_id: int,
+    message_ids: Sequence[int],
+    actor_id: int | None,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
 ) -> Case:
     """Move the chosen messages into a new case of the customer who wrote them; return it.
 
@@ -295,7 +311,7 @@ def split_case(
         ],
     )
     session.flush()
-    score_cases(session, [case_id, new.id])
+    score_cases(session, [case_id, new.id], weights=weights)
     session.expire(source)  # scoring wrote past the ORM objects
     session.refresh(new)
     return new

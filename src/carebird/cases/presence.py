@@ -22,7 +22,7 @@ from carebird.auth.models import Agent
 from carebird.cases.models import Case
 from carebird.db.base import Base, utcnow
 from carebird.errors import InvalidInput, NotFound
-from carebird.live.events import publish
+from carebird.live.events import PresenceChanged, publish
 
 PRESENCE_TTL = timedelta(seconds=20)
 State = Literal["viewing", "typing"]
@@ -91,7 +91,7 @@ def who_is_here(
 
 def _publish(session: Session, case_id: int, now: datetime) -> None:
     agents = [e.as_dict() for e in who_is_here(session, case_id=case_id, now=now)]
-    publish(session, "presence", {"case_id": case_id, "agents": agents}, case_id=case_id)
+    publish(session, PresenceChanged({"case_id": case_id, "agents": agents}, case_id))
 
 
 def _upsert(session: Session, row: dict[str, Any]) -> None:

@@ -71,17 +71,10 @@ def score(s: CaseSignals, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Pri
     reasons: list[dict[str, Any]] = [{"code": "category", "value": category}]
     lift = 0.0
 
-    cues = s.cues
-    if not cues and isinstance(cues, frozenset | set):  # most messages: no cue, no set algebra
-        severe, other = [], []
-        cue_lift = min(w["cues_cap"], 0 * w["severe_cue"] + 0 * w["other_cue"])
-    else:
-        severe = sorted(cues & SEVERE)
-        other = sorted(cues - SEVERE)
-        cue_lift = min(w["cues_cap"], len(severe) * w["severe_cue"] + len(other) * w["other_cue"])
+    cue_lift, named = _cue_lift(s.cues, w)
     if cue_lift:
         lift += cue_lift
-        reasons.append({"code": "cues", "value": severe + other})
+        reasons.append({"code": "cues", "value": named})
     if s.sentiment == "negative":
         lift += w["negative"]
     if s.followers > 1000:
@@ -91,10 +84,7 @@ def score(s: CaseSignals, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Pri
         lift += w["verified"]
         reasons.append({"code": "verified", "value": True})
     if s.interactions >= 10:
-        viral = w["virality_per_decade"] * math.log10(s.interactions)
-        if s.interactions > max(1, s.interactions_at_arrival) * 2:
-            viral += w["virality_growth"]
-        lift += min(w["virality_cap"], viral)
+        lift += _virality_lift(s, w)
         reasons.append({"code": "interactions", "value": s.interactions})
     if s.waiting_seconds >= 600:
         lift += min(w["wait_cap"], w["wait_per_hour"] * s.waiting_seconds / 3600)
@@ -105,6 +95,24 @@ def score(s: CaseSignals, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Pri
     if category == "other":
         lift *= w["noise_factor"]
     return Priority(round(base + lift, 2), reasons)  # positional: cheaper
+
+
+def _cue_lift(cues: frozenset[str], w: Mapping[str, float]) -> tuple[float, list[str]]:
+    """The cues' lift and their names, severe ones first."""
+    if not cues and isinstance(cues, frozenset | set):  # most messages: no cue, no set algebra
+        return min(w["cues_cap"], 0 * w["severe_cue"] + 0 * w["other_cue"]), []
+    severe = sorted(cues & SEVERE)
+    other = sorted(cues - SEVERE)
+    lift = min(w["cues_cap"], len(severe) * w["severe_cue"] + len(other) * w["other_cue"])
+    return lift, severe + other
+
+
+def _virality_lift(s: CaseSignals, w: Mapping[str, float]) -> float:
+    """The lift of a case with at least 10 interactions, more if they grew since arrival."""
+    viral = w["virality_per_decade"] * math.log10(s.interactions)
+    if s.interactions > max(1, s.interactions_at_arrival) * 2:
+        viral += w["virality_growth"]
+    return min(w["virality_cap"], viral)
 
 
 # The reasons' words, through the gettext catalogues (English msgids; the "en" catalogue words
@@ -156,7 +164,8 @@ def describe(reasons: list[dict[str, Any]], lang: str = "en") -> str:
     lang = lang if lang in LOCALES else "en"
     parts: list[str] = []
     for r in reasons:
-        code, value = r.get("code"), r.get("value")
+        code = r.get("code")
+        value: Any = r.get("value")
         if code == "category":
             word = _CATEGORY.get(str(value))
             parts.append(gettext(lang, word) if word else str(value))

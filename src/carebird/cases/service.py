@@ -7,7 +7,7 @@ change is refused, so a refused request leaves neither the case nor its log touc
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, insert, select
@@ -16,13 +16,14 @@ from sqlalchemy.orm import Session
 from carebird.auth.models import Agent, Team
 from carebird.cases.log import event_row, record, write_events
 from carebird.cases.models import Case, CaseTag
+from carebird.cases.priority import DEFAULT_WEIGHTS
+from carebird.cases.scoring import score_cases
 from carebird.cases.states import Status, check_transition
 from carebird.db.base import utcnow
 from carebird.errors import InvalidInput, NotFound
 from carebird.ingest.models import Message
 from carebird.understand.labels import CATEGORIES
 from carebird.understand.models_db import Label
-from carebird.understand.service import score_cases
 
 MAX_TAG = 64
 
@@ -150,7 +151,12 @@ def set_tags(
 
 
 def update_case(
-    session: Session, *, case_id: int, changes: dict[str, Any], actor_id: int | None
+    session: Session,
+    *,
+    case_id: int,
+    changes: dict[str, Any],
+    actor_id: int | None,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
 ) -> Case:
     """Apply a partial update (the keys present in `changes`) as one unit of work.
 
@@ -169,7 +175,13 @@ def update_case(
         raise InvalidInput(f"unknown fields: {sorted(unknown)}")
     case = _case(session, case_id)
     if changes.get("category") is not None:
-        correct_category(session, case_id=case_id, category=changes["category"], actor_id=actor_id)
+        correct_category(
+            session,
+            case_id=case_id,
+            category=changes["category"],
+            actor_id=actor_id,
+            weights=weights,
+        )
     if changes.get("status") is not None:
         change_status(session, case_id=case_id, status=changes["status"], actor_id=actor_id)
     if "assignee_id" in changes or "team_id" in changes:
@@ -192,7 +204,12 @@ def update_case(
 
 
 def correct_category(
-    session: Session, *, case_id: int, category: str, actor_id: int | None
+    session: Session,
+    *,
+    case_id: int,
+    category: str,
+    actor_id: int | None,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
 ) -> Case:
     """An agent's category (``other`` = not a support request), kept as a training label.
 
@@ -215,5 +232,5 @@ def correct_category(
         )
     case.category, case.category_source = category, "agent"
     record(session, case_id, "category", old=old, new=category, actor_id=actor_id)
-    score_cases(session, [case_id])
+    score_cases(session, [case_id], weights=weights)
     return case

@@ -69,24 +69,7 @@ def thread_messages(
             if case.status == Status.NEW and msg.kind != "own_post":
                 events.append(_status_event(case, Status.OPEN, msg.created_at, "replied"))
         else:
-            if case is not None and case.status not in ACTIVE:
-                recent = (
-                    case.status == Status.RESOLVED
-                    and case.resolved_at is not None
-                    and msg.created_at - case.resolved_at <= reopen_window
-                )
-                if recent:
-                    events.append(_status_event(case, Status.OPEN, msg.created_at, "reopened"))
-                    result.reopened.append(case.id)
-                else:
-                    case = None
-            if case is None:
-                case = _new_case(msg, temp_id=-(len(opened) + 1))
-                opened.append((case, msg))
-                cases[case.id] = case
-                events.append(event_row(case.id, "created", new=Status.NEW, at=msg.created_at))
-            elif case.status == Status.WAITING_CUSTOMER:
-                events.append(_status_event(case, Status.OPEN, msg.created_at, "customer replied"))
+            case = _inbound_case(msg, case, reopen_window, result, events, opened, cases)
             latest[(msg.network, msg.author_id)] = case.id
         msg_case[(msg.network, msg.external_id)] = case.id
         if msg.conversation_id:
@@ -98,17 +81,60 @@ def thread_messages(
         result.touched.add(case.id)
 
     real = _insert_new_cases(session, opened)
+    _use_real_ids(real, assignments, events, result, opened)
+    if assignments:
+        session.execute(update(Message), assignments)
+    _flush_cases(session, {k: c for k, c in cases.items() if k > 0})
+    write_events(session, events)
+    return result
+
+
+def _inbound_case(
+    msg: StoredMessage,
+    case: CaseState | None,
+    reopen_window: timedelta,
+    result: ThreadResult,
+    events: list[dict[str, Any]],
+    opened: list[tuple[CaseState, StoredMessage]],
+    cases: dict[int, CaseState],
+) -> CaseState:
+    """The case a customer's message joins: its active case, its resolved case reopened
+    within `reopen_window`, or a new case (under a temporary id < 0)."""
+    if case is not None and case.status not in ACTIVE:
+        recent = (
+            case.status == Status.RESOLVED
+            and case.resolved_at is not None
+            and msg.created_at - case.resolved_at <= reopen_window
+        )
+        if recent:
+            events.append(_status_event(case, Status.OPEN, msg.created_at, "reopened"))
+            result.reopened.append(case.id)
+        else:
+            case = None
+    if case is None:
+        case = _new_case(msg, temp_id=-(len(opened) + 1))
+        opened.append((case, msg))
+        cases[case.id] = case
+        events.append(event_row(case.id, "created", new=Status.NEW, at=msg.created_at))
+    elif case.status == Status.WAITING_CUSTOMER:
+        events.append(_status_event(case, Status.OPEN, msg.created_at, "customer replied"))
+    return case
+
+
+def _use_real_ids(
+    real: dict[int, int],
+    assignments: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    result: ThreadResult,
+    opened: list[tuple[CaseState, StoredMessage]],
+) -> None:
+    """Replace the new cases' temporary ids by their inserted ids."""
     for row in assignments:
         row["case_id"] = real.get(row["case_id"], row["case_id"])
     for row in events:
         row["case_id"] = real.get(row["case_id"], row["case_id"])
     result.new_cases = [real[c.id] for c, _ in opened]
     result.touched = {real.get(c, c) for c in result.touched}
-    if assignments:
-        session.execute(update(Message), assignments)
-    _flush_cases(session, {k: c for k, c in cases.items() if k > 0})
-    write_events(session, events)
-    return result
 
 
 def _insert_new_cases(
@@ -270,7 +296,7 @@ def _load_cases(
             latest[(network, customer)] = case_id
     wanted = set(msg_case.values()) | set(conv_case.values()) | set(latest.values())
     for part in chunks(sorted(wanted)):
-        stmt = select(
+        state = select(
             Case.id,
             Case.customer_id,
             Case.network,
@@ -279,7 +305,7 @@ def _load_cases(
             Case.last_activity_at,
             Case.message_count,
         ).where(Case.id.in_(part))
-        for row in session.execute(stmt):
+        for row in session.execute(state):
             cases[row.id] = CaseState(
                 id=row.id,
                 customer_id=row.customer_id,

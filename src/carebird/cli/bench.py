@@ -14,7 +14,6 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import click
@@ -38,7 +37,7 @@ from sqlalchemy.engine import make_url
 
 from carebird.cli.root import Context, cli, pass_ctx
 from carebird.db.database import Database
-from carebird.flows.intake import process_batch
+from carebird.flows.intake import Intake, process_batch
 from carebird.ingest.base import InboundItem
 from carebird.jobs.runner import register_accounts
 from carebird.plugins import connector_class
@@ -96,11 +95,12 @@ def generate(messages: int, *, seed: int = 7) -> tuple[Any, list[InboundItem]]:
     return sim, items[:messages]
 
 
-def bench_ingest(url: str, *, messages: int = 100_000, batch_size: int = 1000) -> dict[str, Any]:
+def bench_ingest(
+    url: str, *, intake: Intake, messages: int = 100_000, batch_size: int = 1000
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     sim, items = generate(messages)
     gen_s = time.perf_counter() - t0
-    window = timedelta(days=7)
 
     with fresh_database(url) as bench_url:
         db = Database(bench_url)
@@ -110,7 +110,7 @@ def bench_ingest(url: str, *, messages: int = 100_000, batch_size: int = 1000) -
         t0 = time.perf_counter()
         for i in range(0, len(items), batch_size):
             with db.session() as session, session.begin():
-                report = process_batch(session, items[i : i + batch_size], reopen_window=window)
+                report = process_batch(session, items[i : i + batch_size], intake=intake)
                 cases += len(report.new_cases)
         pipeline_s = time.perf_counter() - t0
 
@@ -205,7 +205,9 @@ def bench() -> None:
 @pass_ctx
 def ingest_cmd(ctx: Context, messages: int, batch_size: int) -> None:
     """Messages/s through normalise → understand → store → thread, beside raw inserts."""
-    figures = bench_ingest(ctx.settings.database_url, messages=messages, batch_size=batch_size)
+    figures = bench_ingest(
+        ctx.settings.database_url, intake=ctx.intake, messages=messages, batch_size=batch_size
+    )
     click.echo(json.dumps(figures, indent=2))
 
 
@@ -223,10 +225,9 @@ def understand_cmd(messages: int) -> None:
 @pass_ctx
 def cost_cmd(ctx: Context, weekly: int, days: int, cap: float) -> None:
     """X API calls and cost of a simulated month under several polling plans."""
-    from carebird.cases.hours import BusinessHours
+    from carebird.cases.hours import BusinessHours, PollingPlan
     from carebird.ingest.usage import prices_for
     from carebird.insights.apicost import cost_of_month, month_of_traffic
-    from carebird.jobs.polling import PollingPlan
 
     settings = ctx.settings
     hours = BusinessHours.parse(settings.opening_hours, settings.timezone)

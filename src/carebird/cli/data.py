@@ -56,7 +56,7 @@ def import_cmd(ctx: Context, path: Path, fmt: str | None, as_json: bool, batch_s
         ctx.db(),
         path,
         fmt=fmt,
-        reopen_window=ctx.reopen_window,
+        intake=ctx.intake,
         batch_size=batch_size,
         progress=not as_json and sys.stderr.isatty(),
     )
@@ -119,7 +119,7 @@ def simulate_cmd(ctx: Context, seed: int | None, count: int, batch_size: int) ->
         seed=ctx.settings.sim_seed if seed is None else seed, limit_total=count
     )
     register_accounts(database, sim)
-    report = drain(database, sim, reopen_window=ctx.reopen_window, limit=batch_size)
+    report = drain(database, sim, intake=ctx.intake, limit=batch_size)
     click.echo(
         json.dumps(
             {

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import click
 
 from carebird.config import Settings, load_settings
 from carebird.db.database import Database
+
+if TYPE_CHECKING:
+    from carebird.flows.intake import Intake
 
 
 class Context:
@@ -16,6 +19,7 @@ class Context:
         self._database = database
         self._settings: Settings | None = None
         self._databases: list[Database] = []
+        self._intake: Intake | None = None
 
     @property
     def settings(self) -> Settings:
@@ -35,8 +39,13 @@ class Context:
             db.dispose()
 
     @property
-    def reopen_window(self) -> timedelta:
-        return timedelta(days=self.settings.reopen_window_days)
+    def intake(self) -> Intake:
+        """The desk's intake from its settings (classifier, weights, reopen window), built once."""
+        if self._intake is None:
+            from carebird.flows.intake import Intake
+
+            self._intake = Intake.from_settings(self.settings)
+        return self._intake
 
 
 pass_ctx = click.make_pass_decorator(Context)

@@ -40,9 +40,12 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if isinstance(value, str):  # raw SQLite text from a core query
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC)
+        moment: datetime = (
+            datetime.fromisoformat(value)  # raw SQLite text from a core query
+            if isinstance(value, str)
+            else value
+        )
+        return moment.replace(tzinfo=UTC)
 
 
 class Base(DeclarativeBase):

@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from carebird.db.database import Database
 from carebird.errors import InvalidInput
-from carebird.flows.intake import process_batch
+from carebird.flows.intake import Intake, process_batch
 from carebird.ingest.base import InboundItem
 from carebird.ingest.files.jsonl import REQUIRED_FIELDS as REQUIRED_FIELDS
 from carebird.ingest.files.jsonl import export_jsonl as export_jsonl
@@ -84,7 +84,7 @@ def import_file(
     path: Path,
     *,
     fmt: str | None = None,
-    reopen_window: timedelta,
+    intake: Intake,
     batch_size: int = 1000,
     progress: bool = False,
 ) -> ImportReport:
@@ -119,7 +119,7 @@ def import_file(
             with db.session() as session, session.begin():
                 if start == 0:
                     register_accounts(session, parsed.accounts)
-                result = process_batch(session, batch, reopen_window=reopen_window)
+                result = process_batch(session, batch, intake=intake)
             report.stored += result.stored
             report.already_present += result.duplicates
             report.cases_created += len(result.new_cases)

@@ -1,7 +1,10 @@
-"""One batch through the pipeline: store (ingest) → thread (cases), with its cursor, atomically.
+"""Intake: one batch through the pipeline — store (ingest), understand, thread and score
+(cases), index for search and announce to open inboxes — with its cursor, atomically.
 
-Every entry point — the poller, the importer, the benchmark, the tests — calls these functions,
-so the guarantee "stored once, cursor saved with what it covers" holds everywhere.
+Every entry point — the poller, the importer, the simulator, the sender recording its own
+posts, the benchmark, the tests — calls these functions with an `Intake` built once from the
+settings, so the guarantee "stored once, cursor saved with what it covers" and the side effects
+(search index, live events) hold everywhere, with the desk's configured classifier and weights.
 """
 
 from __future__ import annotations
@@ -13,16 +16,49 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from carebird.cases.priority import DEFAULT_WEIGHTS
+from carebird.cases.priority import weights_for
+from carebird.cases.scoring import score_cases
+from carebird.cases.search import add_message_terms, index_cases
 from carebird.cases.threading import thread_messages
+from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.flows.announce import case_payloads
 from carebird.ingest.base import Connector, InboundItem
 from carebird.ingest.store import load_cursor, save_cursor, store_items
-from carebird.live.events import after_batch
-from carebird.understand.service import Understander, default_understander, score_cases
+from carebird.live.events import CaseNew, MessageNew, publish
+from carebird.understand.classifier import load_classifier
+from carebird.understand.service import Understander
 
 log = logging.getLogger(__name__)
-_UNSET = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    """How this desk takes messages in: its classifier, priority weights and reopen window.
+
+    Built once per process from the settings (`Intake.from_settings`) and passed down to every
+    entry point, so none of them falls back on a default of its own."""
+
+    understander: Understander
+    reopen_window: timedelta
+    weights: Mapping[str, float]
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Intake:
+        classifier = load_classifier(settings.classifier, model_path=settings.model_path)
+        return cls(
+            understander=Understander(classifier),
+            reopen_window=timedelta(days=settings.reopen_window_days),
+            weights=weights_for(settings.priority_weights),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CursorUpdate:
+    """A source's cursor to save with the batch it covers."""
+
+    source: str
+    cursor: str | None
 
 
 @dataclass(slots=True)
@@ -52,19 +88,16 @@ def process_batch(
     session: Session,
     items: Sequence[InboundItem],
     *,
-    reopen_window: timedelta,
-    source: str | None = None,
-    cursor: str | object | None = _UNSET,
-    understander: Understander | None = None,
-    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    intake: Intake,
+    cursor: CursorUpdate | None = None,
 ) -> BatchReport:
-    """Store, understand, thread and score `items` in the caller's transaction (+ cursor)."""
-    understander = understander or default_understander()
-    stored = store_items(session, items, annotate=understander.columns)
-    threaded = thread_messages(session, stored.new, reopen_window=reopen_window)
-    score_cases(session, threaded.touched | stored.refreshed_cases, weights=weights)
-    if source is not None and cursor is not _UNSET:
-        save_cursor(session, source, cursor)  # type: ignore[arg-type]
+    """Store, understand, thread and score `items` in the caller's transaction (+ cursor),
+    then index them for search and announce them to open inboxes."""
+    stored = store_items(session, items, annotate=intake.understander.columns)
+    threaded = thread_messages(session, stored.new, reopen_window=intake.reopen_window)
+    score_cases(session, threaded.touched | stored.refreshed_cases, weights=intake.weights)
+    if cursor is not None:
+        save_cursor(session, cursor.source, cursor.cursor)
     report = BatchReport(
         fetched=len(items),
         newest_at=max((i.created_at for i in items if i.created_at.tzinfo), default=None),
@@ -80,14 +113,29 @@ def process_batch(
     return report
 
 
+def after_batch(session: Session, report: BatchReport) -> None:
+    """Everything the desk does once a batch is threaded: search index, then live events
+    (case.new for opened cases, message.new for the others touched)."""
+    new = set(report.new_cases)
+    index_cases(session, new)  # a new case: its customer, language and first words
+    # A case written to again: only the batch's new messages add words.
+    add_message_terms(session, report.message_ids, report.touched_cases - new)
+    payloads = case_payloads(session, new | set(report.touched_cases))
+    publish(
+        session,
+        *(
+            (CaseNew if case_id in new else MessageNew)(payload)
+            for case_id, payload in sorted(payloads.items())
+        ),
+    )
+
+
 def poll_once(
     db: Database,
     connector: Connector,
     *,
-    reopen_window: timedelta,
+    intake: Intake,
     limit: int = 500,
-    understander: Understander | None = None,
-    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
 ) -> tuple[BatchReport, bool]:
     """Fetch one batch after the saved cursor and commit it with its new cursor.
 
@@ -101,11 +149,8 @@ def poll_once(
         report = process_batch(
             session,
             fetched.items,
-            reopen_window=reopen_window,
-            source=connector.source,
-            cursor=fetched.cursor,
-            understander=understander,
-            weights=weights,
+            intake=intake,
+            cursor=CursorUpdate(connector.source, fetched.cursor),
         )
     if report.rejected:
         for ext, why in report.rejected:
@@ -113,13 +158,11 @@ def poll_once(
     return report, fetched.more
 
 
-def drain(
-    db: Database, connector: Connector, *, reopen_window: timedelta, limit: int = 500
-) -> BatchReport:
+def drain(db: Database, connector: Connector, *, intake: Intake, limit: int = 500) -> BatchReport:
     """Poll until the connector has nothing more ready."""
     total = BatchReport()
     while True:
-        report, more = poll_once(db, connector, reopen_window=reopen_window, limit=limit)
+        report, more = poll_once(db, connector, intake=intake, limit=limit)
         total.add(report)
         if not more:
             return total

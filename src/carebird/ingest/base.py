@@ -103,3 +103,75 @@ class Connector(Protocol):
     def fetch(self, cursor: str | None, *, limit: int = 500) -> FetchResult: ...
 
     def send(self, reply: OutboundReply) -> SentReceipt: ...
+
+
+# -- optional abilities ------------------------------------------------------------------
+# A connector offers some of these besides fetch/send. Callers ask once, with `isinstance`
+# on the connector (or `issubclass` on its class: the method-only ones allow it), rather than
+# probing attribute names.
+
+
+@runtime_checkable
+class CanReconcile(Protocol):
+    """Can search a past window again (X's recent search) and return every message in it,
+    so gap reconciliation can store what the timeline lost; the store drops what it holds."""
+
+    def reconcile(self, since: datetime, until: datetime) -> Sequence[InboundItem]: ...
+
+
+@runtime_checkable
+class CanFindSent(Protocol):
+    """Can ask the network whether `reply` was already posted (by its idempotency key or
+    text), returning its receipt or None, so a retry after a crash never posts twice."""
+
+    def find_sent(self, reply: OutboundReply) -> SentReceipt | None: ...
+
+
+@runtime_checkable
+class SendsIdempotently(Protocol):
+    """Deduplicates sends by the reply's idempotency key when `idempotent_send` is true: a
+    retry returns the first receipt, so resending is always safe. (Data member: isinstance
+    only, not issubclass.)"""
+
+    idempotent_send: bool
+
+
+@runtime_checkable
+class CanSendMedia(Protocol):
+    """Can post a reply with images attached (PNG/JPEG bytes), e.g. an answer card."""
+
+    def send_with_media(self, reply: OutboundReply, images: Sequence[bytes]) -> SentReceipt: ...
+
+
+@runtime_checkable
+class HasTextLimit(Protocol):
+    """Knows how many characters one post may hold on this network or server (a Mastodon
+    instance's max_characters, X's 280 or an account's larger limit, Bluesky's 300)."""
+
+    def text_limit(self) -> int: ...
+
+
+@runtime_checkable
+class CanCheckCredentials(Protocol):
+    """Can ask the network who its credentials belong to, raising when they are refused."""
+
+    def check_credentials(self) -> AuthorInfo: ...
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """Holds a session or connection to release with `close()` when done."""
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class HasOwnAccounts(Protocol):
+    """Knows the brand's own handles (the simulator), so the desk registers them itself and
+    recognises their posts as ours."""
+
+    def accounts(self) -> Sequence[tuple[str, str]]:
+        """The brand's own handles as (handle, role)."""
+        ...
+
+    def brand_author(self, handle: str) -> AuthorInfo: ...

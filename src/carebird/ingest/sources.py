@@ -12,7 +12,7 @@ from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import CarebirdError
 from carebird.ingest.accounts import account_spec
-from carebird.ingest.base import Connector
+from carebird.ingest.base import Connector, HasTextLimit
 from carebird.ingest.models import NetworkAccount
 from carebird.ingest.usage import DbMeter, prices_for
 from carebird.plugins import connector_class
@@ -67,11 +67,10 @@ def account_connectors(db: Database, settings: Settings) -> AccountConnectors:
 def _remember_limit(db: Database, account_id: int, connector: Connector) -> None:
     """Store the server's post length limit (a Mastodon instance's max_characters) on the
     account, so the composer counts against it; the network's default stands if unreachable."""
-    text_limit = getattr(connector, "text_limit", None)
-    if text_limit is None or connector.network != "mastodon":
+    if not isinstance(connector, HasTextLimit) or connector.network != "mastodon":
         return
     try:
-        limit = int(text_limit())
+        limit = int(connector.text_limit())
     except CarebirdError as exc:
         log.warning("%s: the server's length limit is unknown for now: %s", connector.source, exc)
         return

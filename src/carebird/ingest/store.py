@@ -67,20 +67,7 @@ def store_items(
     session: Session, items: Iterable[InboundItem], *, annotate: Annotate | None = None
 ) -> StoreResult:
     result = StoreResult()
-    batch: list[InboundItem] = []
-    seen: set[tuple[str, str]] = set()
-    for raw_item in items:
-        try:
-            item = normalize(raw_item)
-        except InvalidInput as exc:
-            result.rejected.append((str(raw_item.external_id)[:200], str(exc)))
-            continue
-        key = (item.network, item.external_id)
-        if key in seen:
-            result.duplicates += 1
-            continue
-        seen.add(key)
-        batch.append(item)
+    batch = _normalized_once(items, result)
     if not batch:
         return result
 
@@ -162,6 +149,26 @@ def store_items(
             )
         )
     return result
+
+
+def _normalized_once(items: Iterable[InboundItem], result: StoreResult) -> list[InboundItem]:
+    """The items normalised, each (network, external id) once; the rejected and repeated ones
+    are counted in `result`."""
+    batch: list[InboundItem] = []
+    seen: set[tuple[str, str]] = set()
+    for raw_item in items:
+        try:
+            item = normalize(raw_item)
+        except InvalidInput as exc:
+            result.rejected.append((str(raw_item.external_id)[:200], str(exc)))
+            continue
+        key = (item.network, item.external_id)
+        if key in seen:
+            result.duplicates += 1
+            continue
+        seen.add(key)
+        batch.append(item)
+    return batch
 
 
 def interactions(metrics: dict[str, Any]) -> int:
@@ -283,8 +290,8 @@ def _authors(
         session.execute(
             insert_ignoring_duplicates(session, Author, ("network", "external_id")), rows
         )
-        cols = (Author.id, Author.network, Author.external_id, Author.is_brand)
-        for row in _rows_by_key(session, cols, Author.network, Author.external_id, missing):
+        ids = (Author.id, Author.network, Author.external_id, Author.is_brand)
+        for row in _rows_by_key(session, ids, Author.network, Author.external_id, missing):
             found[(row.network, row.external_id)] = (row.id, row.is_brand)
     return found
 

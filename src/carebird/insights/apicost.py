@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from carebird.ingest.base import MessageKind
+from carebird.cases.hours import PollingPlan
+from carebird.ingest.base import InboundItem, MessageKind
 from carebird.ingest.sim.network import SimulatedNetwork
 from carebird.ingest.usage import prices_for
-from carebird.jobs.polling import PollingPlan
 
 SUPPORT = {"complaint", "request", "question", "suggestion", "praise", "followup"}
 
@@ -64,8 +64,9 @@ def month_of_traffic(*, weekly: int, days: int = 30, seed: int = 1) -> Traffic:
     return Traffic(sim.start, sim.start + timedelta(days=days), times, authors, public, private)
 
 
-def _take(sim: SimulatedNetwork, span: timedelta) -> list[Any]:
-    out, cursor = [], None
+def _take(sim: SimulatedNetwork, span: timedelta) -> list[InboundItem]:
+    out: list[InboundItem] = []
+    cursor: str | None = None
     while True:
         batch = sim.fetch(cursor, limit=5000)
         cursor = batch.cursor

@@ -12,37 +12,27 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypedDict
 
-from carebird.cases.hours import BusinessHours
-from carebird.cases.priority import DEFAULT_WEIGHTS
+from carebird.cases.hours import PollingPlan
 from carebird.db.database import Database
 from carebird.errors import BudgetExhausted, CarebirdError, RateLimited
-from carebird.flows.intake import BatchReport, poll_once, process_batch
-from carebird.ingest.base import Connector
+from carebird.flows.intake import BatchReport, Intake, poll_once, process_batch
+from carebird.ingest.base import CanReconcile, Connector
 from carebird.ingest.calls import RateLimit
 from carebird.ingest.health import record_failure, record_success
-from carebird.understand.service import Understander
 
 log = logging.getLogger(__name__)
 CAP_RECHECK = timedelta(hours=1)  # a raised cap is noticed within this delay
 MAX_ERROR_WAIT = 600.0
 
 
-@dataclass(frozen=True)
-class PollingPlan:
-    """Seconds between polls of a quiet source: fast while the desk is open, slow at night."""
+class _Where(TypedDict):
+    """Which source a health row is about (the keyword arguments of `record_*`)."""
 
-    open_seconds: float = 30.0
-    closed_seconds: float = 300.0
-    hours: BusinessHours | None = None
-
-    def interval(self, now: datetime) -> float:
-        if self.hours is None or self.hours.is_open(now):
-            return self.open_seconds
-        # Never sleep through the opening: wake up when the desk opens.
-        within = timedelta(seconds=self.closed_seconds)
-        until_open = (self.hours.next_change(now, within=within) - now).total_seconds()
-        return max(1.0, min(self.closed_seconds, until_open))
+    source: str
+    network: str
+    account_id: int | None
 
 
 @dataclass(frozen=True)
@@ -57,26 +47,21 @@ def poll_source(
     connector: Connector,
     *,
     account_id: int | None,
-    reopen_window: timedelta,
+    intake: Intake,
     plan: PollingPlan,
     limit: int = 500,
-    understander: Understander | None = None,
-    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
     limits: Callable[[], Mapping[str, RateLimit]] = dict,
     failures: int = 0,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> PollOutcome:
     """Poll once; record the source's health; say how long to wait before the next poll."""
-    where = {"source": connector.source, "network": connector.network, "account_id": account_id}
+    where: _Where = {
+        "source": connector.source,
+        "network": connector.network,
+        "account_id": account_id,
+    }
     try:
-        report, more = poll_once(
-            db,
-            connector,
-            reopen_window=reopen_window,
-            limit=limit,
-            understander=understander,
-            weights=weights,
-        )
+        report, more = poll_once(db, connector, intake=intake, limit=limit)
     except RateLimited as exc:
         until = now() + timedelta(seconds=exc.retry_after)
         _failed(db, where, now(), f"rate limited: {exc}", until, "rate limited")
@@ -112,23 +97,18 @@ def reconcile_source(
     *,
     since: datetime,
     until: datetime,
-    reopen_window: timedelta,
-    understander: Understander | None = None,
-    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    intake: Intake,
 ) -> BatchReport:
     """Gap reconciliation: search the window again and store what the timeline missed.
 
-    Only connectors with a `reconcile(since, until)` method take part; the store drops every
-    message already held, so what remains is exactly what the timeline lost.
+    Only connectors that `CanReconcile` take part; the store drops every message already
+    held, so what remains is exactly what the timeline lost.
     """
-    reconcile = getattr(connector, "reconcile", None)
-    if reconcile is None:
+    if not isinstance(connector, CanReconcile):
         return BatchReport()
-    items = reconcile(since, until)
+    items = connector.reconcile(since, until)
     with db.session() as session, session.begin():
-        report = process_batch(
-            session, items, reopen_window=reopen_window, understander=understander, weights=weights
-        )
+        report = process_batch(session, items, intake=intake)
     if report.stored:
         log.warning("%s: reconciliation found %d missed messages", connector.source, report.stored)
     return report
@@ -136,7 +116,7 @@ def reconcile_source(
 
 def _failed(
     db: Database,
-    where: dict[str, object],
+    where: _Where,
     at: datetime,
     error: str,
     paused_until: datetime | None,
@@ -145,7 +125,7 @@ def _failed(
     with db.session() as session, session.begin():
         record_failure(
             session,
-            **where,  # type: ignore[arg-type]
+            **where,
             now=at,
             error=error,
             paused_until=paused_until,

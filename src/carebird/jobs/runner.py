@@ -19,11 +19,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from carebird.cases.priority import weights_for
 from carebird.config import Settings
 from carebird.db.database import Database
-from carebird.flows.intake import poll_once
-from carebird.ingest.base import Connector
+from carebird.flows.intake import Intake, poll_once
+from carebird.ingest.base import Connector, HasOwnAccounts
 from carebird.ingest.models import NetworkAccount
 from carebird.jobs.lock import RunnerBusy, runner_lock
 from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, HEARTBEAT_SECONDS, SCHEDULES
@@ -36,10 +35,8 @@ from carebird.jobs.tasks import (
     reconcile,
     rescore,
     send_outbox,
-    understander_for,
 )
 from carebird.plugins import connector_class
-from carebird.understand.service import Understander
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +55,7 @@ def simulated_network(settings: Settings) -> Connector:
 
 def register_accounts(db: Database, connector: Connector) -> None:
     """Make the connector's own handles desk accounts, so their posts are recognised as ours."""
-    accounts = getattr(connector, "accounts", None)
-    if accounts is None:
+    if not isinstance(connector, HasOwnAccounts):
         return
     with db.session() as session, session.begin():
         known = {
@@ -68,10 +64,10 @@ def register_accounts(db: Database, connector: Connector) -> None:
                 select(NetworkAccount).where(NetworkAccount.network == connector.network)
             )
         }
-        for handle, role in accounts():
+        for handle, role in connector.accounts():
             if handle.lower() in known:
                 continue
-            author = connector.brand_author(handle)  # type: ignore[attr-defined]
+            author = connector.brand_author(handle)
             session.add(
                 NetworkAccount(
                     network=connector.network,
@@ -89,10 +85,8 @@ async def poll_forever(
     *,
     settings: Settings,
     stop: asyncio.Event,
-    understander: Understander,
+    intake: Intake,
 ) -> None:
-    window = timedelta(days=settings.reopen_window_days)
-    weights = weights_for(settings.priority_weights)
     while not stop.is_set():
         more = False
         try:
@@ -100,10 +94,8 @@ async def poll_forever(
                 poll_once,
                 db,
                 connector,
-                reopen_window=window,
+                intake=intake,
                 limit=settings.ingest_batch_size,
-                understander=understander,
-                weights=weights,
             )
             if report.stored:
                 log.info(
@@ -161,10 +153,10 @@ async def supervise_streams(desk: Desk, *, stop: asyncio.Event) -> None:
     try:
         while not stop.is_set():
             try:
-                keys = (await asyncio.to_thread(desk.sources)).keys()
+                keys = list((await asyncio.to_thread(desk.sources)).keys())
             except Exception:
                 log.exception("reading the accounts failed")
-                keys = loops.keys()
+                keys = list(loops)
             for key in keys:
                 if key not in loops or loops[key].done():
                     loops[key] = asyncio.create_task(poll_stream_forever(desk, key, stop=stop))
@@ -186,7 +178,8 @@ async def background(settings: Settings, db: Database) -> AsyncIterator[Desk | N
             held.enter_context(runner_lock(db))
         except RunnerBusy as exc:
             log.warning("%s", exc)
-            print(f"carebird: {exc}", file=sys.stderr, flush=True)
+            sys.stderr.write(f"carebird: {exc}\n")
+            sys.stderr.flush()
             yield None
             return
         async with _running(settings, db) as desk:
@@ -202,13 +195,11 @@ async def _running(settings: Settings, db: Database) -> AsyncIterator[Desk]:
         extra[sim.network] = sim
     desk = Desk(settings, db, kind="embedded", extra_senders=extra)
     await asyncio.to_thread(desk.refresh_accounts, force=True)
-    understander = await asyncio.to_thread(lambda: desk.understander)
+    intake = await asyncio.to_thread(lambda: desk.intake)
     stop = asyncio.Event()
     stopping = threading.Event()  # read by the outbox between two sends
     tasks = [
-        asyncio.create_task(
-            poll_forever(db, c, settings=settings, stop=stop, understander=understander)
-        )
+        asyncio.create_task(poll_forever(db, c, settings=settings, stop=stop, intake=intake))
         for c in extra.values()
     ]
     tasks.append(asyncio.create_task(supervise_streams(desk, stop=stop)))
@@ -245,7 +236,7 @@ async def _running(settings: Settings, db: Database) -> AsyncIterator[Desk]:
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("the background worker stopped", exc_info=task.exception())
-        print(f"carebird: the background worker stopped: {task.exception()!r}", file=sys.stderr)
+        sys.stderr.write(f"carebird: the background worker stopped: {task.exception()!r}\n")
 
 
 @contextlib.asynccontextmanager
@@ -270,11 +261,9 @@ async def serve_background(settings: Settings, db: Database) -> AsyncIterator[No
         sim = simulated_network(settings)
         await asyncio.to_thread(register_accounts, db, sim)
         extra[sim.network] = sim
-        understander = await asyncio.to_thread(understander_for, settings)
+        intake = await asyncio.to_thread(Intake.from_settings, settings)
         side.append(
-            asyncio.create_task(
-                poll_forever(db, sim, settings=settings, stop=stop, understander=understander)
-            )
+            asyncio.create_task(poll_forever(db, sim, settings=settings, stop=stop, intake=intake))
         )
     worker = asyncio.create_task(
         run_worker(settings, db, kind="embedded", extra_senders=extra, stop=stop)

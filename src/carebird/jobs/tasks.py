@@ -21,23 +21,23 @@ from typing import Any
 
 from sqlalchemy import select
 
-from carebird.cases.hours import BusinessHours
+from carebird.cases.hours import BusinessHours, PollingPlan
 from carebird.cases.presence import expire_presence as expire_presence_marks
-from carebird.cases.priority import weights_for
+from carebird.cases.scoring import rescore_active
 from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
-from carebird.ingest.base import Connector
+from carebird.flows.intake import Intake
+from carebird.flows.replies import send_pending
+from carebird.ingest.base import CanReconcile, Connector
 from carebird.ingest.models import NetworkAccount
 from carebird.ingest.sources import Source, account_connectors
-from carebird.jobs.polling import PollingPlan, PollOutcome, poll_source, reconcile_source
+from carebird.jobs.polling import PollOutcome, poll_source, reconcile_source
 from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, SEND_BATCH
-from carebird.live.events import publish_rescored
+from carebird.live.events import CasePriority, publish
 from carebird.live.events import purge_events as purge_live_events
 from carebird.live.runners import WorkerBeat
-from carebird.reply.sending import due_count, send_pending
-from carebird.understand.classifier import load_classifier
-from carebird.understand.service import Understander, rescore_active
+from carebird.reply.sending import due_count
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +48,6 @@ def polling_plan(settings: Settings) -> PollingPlan:
         closed_seconds=settings.poll_closed_seconds,
         hours=BusinessHours.parse(settings.opening_hours, settings.timezone),
     )
-
-
-def understander_for(settings: Settings) -> Understander:
-    """The desk's classifier (a plugin by name), using its trained model file if one is set."""
-    return Understander(load_classifier(settings.classifier, model_path=settings.model_path))
 
 
 class Desk:
@@ -70,11 +65,9 @@ class Desk:
         self.db = db
         self.kind = kind
         self.name = f"{socket.gethostname()}:{os.getpid()}:{kind}"
-        self.window = timedelta(days=settings.reopen_window_days)
-        self.weights = weights_for(settings.priority_weights)
         self.plan = polling_plan(settings)
         self.extra_senders = dict(extra_senders or {})
-        self._understander: Understander | None = None
+        self._intake: Intake | None = None
         self._sources: dict[str, Source] = {}
         self._senders: dict[str, Connector] = {}
         self._signature: str | None = None
@@ -82,10 +75,11 @@ class Desk:
         self._lock = threading.Lock()
 
     @property
-    def understander(self) -> Understander:
-        if self._understander is None:
-            self._understander = understander_for(self.settings)
-        return self._understander
+    def intake(self) -> Intake:
+        """The desk's intake (classifier, weights, reopen window), built once, on first use."""
+        if self._intake is None:
+            self._intake = Intake.from_settings(self.settings)
+        return self._intake
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -141,11 +135,9 @@ def poll_stream(desk: Desk, source_key: str, failures: int = 0) -> PollOutcome |
             desk.db,
             source.connector,
             account_id=source.account_id,
-            reopen_window=desk.window,
+            intake=desk.intake,
             plan=desk.plan,
             limit=desk.settings.ingest_batch_size,
-            understander=desk.understander,
-            weights=desk.weights,
             limits=lambda: source.meter.limits,
             failures=failures,
         )
@@ -165,7 +157,7 @@ def reconcile(desk: Desk, *, now: Callable[[], datetime] = lambda: datetime.now(
     found = 0
     by_account: dict[int, Source] = {}
     for source in desk.sources().values():
-        if hasattr(source.connector, "reconcile"):
+        if isinstance(source.connector, CanReconcile):
             by_account.setdefault(source.account_id, source)
     for source in by_account.values():
         try:
@@ -174,9 +166,7 @@ def reconcile(desk: Desk, *, now: Callable[[], datetime] = lambda: datetime.now(
                 source.connector,
                 since=at - timedelta(minutes=desk.settings.reconcile_window_minutes),
                 until=at - timedelta(seconds=30),  # let the network index the newest
-                reopen_window=desk.window,
-                understander=desk.understander,
-                weights=desk.weights,
+                intake=desk.intake,
             )
             found += report.stored
         except Exception:
@@ -191,7 +181,7 @@ def send_outbox(
     return send_pending(
         desk.db,
         desk.senders(),
-        reopen_window=desk.window,
+        intake=desk.intake,
         should_stop=should_stop,
         limit=limit,
         lease=timedelta(seconds=desk.settings.send_lease_seconds),
@@ -207,8 +197,9 @@ def outbox_due(desk: Desk) -> int:
 def rescore(desk: Desk) -> int:
     """Waiting cases rise: re-score the active ones; one event makes open inboxes re-fetch."""
     with desk.db.session() as session, session.begin():
-        count = rescore_active(session, weights=desk.weights)
-        publish_rescored(session, count)
+        count = rescore_active(session, weights=desk.intake.weights)
+        if count:  # one event, not one per case: open inboxes re-fetch
+            publish(session, CasePriority({"rescored": count}))
         return count
 
 

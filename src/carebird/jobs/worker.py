@@ -19,13 +19,14 @@ import contextlib
 import logging
 import math
 import threading
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 from procrastinate.jobs import Status
 from procrastinate.schema import SchemaManager
+from procrastinate.types import TimeDeltaParams
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -61,43 +62,12 @@ def build_app(desk: tasks.Desk, *, stopping: threading.Event) -> procrastinate.A
             conninfo=libpq_url(desk.db.url), min_size=1, max_size=4
         )
     )
-
-    @app.task(name="poll_stream", pass_context=False)
-    async def poll_stream(source: str, failures: int = 0) -> None:
-        outcome = await asyncio.to_thread(tasks.poll_stream, desk, source, failures)
-        if outcome is None or stopping.is_set():
-            return  # the stream is gone; or stopping: `ensure_polling` picks it up again
-        failures = failures + 1 if outcome.error else 0
-        await _defer_poll(source, failures, after=outcome.wait)
-
-    async def _defer_poll(source: str, failures: int, *, after: float = 0.0) -> bool:
-        deferrer = poll_stream.configure(
-            lock=f"poll:{source}",
-            queueing_lock=f"poll:{source}",
-            schedule_in={"seconds": after} if after > 0 else None,
-        )
-        try:
-            await deferrer.defer_async(source=source, failures=failures)
-        except AlreadyEnqueued:
-            return False  # its next pass is already waiting
-        return True
-
-    @app.task(name="send_outbox", pass_context=False)
-    async def send_outbox(slot: int = 0) -> int:
-        return await asyncio.to_thread(
-            tasks.send_outbox, desk, should_stop=stopping.is_set, limit=SEND_BATCH
-        )
-
-    async def dispatch_outbox(timestamp: int) -> None:
-        due = await asyncio.to_thread(tasks.outbox_due, desk)
-        # Rows are claimed one by one, so senders run in parallel; an idle desk defers none.
-        for slot in range(min(SEND_SLOTS, math.ceil(due / SEND_BATCH))):
-            with contextlib.suppress(AlreadyEnqueued):
-                await send_outbox.configure(queueing_lock=f"send:{slot}").defer_async(slot=slot)
+    defer_poll = _add_polling(app, desk, stopping)
+    dispatch_outbox = _add_outbox(app, desk, stopping)
 
     async def ensure_polling(timestamp: int) -> None:
         for source in await asyncio.to_thread(lambda: list(desk.sources())):
-            await _defer_poll(source, 0)
+            await defer_poll(source, 0)
 
     def sync(fn: Any) -> Any:
         async def run(timestamp: int) -> None:
@@ -117,6 +87,65 @@ def build_app(desk: tasks.Desk, *, stopping: threading.Event) -> procrastinate.A
         fn = periodic_work[sched.task]
         task = app.task(name=f"every_{sched.task}", queueing_lock=f"every:{sched.task}")(fn)
         app.periodic(cron=cron_for(sched.seconds(desk.settings)), periodic_id=sched.task)(task)
+    _add_stalled_retry(app)
+    app.carebird_defer_poll = defer_poll  # type: ignore[attr-defined]
+    return app
+
+
+def _add_polling(
+    app: procrastinate.App, desk: tasks.Desk, stopping: threading.Event
+) -> Callable[..., Awaitable[bool]]:
+    """The `poll_stream` task: one pass on a stream, which defers the stream's next pass.
+    Returns the function deferring a pass (False: one is already waiting)."""
+
+    @app.task(name="poll_stream", pass_context=False)
+    async def poll_stream(source: str, failures: int = 0) -> None:
+        outcome = await asyncio.to_thread(tasks.poll_stream, desk, source, failures)
+        if outcome is None or stopping.is_set():
+            return  # the stream is gone; or stopping: `ensure_polling` picks it up again
+        failures = failures + 1 if outcome.error else 0
+        await _defer_poll(source, failures, after=outcome.wait)
+
+    async def _defer_poll(source: str, failures: int, *, after: float = 0.0) -> bool:
+        # Whole milliseconds: procrastinate's TimeDeltaParams declares int values.
+        delay: TimeDeltaParams | None = {"milliseconds": math.ceil(after * 1000)}
+        deferrer = poll_stream.configure(
+            lock=f"poll:{source}",
+            queueing_lock=f"poll:{source}",
+            schedule_in=delay if after > 0 else None,
+        )
+        try:
+            await deferrer.defer_async(source=source, failures=failures)
+        except AlreadyEnqueued:
+            return False  # its next pass is already waiting
+        return True
+
+    return _defer_poll
+
+
+def _add_outbox(
+    app: procrastinate.App, desk: tasks.Desk, stopping: threading.Event
+) -> Callable[[int], Awaitable[None]]:
+    """The `send_outbox` task; returns the periodic work deferring as many as are due."""
+
+    @app.task(name="send_outbox", pass_context=False)
+    async def send_outbox(slot: int = 0) -> int:
+        return await asyncio.to_thread(
+            tasks.send_outbox, desk, should_stop=stopping.is_set, limit=SEND_BATCH
+        )
+
+    async def dispatch_outbox(timestamp: int) -> None:
+        due = await asyncio.to_thread(tasks.outbox_due, desk)
+        # Rows are claimed one by one, so senders run in parallel; an idle desk defers none.
+        for slot in range(min(SEND_SLOTS, math.ceil(due / SEND_BATCH))):
+            with contextlib.suppress(AlreadyEnqueued):
+                await send_outbox.configure(queueing_lock=f"send:{slot}").defer_async(slot=slot)
+
+    return dispatch_outbox
+
+
+def _add_stalled_retry(app: procrastinate.App) -> None:
+    """The periodic task closing the jobs of dead workers."""
 
     @app.periodic(cron=cron_for(STALLED_AFTER / 2), periodic_id="retry_stalled")
     @app.task(name="retry_stalled", queueing_lock="retry_stalled")
@@ -130,9 +159,6 @@ def build_app(desk: tasks.Desk, *, stopping: threading.Event) -> procrastinate.A
             log.warning("job %s (%s) was running on a dead worker: closed", job.id, job.task_name)
             assert job.id is not None
             await manager.finish_job_by_id_async(job.id, status=Status.FAILED, delete_job=True)
-
-    app.carebird_defer_poll = _defer_poll  # type: ignore[attr-defined]
-    return app
 
 
 async def run_worker(
@@ -152,7 +178,7 @@ async def run_worker(
     await asyncio.to_thread(ensure_schema, db)
     desk = tasks.Desk(settings, db, kind=kind, extra_senders=extra_senders)
     await asyncio.to_thread(desk.refresh_accounts, force=True)
-    await asyncio.to_thread(lambda: desk.understander)  # load the model before taking jobs
+    await asyncio.to_thread(lambda: desk.intake)  # load the model before taking jobs
     stopping = threading.Event()
     app = build_app(desk, stopping=stopping)
     beats = asyncio.Event()

@@ -61,11 +61,13 @@ def run_checks(settings: Settings, *, now: datetime | None = None) -> list[Check
         return checks
     db = Database(settings.database_url)
     try:
-        checks.append(check_database(db))
-        if checks[-1].status == "fail":
+        database = check_database(db)
+        checks.append(database)
+        if database.status == "fail":
             return checks
-        checks.append(check_migrations(db))
-        if checks[-1].status == "fail":
+        migrations = check_migrations(db)
+        checks.append(migrations)
+        if migrations.status == "fail":
             return checks
         checks += check_accounts(db, settings)
         checks.append(check_workers(db, now))
@@ -149,6 +151,7 @@ def _local(handle: str) -> str:
 
 def _check_account(db: Database, settings: Settings, account: Any) -> Check:
     from carebird.ingest.accounts import account_spec
+    from carebird.ingest.base import CanCheckCredentials, Closable
     from carebird.ingest.calls import Backoff
     from carebird.ingest.usage import DbMeter, prices_for
     from carebird.plugins import connector_class
@@ -160,8 +163,7 @@ def _check_account(db: Database, settings: Settings, account: Any) -> Check:
         spec = account_spec(db, account, secret_key=settings.secret_key)
         spec = dataclasses.replace(spec, options={**spec.options, "timeout": CHECK_TIMEOUT})
         cls = connector_class(account.network)
-        check = getattr(cls, "check_credentials", None)
-        if check is None:
+        if not issubclass(cls, CanCheckCredentials):
             return Check(name, "warn", f"the {account.network} connector cannot check", data)
         meter = DbMeter(
             db,
@@ -177,9 +179,8 @@ def _check_account(db: Database, settings: Settings, account: Any) -> Check:
     except (CarebirdError, LookupError, ValueError) as exc:
         return Check(name, "fail", f"credentials not accepted: {exc}", data)
     finally:
-        close = getattr(connector, "close", None)
-        if close is not None:
-            close()
+        if isinstance(connector, Closable):
+            connector.close()
     data |= {"external_id": me.external_id, "as": me.handle}
     if _local(me.handle) != _local(account.handle):
         return Check(name, "fail", f"the credentials are @{me.handle}'s, not this account's", data)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -21,7 +21,6 @@ from carebird.cases.log import record
 from carebird.cases.models import Case
 from carebird.errors import InvalidInput, NotFound, PersonalDataInPublic
 from carebird.ingest.models import Author, Message, NetworkAccount
-from carebird.live.events import publish_case_change
 from carebird.reply.collision import check_reply_allowed
 from carebird.reply.cost import estimate
 from carebird.reply.models import OutboxItem
@@ -42,8 +41,12 @@ def queue_reply(
     prices: Mapping[str, Mapping[str, float]] | None = None,
     seen_message_id: int | None = None,
     card: tuple[str, str] | None = None,
+    on_new: Callable[[OutboxItem], None] | None = None,
 ) -> OutboxItem:
     """Queue a reply to the case's latest inbound message (public) or its customer (private).
+
+    `on_new` is called with the row when this call queued it (not when the same idempotency
+    key had queued it before): the flows announce it to open inboxes.
 
     A public reply that contains personal data (a phone number, an e-mail, an order or account
     reference, an IBAN…) is refused unless `allow_personal_data`: send it privately instead.
@@ -118,9 +121,8 @@ def queue_reply(
         actor_id=agent_id,
         data={"private": private},
     )
-    publish_case_change(
-        session, case_id, "reply.queued", {"agent_id": agent_id, "outbox_id": item.id}
-    )
+    if on_new is not None:
+        on_new(item)
     return item
 
 
@@ -157,6 +159,7 @@ def queue_thread(
     prices: Mapping[str, Mapping[str, float]] | None = None,
     seen_message_id: int | None = None,
     card: tuple[str, str] | None = None,
+    on_new: Callable[[OutboxItem], None] | None = None,
 ) -> list[OutboxItem]:
     """Queue an answer split into parts ("1/2", "2/2"): each later part answers the one before
     it once that one is posted, so the thread reads in order on the network."""
@@ -173,6 +176,7 @@ def queue_thread(
         prices=prices,
         seen_message_id=seen_message_id,
         card=card,  # on the first post of a thread
+        on_new=on_new,
     )
     items = [first]
     following = session.scalar(select(OutboxItem).where(OutboxItem.follows_id == first.id))

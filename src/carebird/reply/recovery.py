@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
 from carebird.errors import Conflict, NotFound
-from carebird.live.events import publish_case_change
 from carebird.reply.models import OutboxItem
 
 RETRYABLE = ("failed", "unsure")
@@ -79,9 +78,6 @@ def retry_reply(
             "confirmed_not_posted": confirm_not_posted,
         },
     )
-    publish_case_change(
-        session, item.case_id, "case.updated", {"agent_id": agent_id, "outbox_id": outbox_id}
-    )
     return item
 
 
@@ -111,7 +107,4 @@ def cancel_reply(session: Session, *, outbox_id: int, agent_id: int | None) -> l
             actor_id=agent_id,
             data={"thread_of": outbox_id} if part is not item else {},
         )
-    publish_case_change(
-        session, item.case_id, "case.updated", {"agent_id": agent_id, "outbox_id": outbox_id}
-    )
     return chain

@@ -20,22 +20,22 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
-from carebird.cases.search import index_cases
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.errors import BudgetExhausted, CarebirdError, InvalidInput, RateLimited
-from carebird.flows.intake import process_batch
 from carebird.ingest.base import (
     AuthorInfo,
+    CanFindSent,
+    CanSendMedia,
     Connector,
     Direction,
     InboundItem,
     MessageKind,
     OutboundReply,
+    SendsIdempotently,
     SentReceipt,
 )
 from carebird.ingest.models import Message, NetworkAccount
-from carebird.live.events import publish_case_change
 from carebird.reply.cards import render_card
 from carebird.reply.models import OutboxItem
 
@@ -66,7 +66,7 @@ def send_pending(
     db: Database,
     connectors: Mapping[str, Connector],
     *,
-    reopen_window: timedelta,
+    after: AfterSend,
     now: Callable[[], datetime] = utcnow,
     should_stop: Callable[[], bool] = lambda: False,
     limit: int | None = None,
@@ -94,10 +94,18 @@ def send_pending(
     for item_id in due:
         if should_stop() or (limit is not None and sent >= limit):
             break
-        sent += _send_one(
-            db, item_id, connectors, reopen_window=reopen_window, now=now, lease=lease
-        )
+        sent += _send_one(db, item_id, connectors, after=after, now=now, lease=lease)
     return sent
+
+
+@dataclass(frozen=True, slots=True)
+class AfterSend:
+    """What the caller adds to the transaction that settles a reply (carebird.flows.replies):
+    storing and threading the desk's own post, then the search index and the live events."""
+
+    record_post: Callable[[Session, InboundItem], None]
+    sent: Callable[[Session, OutboxItem], None]
+    failed: Callable[[Session, OutboxItem], None]
 
 
 @dataclass(frozen=True)
@@ -114,6 +122,8 @@ def _claim(
     connectors: Mapping[str, Connector],
     at: datetime,
     lease: timedelta = SEND_LEASE,
+    *,
+    after: AfterSend,
 ) -> _Claimed | None:
     """Take the row's lease ("sending") if no one holds it; say whether an earlier attempt
     may have posted. The lease is one conditional UPDATE: of several processes trying the same
@@ -168,7 +178,7 @@ def _claim(
                 .execution_options(synchronize_session=False)
             )
             record(session, item.case_id, "reply_unsure", new=str(item_id))
-            publish_case_change(session, item.case_id, "reply.failed", {"outbox_id": item_id})
+            after.failed(session, item)
             log.warning("reply %s: an earlier attempt may have posted; marked unsure", item_id)
             return None
         request = OutboundReply(
@@ -192,7 +202,9 @@ def _claim(
 
 def _can_resend_safely(connector: Connector) -> bool:
     """A retry is safe when the network can be asked first, or deduplicates by our key."""
-    return hasattr(connector, "find_sent") or bool(getattr(connector, "idempotent_send", False))
+    if isinstance(connector, CanFindSent):
+        return True
+    return isinstance(connector, SendsIdempotently) and bool(connector.idempotent_send)
 
 
 def _send_one(
@@ -200,36 +212,36 @@ def _send_one(
     item_id: int,
     connectors: Mapping[str, Connector],
     *,
-    reopen_window: timedelta,
+    after: AfterSend,
     now: Callable[[], datetime] = utcnow,
     lease: timedelta = SEND_LEASE,
 ) -> int:
-    claimed = _claim(db, item_id, connectors, now(), lease)
+    claimed = _claim(db, item_id, connectors, now(), lease, after=after)
     if claimed is None:
         return 0
     request, connector = claimed.request, claimed.connector
     try:
         receipt = None
-        find_sent = getattr(connector, "find_sent", None)
-        if claimed.unsure and find_sent is not None:
-            receipt = find_sent(request)
+        if claimed.unsure and isinstance(connector, CanFindSent):
+            receipt = connector.find_sent(request)
             if receipt is not None:
                 log.info("reply %s had been posted before a crash: not sending again", item_id)
         if receipt is None and claimed.card is not None:
-            send_with_media = getattr(connector, "send_with_media", None)
-            if send_with_media is None:
+            if not isinstance(connector, CanSendMedia):
                 raise InvalidInput(f"{request.network} replies cannot carry an answer card")
-            receipt = send_with_media(request, [claimed.card])
+            receipt = connector.send_with_media(request, [claimed.card])
         elif receipt is None:
             receipt = connector.send(request)
     except CarebirdError as exc:
-        _failed(db, item_id, exc, now())
+        _failed(db, item_id, exc, now(), after=after)
         return 0
-    _sent(db, item_id, receipt, reopen_window=reopen_window)
+    _sent(db, item_id, receipt, after=after)
     return 1
 
 
-def _failed(db: Database, item_id: int, exc: CarebirdError, at: datetime) -> None:
+def _failed(
+    db: Database, item_id: int, exc: CarebirdError, at: datetime, *, after: AfterSend
+) -> None:
     """Keep the reply for a later try (visible on the case); give up after MAX_ATTEMPTS."""
     with db.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
@@ -248,7 +260,7 @@ def _failed(db: Database, item_id: int, exc: CarebirdError, at: datetime) -> Non
                 wait = max(wait, 3600.0)
             item.next_attempt_at = at + timedelta(seconds=wait)
         if final:
-            publish_case_change(session, item.case_id, "reply.failed", {"outbox_id": item.id})
+            after.failed(session, item)
         record(
             session,
             item.case_id,
@@ -259,7 +271,7 @@ def _failed(db: Database, item_id: int, exc: CarebirdError, at: datetime) -> Non
     log.warning("reply %s failed (%s): %s", item_id, "final" if final else "will retry", exc)
 
 
-def _sent(db: Database, item_id: int, receipt: SentReceipt, *, reopen_window: timedelta) -> None:
+def _sent(db: Database, item_id: int, receipt: SentReceipt, *, after: AfterSend) -> None:
     with db.session() as session, session.begin():
         item = session.get(OutboxItem, item_id)
         assert item is not None
@@ -282,14 +294,13 @@ def _sent(db: Database, item_id: int, receipt: SentReceipt, *, reopen_window: ti
             conversation_id=_conversation_of(session, item),
             raw={"outbox_id": item.id, "recipient_id": item.recipient_id, **receipt.raw},
         )
-        process_batch(session, [ours], reopen_window=reopen_window)
+        after.record_post(session, ours)
         # A private reply has no reply chain to follow: attach it to the case explicitly.
         session.query(Message).filter(
             Message.network == item.network,
             Message.external_id == receipt.external_id,
             Message.case_id.is_(None),
         ).update({"case_id": item.case_id})
-        index_cases(session, [item.case_id])
         item.status, item.external_id, item.sent_at = "sent", receipt.external_id, utcnow()
         item.last_error, item.next_attempt_at = None, None
         record(
@@ -300,9 +311,7 @@ def _sent(db: Database, item_id: int, receipt: SentReceipt, *, reopen_window: ti
             actor_id=item.created_by,
             at=receipt.created_at,
         )
-        publish_case_change(
-            session, item.case_id, "reply.sent", {"agent_id": item.created_by, "outbox_id": item.id}
-        )
+        after.sent(session, item)
 
 
 def _conversation_of(session: Session, item: OutboxItem) -> str | None:

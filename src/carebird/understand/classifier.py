@@ -11,20 +11,20 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from carebird.errors import InvalidInput
+from carebird.plugins import CLASSIFIERS, load
 from carebird.understand.defaults import default_model
 from carebird.understand.labels import CATEGORIES, SENTIMENTS
 from carebird.understand.model import Head, TextModel, load_model
 from carebird.understand.text import for_model
 
 log = logging.getLogger(__name__)
-GROUP = "carebird.classifiers"
+GROUP = CLASSIFIERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,9 +196,5 @@ def score_columns(
 
 def load_classifier(name: str = "builtin", *, model_path: Path | None = None) -> Classifier:
     """The classifier registered as `name`, built with the given model path."""
-    for ep in entry_points(group=GROUP):
-        if ep.name == name:
-            cls = ep.load()
-            return cls(model_path=model_path)  # type: ignore[no-any-return]
-    known = sorted(ep.name for ep in entry_points(group=GROUP))
-    raise LookupError(f"no classifier {name!r}; installed: {', '.join(known)}")
+    cls = load(GROUP, name, kind="classifier")
+    return cls(model_path=model_path)  # type: ignore[no-any-return]

@@ -101,6 +101,42 @@ def _fmix(h: np.ndarray, tmp: np.ndarray, top_only: bool = False) -> None:
         h ^= tmp
 
 
+def _drop_crossing_windows(
+    keys: np.ndarray, seg: np.ndarray, length: int, ngrams: tuple[int, int], sentinel: int
+) -> None:
+    """Set to `sentinel` the character windows (`keys`, `length` per n) that cross into the
+    next text: those starting in the last n - 1 positions of a segment (a window too long
+    for its text starts in the previous text's tail, which is also dropped); an empty
+    text's segment "  " holds no window at all."""
+    c_lo, c_hi = ngrams
+    seg_end = np.cumsum(seg)
+    tail = np.maximum(seg_end[:, None] - np.arange(1, c_hi)[None, :], 0)
+    empty = seg_end[seg == 2]
+    bad = []
+    at = 0
+    for n in range(c_lo, c_hi + 1):
+        bad.append(tail[:, : n - 1].ravel() + at)
+        if empty.shape[0]:
+            bad.append(np.concatenate([empty - 1, empty - 2]) + at)
+        at += length
+    if bad:
+        keys[np.concatenate(bad)] = sentinel
+
+
+def _distinct_counts(keys: np.ndarray, sentinel: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sort `keys` in place; (distinct keys below `sentinel`, how often each occurs)."""
+    keys.sort()
+    keys = keys[: np.searchsorted(keys, sentinel)]
+    if not keys.shape[0]:
+        return keys, np.zeros(0, np.int32)
+    first = np.empty(keys.shape[0], dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    where = np.flatnonzero(first)
+    count = np.diff(where, append=keys.shape[0]).astype(np.int32)
+    return keys[where], count
+
+
 def _to_column(h: np.ndarray, size: int) -> None:
     """Key -> column in [0, size) in place (multiply-shift range reduction, size < 2**32)."""
     h >>= np.uint64(32)
@@ -209,17 +245,16 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
             start = stop
 
     def _chunk_keys(self, docs: Sequence[str], seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sorted distinct keys, their counts) of a chunk's word and character n-grams."""
         key_dtype, _ = self._key_dtype()
         sentinel = np.iinfo(key_dtype).max
         size = int(self.n_features)
-        n_cols = 2 * size
-        n_docs = len(docs)
         # " t0  t1  t2 ": text i, with one padding space each side, is segment i
         joined = (" " + "  ".join(docs) + " ").encode("utf-32-le", "surrogatepass")
         code = np.frombuffer(joined, dtype="<u4")
         length = code.shape[0]
         c64 = code.astype(np.uint64)
-        row = np.arange(n_docs, dtype=np.uint64) * np.uint64(n_cols)
+        row = np.arange(len(docs), dtype=np.uint64) * np.uint64(2 * size)
         base = np.repeat(row, seg)  # key offset of each position's text
         c_lo, c_hi = self.char_ngrams
         w_lo, w_hi = self.word_ngrams
@@ -230,49 +265,76 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
         t_start, t_end = bounds[0::2], bounds[1::2]
         n_tok = t_start.shape[0]
         n_word = sum(max(n_tok - n + 1, 0) for n in range(w_lo, w_hi + 1))
-        n_char = length * (c_hi - c_lo + 1)
-        keys = np.empty(n_word + n_char, dtype=key_dtype)
-        at = 0
+        keys = np.empty(n_word + length * (c_hi - c_lo + 1), dtype=key_dtype)
         if n_tok:
-            # token hash from prefix sums: sum_k c_k P**(e-1-k) = P**(e-1) * sum_k c_k Q**k
-            p_pow, q_pow = _powers(1 << length.bit_length())
-            prefix = np.empty(length + 1, dtype=np.uint64)
-            prefix[0] = 0
-            np.multiply(c64, q_pow[:length], out=prefix[1:])
-            np.cumsum(prefix[1:], out=prefix[1:])
-            tok = prefix[t_end] - prefix[t_start]
-            tok *= p_pow[t_end - 1]
-            tok_base = base[t_start]
-            mixed = tok.copy()
-            tmp = np.empty_like(tok)
-            _fmix(mixed, tmp)
-            acc = mixed.copy()  # for n >= 2: acc[t] = sum_k fmix(tok[t + k]) P**(n-1-k)
-            for n in range(1, min(w_hi, n_tok) + 1):
-                m = n_tok - n + 1
-                if n > 1:
-                    acc[:m] *= np.uint64(_P)
-                    acc[:m] += mixed[n - 1 :]
-                if n < w_lo:
-                    continue
-                k = tmp[:m]
-                np.bitwise_xor(tok if n == 1 else acc[:m], np.uint64(_salt(_WORD, n)), out=k)
-                _fmix(k, np.empty_like(k))
-                _to_column(k, size)
-                k += tok_base[:m]
-                out = keys[at : at + m]
-                out[:] = k
-                if n > 1:  # n-grams spanning two texts
-                    out[tok_base[:m] != tok_base[n - 1 :]] = sentinel
-                at += m
+            self._word_keys(keys[:n_word], c64, t_start, t_end, base, sentinel)
+        self._char_keys(keys[n_word:], c64, base)
+        _drop_crossing_windows(keys[n_word:], seg, length, self.char_ngrams, sentinel)
+        return _distinct_counts(keys, sentinel)
 
-        # characters: rolling hash h_n[i] = h_{n-1}[i] * P + c[i + n - 1], in place; the
-        # codepoints get c_hi - 1 spaces appended so that every position starts a window
+    def _word_keys(
+        self,
+        out: np.ndarray,
+        c64: np.ndarray,
+        t_start: np.ndarray,
+        t_end: np.ndarray,
+        base: np.ndarray,
+        sentinel: int,
+    ) -> None:
+        """Fill `out` with the word n-grams' keys, n by n; those spanning two texts get
+        `sentinel`. `c64`: the chunk's codepoints; tokens are c64[t_start:t_end]."""
+        size = int(self.n_features)
+        w_lo, w_hi = self.word_ngrams
+        length = c64.shape[0]
+        n_tok = t_start.shape[0]
+        # token hash from prefix sums: sum_k c_k P**(e-1-k) = P**(e-1) * sum_k c_k Q**k
+        p_pow, q_pow = _powers(1 << length.bit_length())
+        prefix = np.empty(length + 1, dtype=np.uint64)
+        prefix[0] = 0
+        np.multiply(c64, q_pow[:length], out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])
+        tok = prefix[t_end] - prefix[t_start]
+        tok *= p_pow[t_end - 1]
+        tok_base = base[t_start]
+        mixed = tok.copy()
+        tmp = np.empty_like(tok)
+        _fmix(mixed, tmp)
+        acc = mixed.copy()  # for n >= 2: acc[t] = sum_k fmix(tok[t + k]) P**(n-1-k)
+        at = 0
+        for n in range(1, min(w_hi, n_tok) + 1):
+            m = n_tok - n + 1
+            if n > 1:
+                acc[:m] *= np.uint64(_P)
+                acc[:m] += mixed[n - 1 :]
+            if n < w_lo:
+                continue
+            k = tmp[:m]
+            np.bitwise_xor(tok if n == 1 else acc[:m], np.uint64(_salt(_WORD, n)), out=k)
+            _fmix(k, np.empty_like(k))
+            _to_column(k, size)
+            k += tok_base[:m]
+            window = out[at : at + m]
+            window[:] = k
+            if n > 1:  # n-grams spanning two texts
+                window[tok_base[:m] != tok_base[n - 1 :]] = sentinel
+            at += m
+
+    def _char_keys(self, out: np.ndarray, c64: np.ndarray, base: np.ndarray) -> None:
+        """Fill `out` with the character n-grams' keys: for each n, one window starting at
+        every position of `c64`. `base` (the texts' key offsets) is moved in place to the
+        character columns."""
+        size = int(self.n_features)
+        c_lo, c_hi = self.char_ngrams
+        length = c64.shape[0]
+        # rolling hash h_n[i] = h_{n-1}[i] * P + c[i + n - 1], in place; the codepoints get
+        # c_hi - 1 spaces appended so that every position starts a window
         c64 = np.concatenate([c64, np.full(c_hi, 32, dtype=np.uint64)])
         h = c64[:length].copy()
         k = np.empty(length, dtype=np.uint64)
         tmp = np.empty(length, dtype=np.uint64)
         base += np.uint64(size)
         shift = 65 - size.bit_length() if size > 1 and size & (size - 1) == 0 else 0
+        at = 0
         for n in range(1, c_hi + 1):
             if n > 1:
                 h *= np.uint64(_P)
@@ -285,34 +347,8 @@ class HashedTfidf(TransformerMixin, BaseEstimator):
                 k >>= np.uint64(shift)
             else:
                 _to_column(k, size)
-            np.add(k, base, out=keys[at : at + length], casting="unsafe")
+            np.add(k, base, out=out[at : at + length], casting="unsafe")
             at += length
-        # windows that cross into the next text: those starting in the last n - 1 positions
-        # of a segment (a window too long for its text starts in the previous text's tail,
-        # which is also dropped); an empty text's segment "  " holds no window at all
-        seg_end = np.cumsum(seg)
-        tail = np.maximum(seg_end[:, None] - np.arange(1, c_hi)[None, :], 0)
-        empty = seg_end[seg == 2]
-        bad = []
-        at = n_word
-        for n in range(c_lo, c_hi + 1):
-            bad.append(tail[:, : n - 1].ravel() + at)
-            if empty.shape[0]:
-                bad.append(np.concatenate([empty - 1, empty - 2]) + at)
-            at += length
-        if bad:
-            keys[np.concatenate(bad)] = sentinel
-
-        keys.sort()
-        keys = keys[: np.searchsorted(keys, sentinel)]
-        if not keys.shape[0]:
-            return keys, np.zeros(0, np.int32)
-        first = np.empty(keys.shape[0], dtype=bool)
-        first[0] = True
-        np.not_equal(keys[1:], keys[:-1], out=first[1:])
-        where = np.flatnonzero(first)
-        count = np.diff(where, append=keys.shape[0]).astype(np.int32)
-        return keys[where], count
 
     def _split(self, n_docs: int, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sorted keys -> (row pointers, columns) of a chunk."""

@@ -54,24 +54,11 @@ def reference_features(
     counts: Counter[int] = Counter()
     if not text:
         return counts
-    tokens: list[int] = []  # raw token hashes
-    raw, inside = 0, False
-    for ch in text + " ":
-        if _is_word(ch):
-            raw = ((raw * _P + ord(ch)) & _MASK) if inside else ord(ch)
-            inside = True
-        elif inside:
-            tokens.append(raw)
-            inside = False
+    tokens = _token_hashes(text)
     lo, hi = word_ngrams
     for n in range(lo, hi + 1):
         for i in range(len(tokens) - n + 1):
-            if n == 1:
-                raw = tokens[i]
-            else:
-                raw = 0
-                for t in tokens[i : i + n]:
-                    raw = (raw * _P + _fmix_int(t)) & _MASK
+            raw = _word_ngram_hash(tokens[i : i + n])
             counts[_column(_fmix_int(raw ^ _salt(_WORD, n)), n_features)] += 1
     padded = " " + text + " "
     lo, hi = char_ngrams
@@ -82,6 +69,30 @@ def reference_features(
                 raw = (raw * _P + ord(ch)) & _MASK
             counts[n_features + _column(_fmix_int(raw ^ _salt(_CHAR, n)), n_features)] += 1
     return counts
+
+
+def _token_hashes(text: str) -> list[int]:
+    """The raw hash of each token (run of word characters) of `text`."""
+    tokens: list[int] = []
+    raw, inside = 0, False
+    for ch in text + " ":
+        if _is_word(ch):
+            raw = ((raw * _P + ord(ch)) & _MASK) if inside else ord(ch)
+            inside = True
+        elif inside:
+            tokens.append(raw)
+            inside = False
+    return tokens
+
+
+def _word_ngram_hash(tokens: list[int]) -> int:
+    """The raw hash of a word n-gram: a single token's own, else of its tokens mixed."""
+    if len(tokens) == 1:
+        return tokens[0]
+    raw = 0
+    for t in tokens:
+        raw = (raw * _P + _fmix_int(t)) & _MASK
+    return raw
 
 
 # -- hashing, numpy ------------------------------------------------------------------------

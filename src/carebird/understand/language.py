@@ -109,12 +109,30 @@ def detect(text: str) -> str:
         return UNDETERMINED
     ascii_only = text.isascii()  # no other script, no accented letter: skip those tests
     if not ascii_only and _NON_LATIN.search(text):
-        letters = len(_ALPHA.findall(text))
-        for code, script in _SCRIPTS:
-            if len(script.findall(text)) * 2 >= letters:
-                return code
+        script = _script_of(text)
+        if script is not None:
+            return script
     lowered = text.lower()
-    # Scores in half points (a word 1, a letter 1.5): integers, so sums and ties are exact.
+    scores = _word_scores(lowered, ascii_only)
+    french_letter = False if ascii_only else _add_letter_scores(scores, lowered)
+    top = max(scores)
+    if top == 0:
+        return UNDETERMINED
+    return _winner(scores, top, french_letter)
+
+
+def _script_of(text: str) -> str | None:
+    """The language of a non-Latin script holding at least half the letters, if any."""
+    letters = len(_ALPHA.findall(text))
+    for code, script in _SCRIPTS:
+        if len(script.findall(text)) * 2 >= letters:
+            return code
+    return None
+
+
+def _word_scores(lowered: str, ascii_only: bool) -> list[int]:
+    """Each language's score from its function words, in half points (a word 1, a letter
+    1.5): integers, so sums and ties are exact. In `_LANG_ORDER`."""
     scores = [0] * len(_LANG_ORDER)
     get = _LANG_INDEX.get
     for w in (_WORD_ASCII if ascii_only else _WORD).findall(lowered):
@@ -122,17 +140,23 @@ def detect(text: str) -> str:
         if langs:
             for i in langs:
                 scores[i] += 2
+    return scores
+
+
+def _add_letter_scores(scores: list[int], lowered: str) -> bool:
+    """Add the typical letters' points to `scores`; whether a French letter was seen."""
     french_letter = False
-    if not ascii_only:
-        for i, chars in _LETTER_INDEX:
-            for ch in chars:
-                if ch in lowered:
-                    scores[i] += 3 * lowered.count(ch)
-                    if i == _FR:
-                        french_letter = True
-    top = max(scores)
-    if top == 0:
-        return UNDETERMINED
+    for i, chars in _LETTER_INDEX:
+        for ch in chars:
+            if ch in lowered:
+                scores[i] += 3 * lowered.count(ch)
+                if i == _FR:
+                    french_letter = True
+    return french_letter
+
+
+def _winner(scores: list[int], top: int, french_letter: bool) -> str:
+    """The best-scoring language (`top` > 0 is the best score)."""
     # Ties between French and English (short texts) go to French, the desk's first language,
     # only when a French-specific letter is present; otherwise to English.
     if scores.count(top) > 1:

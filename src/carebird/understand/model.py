@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,17 +115,23 @@ class NBLogisticRegression(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, x: Any) -> np.ndarray:
         scores = np.asarray(self._binary(x) @ self.coef_.T) + self.intercept_
-        return scores[:, 0] if self.classes_.shape[0] == 2 else scores
+        # numpy types a sliced array as Any: name the result's type.
+        out: np.ndarray = scores[:, 0] if self.classes_.shape[0] == 2 else scores
+        return out
 
     def predict_proba(self, x: Any) -> np.ndarray:
         scores = self._binary(x) @ self.coef_.T + self.intercept_
         p = 1.0 / (1.0 + np.exp(-np.asarray(scores)))
+        out: np.ndarray
         if self.classes_.shape[0] == 2:
-            return np.column_stack([1.0 - p[:, 0], p[:, 0]])
-        return p / p.sum(axis=1, keepdims=True)
+            out = np.column_stack([1.0 - p[:, 0], p[:, 0]])
+        else:
+            out = p / p.sum(axis=1, keepdims=True)
+        return out
 
     def predict(self, x: Any) -> np.ndarray:
-        return self.classes_[self.predict_proba(x).argmax(axis=1)]
+        labels: np.ndarray = self.classes_[self.predict_proba(x).argmax(axis=1)]
+        return labels
 
 
 @dataclass
@@ -141,9 +147,10 @@ class Head:
 
     def proba_from(self, x: Any) -> np.ndarray:
         """Probabilities for a feature matrix, columns in `self.labels` order."""
-        p = self.clf.predict_proba(x)
+        p: np.ndarray = self.clf.predict_proba(x)  # `clf` is an untyped scikit-learn estimator
         order = [list(self.clf.classes_).index(lab) for lab in self.labels]
-        return p[:, order]
+        out: np.ndarray = p[:, order]
+        return out
 
     def proba(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities for already normalised texts."""
@@ -178,7 +185,7 @@ class TextModel:
 
 def train_heads(
     texts: Sequence[str],
-    tasks: dict[str, Sequence[str]],
+    tasks: Mapping[str, Sequence[str]],
     *,
     trained_on: str = "",
     c: float | None = None,

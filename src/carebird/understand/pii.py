@@ -15,6 +15,7 @@ are those of the text as given.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 # Not right after an @ that starts a word: "@jean@piaille.fr" is a fediverse handle.
@@ -127,36 +128,64 @@ def _find(text: str) -> list[Finding]:
     digits = len(_ASCII_DIGIT.findall(text))  # ASCII digits (str.translate is slow off ASCII)
     if not has_at and digits < 4:
         return []
-    found: list[Finding] = []
-    taken: list[tuple[int, int]] = []
-
-    def add(kind: str, start: int, end: int) -> None:
-        if any(start < e and s < end for s, e in taken):
-            return  # already covered by a more specific finding
-        taken.append((start, end))
-        found.append(Finding(kind, start, end, text[start:end]))
-
+    spans: list[_Span] = []
     if has_at:
-        for m in EMAIL.finditer(text):
-            add("email", m.start(), m.end())
-    if digits >= 4 and _IBAN_HINT.search(text):
+        spans.extend(("email", m.start(), m.end()) for m in EMAIL.finditer(text))
+    for least_digits, numbers in _NUMBERS:
+        if digits >= least_digits:
+            spans.extend(numbers(text))
+    return _first_come(text, spans)
+
+
+_Span = tuple[str, int, int]  # kind, start, end
+
+
+def _ibans(text: str) -> Iterator[_Span]:
+    if _IBAN_HINT.search(text):
         for m in IBAN.finditer(text):
             if _iban_ok(m.group()):
-                add("iban", m.start(), m.end())
-    if digits >= 13:
-        for m in CARD.finditer(text):
-            number = _NON_DIGIT.sub("", m.group())
-            if 13 <= len(number) <= 19 and _luhn(number):
-                add("card", m.start(), m.end())
-    if digits >= 9:
-        for m in PHONE.finditer(text):
-            if len(_DIGIT.findall(m.group())) >= 9:
-                add("phone", m.start(), m.end())
-    if digits >= 4:
-        start = _reference_start(text)
-        if start is not None:
-            for m in REFERENCE.finditer(text, start):
-                add("reference", m.start("ref"), m.end("ref"))
+                yield "iban", m.start(), m.end()
+
+
+def _cards(text: str) -> Iterator[_Span]:
+    for m in CARD.finditer(text):
+        number = _NON_DIGIT.sub("", m.group())
+        if 13 <= len(number) <= 19 and _luhn(number):
+            yield "card", m.start(), m.end()
+
+
+def _phones(text: str) -> Iterator[_Span]:
+    for m in PHONE.finditer(text):
+        if len(_DIGIT.findall(m.group())) >= 9:
+            yield "phone", m.start(), m.end()
+
+
+def _references(text: str) -> Iterator[_Span]:
+    start = _reference_start(text)
+    if start is not None:
+        for m in REFERENCE.finditer(text, start):
+            yield "reference", m.start("ref"), m.end("ref")
+
+
+# The numbers' finders, most specific first, each with the fewest ASCII digits it can match.
+_NUMBERS: tuple[tuple[int, Callable[[str], Iterator[_Span]]], ...] = (
+    (4, _ibans),
+    (13, _cards),
+    (9, _phones),
+    (4, _references),
+)
+
+
+def _first_come(text: str, spans: list[_Span]) -> list[Finding]:
+    """The findings of `spans` in text order, skipping any overlapping an earlier one (already
+    covered by a more specific finding)."""
+    found: list[Finding] = []
+    taken: list[tuple[int, int]] = []
+    for kind, start, end in spans:
+        if any(start < e and s < end for s, e in taken):
+            continue
+        taken.append((start, end))
+        found.append(Finding(kind, start, end, text[start:end]))
     return sorted(found, key=lambda f: f.start)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from carebird.auth.models import Agent
 from carebird.auth.roles import require
 from carebird.auth.service import SESSION_TTL, SignedIn, resolve_token, sign_in
+from carebird.cases.priority import weights_for
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import AuthError
@@ -55,6 +56,14 @@ def get_session(request: Request) -> Iterator[Session]:
 # success can rely on it; a failing commit becomes an error response, not a lost write.
 DbSession = Annotated[Session, Depends(get_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def get_weights(settings: AppSettings) -> dict[str, float]:
+    """The desk's priority weights, from its settings (re-scoring after an agent's change)."""
+    return weights_for(settings.priority_weights)
+
+
+Weights = Annotated[dict[str, float], Depends(get_weights)]
 
 
 def request_token(request: Request) -> tuple[str | None, bool]:

@@ -3,6 +3,7 @@ published once; through the service and `POST /api/cases/bulk`, on both engines.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import pytest
@@ -10,16 +11,20 @@ from fastapi import FastAPI
 from sqlalchemy import select
 
 from carebird.auth.models import Team
-from carebird.cases.bulk import bulk_apply
 from carebird.cases.models import Case, CaseEvent
+from carebird.cases.priority import DEFAULT_WEIGHTS
 from carebird.cases.service import case_tags, change_status
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import InvalidInput
+from carebird.flows import casework
 from carebird.live.events import events_after, latest_event_id
 from carebird.understand.models_db import Label
 from carebird.web.app import create_app
 from tests.factories import TestClient, agent_with_token, bearer, case_of, customer, ingest, item
+
+# The flow, as the API calls it: the service, then the live events.
+bulk_apply = functools.partial(casework.bulk_apply, weights=DEFAULT_WEIGHTS)
 
 
 def three_cases(db: Database) -> list[int]:

@@ -12,6 +12,7 @@ from carebird.db.database import Database
 from carebird.flows.intake import process_batch
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
 from carebird.ingest.models import Message, NetworkAccount
+from tests.factories import intake_for
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WINDOW = timedelta(days=7)
@@ -41,7 +42,7 @@ def ingest(db: Database, *items: InboundItem) -> None:
         if s.scalar(select(func.count()).select_from(NetworkAccount)) == 0:
             s.add(NetworkAccount(network="x", handle="Brand_SAV", external_id="b1"))
             s.flush()
-        process_batch(s, list(items), reopen_window=WINDOW)
+        process_batch(s, list(items), intake=intake_for())
 
 
 def case_of(db: Database, ext: str) -> int | None:
@@ -188,7 +189,7 @@ def test_hostile_text_is_kept_and_bad_items_are_reported(db: Database) -> None:
     with db.session() as s, s.begin():
         s.add(NetworkAccount(network="x", handle="Brand_SAV", external_id="b1"))
         s.flush()
-        report = process_batch(s, [good, naive, no_id], reopen_window=WINDOW)
+        report = process_batch(s, [good, naive, no_id], intake=intake_for())
     assert report.stored == 1
     assert {why.split(":")[-1].strip() for _, why in report.rejected} >= {
         "created_at has no time zone"

@@ -25,6 +25,7 @@ from carebird.flows.importing import (
 )
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
 from carebird.ingest.models import Author, Message, NetworkAccount
+from tests.factories import intake_for
 
 WINDOW = timedelta(days=7)
 HEADER = ",tweet_id,author_id,inbound,created_at,text,response_tweet_id,in_response_to_tweet_id"
@@ -85,7 +86,7 @@ THREAD = [
 
 
 def test_twcs_thread_brand_rows_and_cases(db: Database, tmp_path: Path) -> None:
-    report = import_file(db, write(tmp_path, THREAD), reopen_window=WINDOW)
+    report = import_file(db, write(tmp_path, THREAD), intake=intake_for())
     assert (report.rows_read, report.stored, report.skipped, report.cases_created) == (5, 5, [], 2)
     got = messages(db)
     assert {k: (m["direction"], m["kind"]) for k, m in got.items()} == {
@@ -120,9 +121,9 @@ def test_twcs_thread_brand_rows_and_cases(db: Database, tmp_path: Path) -> None:
 
 def test_reimport_adds_nothing(db: Database, tmp_path: Path) -> None:
     path = write(tmp_path, THREAD)
-    import_file(db, path, reopen_window=WINDOW)
+    import_file(db, path, intake=intake_for())
     before, groups = messages(db), case_groups(db)
-    again = import_file(db, path, reopen_window=WINDOW)
+    again = import_file(db, path, intake=intake_for())
     assert (again.stored, again.already_present, again.cases_created) == (0, 5, 0)
     assert messages(db) == before and case_groups(db) == groups
     with db.session() as s:
@@ -135,7 +136,7 @@ def test_bare_cr_kept_quoted_or_not(db: Database, tmp_path: Path) -> None:
         f"1,2,1002,True,{at(1)},@acme unquoted\r\rlike tweet 3399,,",
         f"2,3,acme,False,{at(2)},@1002 ok,,2.0",
     ]
-    report = import_file(db, write(tmp_path, lines), reopen_window=WINDOW)
+    report = import_file(db, write(tmp_path, lines), intake=intake_for())
     assert (report.stored, report.skipped) == (3, [])
     got = messages(db)
     assert got["1"]["text"] == "@acme quoted\rcr and\r\ncrlf"
@@ -148,7 +149,7 @@ def test_crlf_file_and_no_index_column(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "crlf.csv"
     rows = [header, f"7,1001,True,{at(0)},@acme hi,8,", f"8,acme,False,{at(1)},@1001 yo,,7"]
     path.write_bytes(("\r\n".join(rows) + "\r\n").encode())
-    report = import_file(db, path, reopen_window=WINDOW)
+    report = import_file(db, path, intake=intake_for())
     assert (report.stored, report.skipped) == (2, [])
     got = messages(db)
     assert got["7"]["text"] == "@acme hi" and got["8"]["in_reply_to_id"] == "7"
@@ -171,7 +172,7 @@ def test_bad_rows_are_reported_with_lines_and_good_rows_kept(db: Database, tmp_p
         f"10,10,1001,True,{at(10)},good,,1.0",  # 14
         f"11,11,{'9' * 201},True,{at(11)},author id too long,,",  # 15
     ]
-    report = import_file(db, write(tmp_path, lines), reopen_window=WINDOW)
+    report = import_file(db, write(tmp_path, lines), intake=intake_for())
     reasons = dict(report.skipped)
     assert sorted(reasons) == [4, 5, 6, 7, 8, 9, 10, 12, 13, 15]
     assert "missing tweet_id" in reasons[4]
@@ -195,7 +196,7 @@ def test_invalid_utf8_keeps_the_row(db: Database, tmp_path: Path) -> None:
     good = f"1,2,1002,True,{at(1)},fine,,".encode()
     bad = f"0,1,1001,True,{at(0)},caf".encode() + b"\xe9 cr\xe8me \xff,,"
     path.write_bytes(HEADER.encode() + b"\n" + bad + b"\n" + good + b"\n")
-    report = import_file(db, path, reopen_window=WINDOW)
+    report = import_file(db, path, intake=intake_for())
     assert (report.stored, report.skipped) == (2, [])
     assert messages(db)["1"]["text"] == "caf\ufffd cr\ufffdme \ufffd"
 
@@ -204,7 +205,7 @@ def test_huge_and_html_text_stored_verbatim(db: Database, tmp_path: Path) -> Non
     huge = "@acme " + "é" * 50_000 + "x" * 50_000
     script = "<script>alert('x')</script> &amp; &lt;b&gt; <b>bold</b> 😀"
     lines = [f"0,1,1001,True,{at(0)},{huge},,", f'1,2,1002,True,{at(1)},"{script}",,']
-    report = import_file(db, write(tmp_path, lines), reopen_window=WINDOW)
+    report = import_file(db, write(tmp_path, lines), intake=intake_for())
     assert (report.stored, report.skipped) == (2, [])
     got = messages(db)
     assert got["1"]["text"] == huge and got["2"]["text"] == script
@@ -218,7 +219,7 @@ def test_unknown_columns_any_order_any_case(db: Database, tmp_path: Path) -> Non
         f"0,17,@acme hi,en,,1,True,1001,{at(0)}",
         f"1,18,@1001 hey,en,1.0,2,False,acme,{at(1)}",
     ]
-    report = import_file(db, write(tmp_path, lines, header=header), reopen_window=WINDOW)
+    report = import_file(db, write(tmp_path, lines, header=header), intake=intake_for())
     assert (report.stored, report.skipped) == (2, [])
     got = messages(db)
     assert got["1"]["text"] == "@acme hi" and got["2"]["direction"] == "out"
@@ -229,21 +230,21 @@ def test_unknown_columns_any_order_any_case(db: Database, tmp_path: Path) -> Non
 def test_missing_required_columns_is_an_error(db: Database, tmp_path: Path) -> None:
     path = write(tmp_path, ["1,x,hello"], header="tweet_id,author_id,text")
     with pytest.raises(InvalidInput, match=r"inbound, created_at, in_response_to_tweet_id"):
-        import_file(db, path, reopen_window=WINDOW)
+        import_file(db, path, intake=intake_for())
     txt = path.rename(tmp_path / "data.txt")
     with pytest.raises(InvalidInput, match="extension"):
-        import_file(db, txt, reopen_window=WINDOW)
+        import_file(db, txt, intake=intake_for())
     with pytest.raises(InvalidInput, match="missing column"):
-        import_file(db, txt, fmt="twcs", reopen_window=WINDOW)
+        import_file(db, txt, fmt="twcs", intake=intake_for())
     with pytest.raises(InvalidInput, match="unknown import format"):
-        import_file(db, txt, fmt="xml", reopen_window=WINDOW)
+        import_file(db, txt, fmt="xml", intake=intake_for())
     with pytest.raises(InvalidInput, match="no such file"):
-        import_file(db, tmp_path / "absent.csv", reopen_window=WINDOW)
+        import_file(db, tmp_path / "absent.csv", intake=intake_for())
 
 
 def test_reply_stamped_before_its_parent_still_joins(db: Database, tmp_path: Path) -> None:
     lines = [f"0,1,1001,True,{at(5)},@acme help,,", f"1,2,acme,False,{at(4)},@1001 sure,,1"]
-    import_file(db, write(tmp_path, lines), reopen_window=WINDOW)
+    import_file(db, write(tmp_path, lines), intake=intake_for())
     got = messages(db)
     assert got["2"]["case_id"] == got["1"]["case_id"] is not None
 
@@ -259,7 +260,7 @@ def test_batches_and_interruption_do_not_change_the_result(
             parent = f"{n - 1}.0" if n % 3 else ""
             lines.append(f"{n},{n},{1000 + n % 5},True,{at(n)},@acme msg {n},,{parent}")
     path = write(tmp_path, lines)
-    import_file(db, path, reopen_window=WINDOW)
+    import_file(db, path, intake=intake_for())
     reference = (messages(db), case_groups(db))
 
     other = Database(new_db_url())
@@ -275,10 +276,10 @@ def test_batches_and_interruption_do_not_change_the_result(
 
     monkeypatch.setattr(replay, "process_batch", flaky)
     with pytest.raises(RuntimeError):
-        import_file(other, path, reopen_window=WINDOW, batch_size=4)
+        import_file(other, path, intake=intake_for(), batch_size=4)
     monkeypatch.setattr(replay, "process_batch", real)
     assert len(messages(other)) == 8  # two batches committed, the third rolled back
-    report = import_file(other, path, reopen_window=WINDOW, batch_size=4)
+    report = import_file(other, path, intake=intake_for(), batch_size=4)
     assert (report.stored, report.already_present) == (len(lines) - 8, 8)
     got = messages(other)
     assert {k: {**m, "case_id": None, "account_id": None} for k, m in got.items()} == {
@@ -291,7 +292,7 @@ def test_batches_and_interruption_do_not_change_the_result(
 def test_progress_bar_goes_to_stderr(
     db: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import_file(db, write(tmp_path, THREAD), reopen_window=WINDOW, progress=True)
+    import_file(db, write(tmp_path, THREAD), intake=intake_for(), progress=True)
     captured = capsys.readouterr()
     assert "twcs.csv" in captured.err and captured.out == ""
 
@@ -347,7 +348,7 @@ def test_jsonl_round_trip(db: Database, tmp_path: Path) -> None:
     lines = [export_jsonl_item(item) for item in reversed(items)]
     assert all("\n" not in line and "\r" not in line for line in lines)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = import_file(db, path, reopen_window=WINDOW)
+    report = import_file(db, path, intake=intake_for())
     assert (report.stored, report.skipped, report.cases_created) == (3, [], 2)
     with db.session() as s:
         stored = list(stored_items(s))
@@ -365,11 +366,11 @@ def test_jsonl_round_trip(db: Database, tmp_path: Path) -> None:
 def test_csv_to_jsonl_export_and_back_gives_the_same(
     db: Database, new_db_url: Callable[[], str], tmp_path: Path
 ) -> None:
-    import_file(db, write(tmp_path, THREAD), reopen_window=WINDOW)
+    import_file(db, write(tmp_path, THREAD), intake=intake_for())
     first = tmp_path / "first.jsonl"
     assert export_jsonl(db, first) == 5
     other = Database(new_db_url())
-    report = import_file(other, first, reopen_window=WINDOW)
+    report = import_file(other, first, intake=intake_for())
     assert (report.stored, report.cases_created) == (5, 2)
     second = tmp_path / "second.jsonl"
     export_jsonl(other, second)
@@ -408,7 +409,7 @@ def test_jsonl_bad_lines(db: Database, tmp_path: Path) -> None:
     path = tmp_path / "bad.ndjson"
     data = "\n".join(lines).encode() + b"\n" + variant(external_id="205").encode()
     path.write_bytes(data.replace(b"line one", b"line \xff one"))
-    report = import_file(db, path, reopen_window=WINDOW)
+    report = import_file(db, path, intake=intake_for())
     reasons = dict(report.skipped)
     assert sorted(reasons) == [1, 2, 3, 4, 5, 7, 8, 10, 12, 13, 14, 15, 16]
     assert reasons[1].startswith("invalid JSON")
@@ -435,7 +436,7 @@ def test_jsonl_bad_lines(db: Database, tmp_path: Path) -> None:
 
 def test_report_to_dict_is_json_ready(db: Database, tmp_path: Path) -> None:
     lines = [*THREAD, "9,9,1001,True,never,bad,,"]
-    report = import_file(db, write(tmp_path, lines), reopen_window=WINDOW)
+    report = import_file(db, write(tmp_path, lines), intake=intake_for())
     data = json.loads(json.dumps(report.to_dict()))
     assert data["stored"] == 5 and data["skipped_count"] == 1 and data["format"] == "twcs"
     assert data["skipped"] == [{"line": 7, "reason": data["skipped"][0]["reason"]}]

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from carebird.cases.hours import BusinessHours
+from carebird.cases.hours import BusinessHours, PollingPlan
 from carebird.insights.apicost import cost_of_month, month_of_traffic
-from carebird.jobs.polling import PollingPlan
 
 HOURS = BusinessHours.parse("Mon-Sat 08:00-22:00", "Europe/Paris")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
 import pytest
@@ -48,12 +48,14 @@ def test_a_registered_classifier_is_used_by_the_pipeline(
     fake = EntryPoint(
         name="shouting", group=classifier_module.GROUP, value=f"{__name__}:ShoutingClassifier"
     )
-    real = classifier_module.entry_points
-    monkeypatch.setattr(classifier_module, "entry_points", lambda group: [*real(group=group), fake])
+    monkeypatch.setattr(  # the one plugin loader reads the entry points
+        "carebird.plugins.entry_points", lambda group: [*entry_points(group=group), fake]
+    )
     plugin = load_classifier("shouting")
     assert isinstance(plugin, ShoutingClassifier)
     understander = Understander(plugin)
-    from carebird.flows.intake import process_batch
+    from carebird.cases.priority import DEFAULT_WEIGHTS
+    from carebird.flows.intake import Intake, process_batch
     from tests.factories import WINDOW
 
     with db.session() as s, s.begin():
@@ -63,8 +65,7 @@ def test_a_registered_classifier_is_used_by_the_pipeline(
                 item(customer(1), "WHERE IS MY PARCEL", external_id="a"),
                 item(customer(2), "lovely day", external_id="b"),
             ],
-            reopen_window=WINDOW,
-            understander=understander,
+            intake=Intake(understander, WINDOW, DEFAULT_WEIGHTS),
         )
     with db.session() as s:
         cats = dict(s.execute(select(Message.external_id, Message.category)).all())

@@ -13,7 +13,9 @@ where a cluster ends.
 
 from __future__ import annotations
 
+import bisect
 import enum
+import itertools
 import unicodedata
 from collections.abc import Iterator
 
@@ -155,37 +157,62 @@ def _in(cp: int, ranges: tuple[tuple[int, int], ...]) -> bool:
     return any(lo <= cp <= hi for lo, hi in ranges)
 
 
+def _fixed_classes() -> tuple[list[int], list[tuple[int, int, _B]]]:
+    """The code points whose break class does not follow from their general category, as
+    disjoint (first, last, class) ranges sorted by first (for bisect), and their firsts."""
+    ranges = [
+        (0x200D, 0x200D, _B.ZWJ),
+        (0x1F1E6, 0x1F1FF, _B.RI),
+        # skin-tone modifiers, tag characters, ZWNJ, halfwidth voiced marks
+        (0x1F3FB, 0x1F3FF, _B.EXTEND),
+        (0xE0020, 0xE007F, _B.EXTEND),
+        (0x200C, 0x200C, _B.EXTEND),
+        (0xFF9E, 0xFF9F, _B.EXTEND),
+        *((cp, cp, _B.PREPEND) for cp in _PREPEND),
+        *((lo, hi, _B.PREPEND) for lo, hi in _PREPEND_RANGES),
+        # Hangul jamo (leading, vowel, trailing) and syllables (LV every 28th, else LVT)
+        (0x1100, 0x115F, _B.L),
+        (0x1160, 0x11A7, _B.V),
+        (0x11A8, 0x11FF, _B.T),
+        (0xA960, 0xA97C, _B.L),
+        (0xD7B0, 0xD7C6, _B.V),
+        (0xD7CB, 0xD7FB, _B.T),
+        (0xAC00, 0xD7A3, _B.LV),
+        *((lo, hi, _B.PICTO) for lo, hi in _PICTO_RANGES),
+        (0x0E33, 0x0E33, _B.SPACING),  # Thai and Lao sara am
+        (0x0EB3, 0x0EB3, _B.SPACING),
+    ]
+    ranges.sort()
+    for (_, last, _), (first, _, _) in itertools.pairwise(ranges):
+        if first <= last:
+            raise AssertionError(f"overlapping break-class ranges at U+{first:04X}")
+    return [first for first, _, _ in ranges], ranges
+
+
+_FIXED_FIRSTS, _FIXED = _fixed_classes()
+_BY_CATEGORY = {
+    "Mn": _B.EXTEND,
+    "Me": _B.EXTEND,
+    "Mc": _B.SPACING,
+    "Cc": _B.CONTROL,
+    "Zl": _B.CONTROL,
+    "Zp": _B.CONTROL,
+    "Cf": _B.CONTROL,
+}
+
+
 def _break_class(ch: str) -> _B:
     cp = ord(ch)
     if cp < 0x7F:  # ASCII fast path
         return _B.CR if cp == 13 else _B.LF if cp == 10 else _B.CONTROL if cp < 32 else _B.OTHER
-    if cp == 0x200D:
-        return _B.ZWJ
-    if 0x1F1E6 <= cp <= 0x1F1FF:
-        return _B.RI
-    if 0x1F3FB <= cp <= 0x1F3FF or 0xE0020 <= cp <= 0xE007F or cp in (0x200C, 0xFF9E, 0xFF9F):
-        return _B.EXTEND  # skin-tone modifiers, tag characters, ZWNJ, halfwidth voiced marks
-    if cp in _PREPEND or _in(cp, _PREPEND_RANGES):
-        return _B.PREPEND
-    if 0x1100 <= cp <= 0x11FF or 0xA960 <= cp <= 0xA97F or 0xD7B0 <= cp <= 0xD7FF:
-        if cp <= 0x115F or 0xA960 <= cp <= 0xA97C:
-            return _B.L
-        if cp <= 0x11A7 or 0xD7B0 <= cp <= 0xD7C6:
-            return _B.V
-        if cp <= 0x11FF or 0xD7CB <= cp <= 0xD7FB:
-            return _B.T
-    if 0xAC00 <= cp <= 0xD7A3:
-        return _B.LV if (cp - 0xAC00) % 28 == 0 else _B.LVT
-    if _in(cp, _PICTO_RANGES):
-        return _B.PICTO
-    cat = unicodedata.category(ch)
-    if cat in ("Mn", "Me"):
-        return _B.EXTEND
-    if cat == "Mc" or cp in (0x0E33, 0x0EB3):
-        return _B.SPACING
-    if cat in ("Cc", "Zl", "Zp", "Cf"):
-        return _B.CONTROL
-    return _B.OTHER
+    i = bisect.bisect_right(_FIXED_FIRSTS, cp) - 1
+    if i >= 0:
+        _, last, cls = _FIXED[i]
+        if cp <= last:
+            if cls is _B.LV:
+                return _B.LV if (cp - 0xAC00) % 28 == 0 else _B.LVT
+            return cls
+    return _BY_CATEGORY.get(unicodedata.category(ch), _B.OTHER)
 
 
 _HANGUL_JOINS = {

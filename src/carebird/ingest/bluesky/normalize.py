@@ -46,8 +46,8 @@ def when(value: str | None) -> datetime | None:
 
 def is_verified(profile: Any) -> bool:
     state = get(profile, "verification")
-    return get(state, "verified_status") == "valid" or get(state, "trusted_verifier_status") == (
-        "valid"
+    return bool(
+        get(state, "verified_status") == "valid" or get(state, "trusted_verifier_status") == "valid"
     )
 
 

@@ -19,6 +19,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 
 import httpx
@@ -135,10 +136,13 @@ class BlueskySession:
             return fn(self.chat if chat else self.client)
 
     def _retry_after(self, exc: RateLimitExceededError) -> float:
-        if exc.retry_after is not None:
-            return exc.retry_after
-        if exc.reset_at is not None:
-            return max(0.0, exc.reset_at.timestamp() - self.clock())
+        # atproto_client ships no py.typed: name the types its properties document.
+        retry_after: float | None = exc.retry_after
+        reset_at: datetime | None = exc.reset_at
+        if retry_after is not None:
+            return retry_after
+        if reset_at is not None:
+            return max(0.0, reset_at.timestamp() - self.clock())
         return 60.0  # a 429 without a window: wait a minute
 
     def _observe(self, response: httpx.Response) -> None:

@@ -81,24 +81,8 @@ def parse_jsonl(path: Path) -> ParsedFile:
 
 def item_from_json(obj: Any) -> InboundItem:
     """An item from one decoded JSON line; ValueError naming the problem when it is bad."""
-    if not isinstance(obj, dict):
-        raise ValueError(f"expected a JSON object, found {type(obj).__name__}")
-    author = obj.get("author")
-    if author is not None and not isinstance(author, dict):
-        raise ValueError("field author: expected an object")
-    missing = [k for k in REQUIRED_FIELDS if obj.get(k) is None]
-    if author is not None:
-        missing += [f"author.{k}" for k in ("external_id", "handle") if not author.get(k)]
-    if missing:
-        raise ValueError(f"missing field(s): {', '.join(missing)}")
-    assert isinstance(author, dict)  # for the type checker: checked above
-    created_at = _str(obj, "created_at")
-    try:
-        when = datetime.fromisoformat(created_at)
-    except ValueError:
-        raise ValueError(f"field created_at: not an ISO 8601 time: {created_at[:60]!r}") from None
-    if when.tzinfo is None:
-        raise ValueError(f"field created_at: no UTC offset in {created_at[:60]!r}")
+    author = _with_required_fields(obj)
+    when = _created_at(obj)
     try:
         kind = MessageKind(obj.get("kind") or MessageKind.MENTION)
         direction = Direction(obj.get("direction") or Direction.IN)
@@ -110,12 +94,7 @@ def item_from_json(obj: Any) -> InboundItem:
     raw = obj.get("raw") or {}
     if not isinstance(raw, dict):
         raise ValueError("field raw: expected an object")
-    followers = author.get("followers") or 0
-    if not _is_int(followers):
-        raise ValueError("field author.followers: expected an integer")
-    verified = author.get("verified") or False
-    if not isinstance(verified, bool):
-        raise ValueError("field author.verified: expected true or false")
+    followers, verified = _author_standing(author)
     if not _str(obj, "network"):
         raise ValueError("field network: empty")
     return InboundItem(
@@ -139,6 +118,44 @@ def item_from_json(obj: Any) -> InboundItem:
         metrics={strip_controls(str(k)): int(v) for k, v in metrics.items()},
         raw=clean_raw(raw),
     )
+
+
+def _with_required_fields(obj: Any) -> dict[str, Any]:
+    """Check that `obj` is an object holding every required field; its author object."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, found {type(obj).__name__}")
+    author = obj.get("author")
+    if author is not None and not isinstance(author, dict):
+        raise ValueError("field author: expected an object")
+    missing = [k for k in REQUIRED_FIELDS if obj.get(k) is None]
+    if author is not None:
+        missing += [f"author.{k}" for k in ("external_id", "handle") if not author.get(k)]
+    if missing:
+        raise ValueError(f"missing field(s): {', '.join(missing)}")
+    assert isinstance(author, dict)  # for the type checker: "author" is a required field
+    return author
+
+
+def _created_at(obj: dict[str, Any]) -> datetime:
+    created_at = _str(obj, "created_at")
+    try:
+        when = datetime.fromisoformat(created_at)
+    except ValueError:
+        raise ValueError(f"field created_at: not an ISO 8601 time: {created_at[:60]!r}") from None
+    if when.tzinfo is None:
+        raise ValueError(f"field created_at: no UTC offset in {created_at[:60]!r}")
+    return when
+
+
+def _author_standing(author: dict[str, Any]) -> tuple[int, bool]:
+    """The author's follower count and verified mark."""
+    followers = author.get("followers") or 0
+    if not _is_int(followers):
+        raise ValueError("field author.followers: expected an integer")
+    verified = author.get("verified") or False
+    if not isinstance(verified, bool):
+        raise ValueError("field author.verified: expected true or false")
+    return followers, verified
 
 
 def _is_int(value: Any) -> bool:

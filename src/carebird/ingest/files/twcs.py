@@ -265,7 +265,8 @@ class _RawPlan:
 
 
 def _raw_plan(header: list[str], cols: dict[str, int]) -> _RawPlan:
-    known, others = [], []
+    known: list[tuple[str, int]] = []
+    others: list[tuple[str, int]] = []
     for i, name in enumerate(header):
         if not name or cols[name.lower()] != i:
             continue  # pandas' unnamed index column, or a repeated name

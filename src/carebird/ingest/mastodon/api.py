@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 import requests
 from mastodon import Mastodon
@@ -193,7 +194,7 @@ class MastodonApi:
         if response.ok and remaining is not None:
             self._spent_until = reset_at if remaining <= 0 else None
         request = response.request
-        path = _ID_SEGMENT.sub("/:id", requests.utils.urlparse(request.url or "").path)
+        path = _ID_SEGMENT.sub("/:id", urlparse(request.url or "").path)
         self.meter.observe(f"{request.method} {path}", window)
 
     def _local(self, server_epoch: float | None) -> float | None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import bisect
 import random
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -141,57 +142,71 @@ class Slots(dict[str, str]):
 
 
 def _make(key: str, r: random.Random, lang: str, s: Slots) -> str:
-    fr = lang == "fr"
-    if key == "city":
-        return r.choice(CITIES)
-    if key == "city2":
-        city = r.choice(CITIES)
-        return city if city != s["city"] else "Paris"
-    if key == "ref":
-        bits = r.getrandbits(30)
-        return "".join(_REF_ALPHABET[(bits >> (5 * i)) & 31] for i in range(6))
-    if key == "order":
-        num = r.randrange(1_000_000, 9_999_999)
-        return f"n°{num}" if fr else f"#{num}"
-    if key == "client":
-        return str(r.randrange(10_000_000, 99_999_999))
-    if key == "train":
-        return str(r.randrange(1000, 9999))
-    if key == "coach":
-        return str(r.randrange(1, 19))
-    if key == "line":
-        return r.choice(LINES)
-    if key == "hour":
-        h, m = r.randrange(5, 23), r.randrange(0, 60)
-        return f"{h}h{m:02d}" if fr else f"{h}:{m:02d}"
-    if key == "delay":
-        return str(r.choice((10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 75, 90, 120)))
-    if key == "amount":
-        euros, cents = r.randrange(5, 180), r.choice((0, 50, 90, 99))
-        return f"{euros},{cents:02d} €" if fr else f"€{euros}.{cents:02d}"
-    if key == "day":
-        return r.choice(DAYS[lang])
-    if key == "date":
-        return f"{r.randrange(1, 29):02d}/{r.randrange(1, 13):02d}"
-    if key == "since":
-        return r.choice(SINCE[lang]).replace("{n}", str(r.randrange(2, 6)))
-    if key == "since_short":
-        return r.choice(SINCE_SHORT[lang])
-    if key == "street":
-        return r.choice(STREETS)
-    if key == "phone":
-        if fr:
-            return f"06 39 98 {r.randrange(100):02d} {r.randrange(100):02d}"
-        return f"07700 900{r.randrange(1000):03d}"
-    if key == "email":
-        return f"{s['mailname']}{r.randrange(100)}@{r.choice(MAIL_DOMAINS)}"
-    if key == "link":
-        return f"https://{r.choice(SPAM_DOMAINS)}/{r.getrandbits(24):06x}"
-    if key == "mailname":
-        return f"client{r.randrange(10_000)}"
-    if key in ("first", "fullname", "name"):
-        return ""
-    raise KeyError(key)
+    maker = _MAKERS.get(key)
+    if maker is None:
+        raise KeyError(key)
+    return maker(r, lang, s)
+
+
+def _city2(r: random.Random, lang: str, s: Slots) -> str:
+    city = r.choice(CITIES)
+    return city if city != s["city"] else "Paris"
+
+
+def _ref(r: random.Random, lang: str, s: Slots) -> str:
+    bits = r.getrandbits(30)
+    return "".join(_REF_ALPHABET[(bits >> (5 * i)) & 31] for i in range(6))
+
+
+def _order(r: random.Random, lang: str, s: Slots) -> str:
+    num = r.randrange(1_000_000, 9_999_999)
+    return f"n°{num}" if lang == "fr" else f"#{num}"
+
+
+def _hour(r: random.Random, lang: str, s: Slots) -> str:
+    h, m = r.randrange(5, 23), r.randrange(0, 60)
+    return f"{h}h{m:02d}" if lang == "fr" else f"{h}:{m:02d}"
+
+
+def _amount(r: random.Random, lang: str, s: Slots) -> str:
+    euros, cents = r.randrange(5, 180), r.choice((0, 50, 90, 99))
+    return f"{euros},{cents:02d} €" if lang == "fr" else f"€{euros}.{cents:02d}"
+
+
+def _phone(r: random.Random, lang: str, s: Slots) -> str:
+    if lang == "fr":
+        return f"06 39 98 {r.randrange(100):02d} {r.randrange(100):02d}"
+    return f"07700 900{r.randrange(1000):03d}"
+
+
+_DELAYS = (10, 15, 20, 25, 30, 35, 40, 45, 50, 60, 75, 90, 120)
+# Slot -> how to fill it (rng, language, the message's other slots). The random draws of
+# each slot are part of the simulation's seeded output: change them and every run changes.
+_MAKERS: dict[str, Callable[[random.Random, str, Slots], str]] = {
+    "city": lambda r, lang, s: r.choice(CITIES),
+    "city2": _city2,
+    "ref": _ref,
+    "order": _order,
+    "client": lambda r, lang, s: str(r.randrange(10_000_000, 99_999_999)),
+    "train": lambda r, lang, s: str(r.randrange(1000, 9999)),
+    "coach": lambda r, lang, s: str(r.randrange(1, 19)),
+    "line": lambda r, lang, s: r.choice(LINES),
+    "hour": _hour,
+    "delay": lambda r, lang, s: str(r.choice(_DELAYS)),
+    "amount": _amount,
+    "day": lambda r, lang, s: r.choice(DAYS[lang]),
+    "date": lambda r, lang, s: f"{r.randrange(1, 29):02d}/{r.randrange(1, 13):02d}",
+    "since": lambda r, lang, s: r.choice(SINCE[lang]).replace("{n}", str(r.randrange(2, 6))),
+    "since_short": lambda r, lang, s: r.choice(SINCE_SHORT[lang]),
+    "street": lambda r, lang, s: r.choice(STREETS),
+    "phone": _phone,
+    "email": lambda r, lang, s: f"{s['mailname']}{r.randrange(100)}@{r.choice(MAIL_DOMAINS)}",
+    "link": lambda r, lang, s: f"https://{r.choice(SPAM_DOMAINS)}/{r.getrandbits(24):06x}",
+    "mailname": lambda r, lang, s: f"client{r.randrange(10_000)}",
+    "first": lambda r, lang, s: "",
+    "fullname": lambda r, lang, s: "",
+    "name": lambda r, lang, s: "",
+}
 
 
 def fill(template: str, slots: Slots) -> str:

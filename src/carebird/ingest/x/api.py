@@ -173,9 +173,26 @@ class XApi:
         extra = dict(params[self.spelling]) if params else {}
         session = self.client.session
         self._endpoint, self._last = endpoint, None
+        self._add_params(session, extra)
+        try:
+            self._call(endpoint, call)
+        finally:
+            self._add_params(session, {})
+        if self._last is None:
+            raise ConnectorError(f"X {endpoint}: the SDK made no request")
+        try:
+            return dict(self._last.json())
+        except ValueError as exc:  # a truncated body: the network's fault, try again
+            raise TransientNetworkError(f"X {endpoint}: unreadable body") from exc
+
+    def _add_params(self, session: requests.Session, extra: dict[str, str]) -> None:
+        """Query parameters the session adds to its requests, and the signer signs."""
         session.params = extra
         if self._signer is not None:
             self._signer.extra = extra
+
+    def _call(self, endpoint: str, call: Callable[[Client], Any]) -> None:
+        """Make the SDK's request (`_on_response` keeps the response); its errors as ours."""
         try:
             result = call(self.client)
             if inspect.isgenerator(result):  # xdk's paginated reads: one page per request
@@ -194,16 +211,6 @@ class XApi:
             if "Authentication required" not in str(exc):
                 raise
             raise AuthError(f"X {endpoint}: {self.kind} credentials cannot call it") from exc
-        finally:
-            session.params = {}
-            if self._signer is not None:
-                self._signer.extra = {}
-        if self._last is None:
-            raise ConnectorError(f"X {endpoint}: the SDK made no request")
-        try:
-            return dict(self._last.json())
-        except ValueError as exc:  # a truncated body: the network's fault, try again
-            raise TransientNetworkError(f"X {endpoint}: unreadable body") from exc
 
     def _on_response(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         self._last = response

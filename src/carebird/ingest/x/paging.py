@@ -85,14 +85,11 @@ def run_pass(
     items: list[InboundItem] = []
     cur = cursor
     while True:
-        want = max(min_page, min(page_size, limit - len(items)))
-        budget = afford()
-        if budget is not None and budget < want:
-            if budget < min_page:
-                if items:
-                    return FetchResult(items=items, cursor=cur.dumps(), more=True)
-                raise BudgetExhausted(f"{what}: the monthly API cap leaves no room for a page")
-            want = budget
+        want = _affordable(max(min_page, min(page_size, limit - len(items))), afford(), min_page)
+        if want is None:
+            if items:
+                return FetchResult(items=items, cursor=cur.dumps(), more=True)
+            raise BudgetExhausted(f"{what}: the monthly API cap leaves no room for a page")
         since, token = cur.since, cur.next
         try:
             got = backoff.run(partial(read, since, token, want), what=what)
@@ -101,16 +98,29 @@ def run_pass(
                 raise
             return FetchResult(items=items, cursor=cur.dumps(), more=True)  # resume later
         items[:0] = reversed(got.items)  # X lists newest first; the desk reads in time order
-        if cur.next is None:  # the pass's first page: its newest id is the next mark
-            cur = replace(cur, newest=_newest(got.page) or cur.newest)
-        token = got.page.next_token
-        if token and not got.reached_mark:
-            cur = replace(cur, next=token)
-        else:
-            done = PassCursor(since=cur.newest or cur.since)
-            return FetchResult(items=items, cursor=done.dumps(), more=False)
+        cur, over = _after_page(cur, got)
+        if over:
+            return FetchResult(items=items, cursor=cur.dumps(), more=False)
         if len(items) >= limit:
             return FetchResult(items=items, cursor=cur.dumps(), more=True)
+
+
+def _affordable(want: int, budget: int | None, min_page: int) -> int | None:
+    """The page size to ask for under the monthly cap's `budget` (None: no limit), or None
+    when not even the smallest page fits."""
+    if budget is None or budget >= want:
+        return want
+    return budget if budget >= min_page else None
+
+
+def _after_page(cur: PassCursor, got: PageRead) -> tuple[PassCursor, bool]:
+    """The cursor after a page, and whether the pass is over (then the next pass's cursor)."""
+    if cur.next is None:  # the pass's first page: its newest id is the next mark
+        cur = replace(cur, newest=_newest(got.page) or cur.newest)
+    token = got.page.next_token
+    if token and not got.reached_mark:
+        return replace(cur, next=token), False
+    return PassCursor(since=cur.newest or cur.since), True
 
 
 def _newest(page: Page) -> str | None:

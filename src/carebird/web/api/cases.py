@@ -7,13 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi import status as http
 
-from carebird.cases import queries, service
+from carebird.cases import queries
 from carebird.cases.priority import describe
 from carebird.errors import InvalidInput
-from carebird.live.events import publish_case_change
+from carebird.flows import casework
+from carebird.flows.replies import queue_thread
+from carebird.ingest.base import CanSendMedia
 from carebird.plugins import connector_class
 from carebird.reply.composer import compose
-from carebird.reply.outbox import queue_thread
 from carebird.web.api.schemas import (
     CaseDetailPublic,
     CasePage,
@@ -23,7 +24,7 @@ from carebird.web.api.schemas import (
     ReplyDraft,
     ReplyEstimate,
 )
-from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer
+from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer, Weights
 from carebird.web.params import Id, IdQuery, Offset
 
 router = APIRouter(prefix="/api", tags=["cases"])
@@ -70,12 +71,13 @@ def case_detail(case_id: Id, agent: Viewer, session: DbSession) -> queries.CaseD
 
 @router.patch("/cases/{case_id}", response_model=CaseDetailPublic)
 def update_case(
-    case_id: Id, body: CaseUpdate, agent: AgentRole, session: DbSession
+    case_id: Id, body: CaseUpdate, agent: AgentRole, session: DbSession, weights: Weights
 ) -> queries.CaseDetail:
     """Change status, assignee, team and tags; only the fields sent are touched."""
     changes = body.model_dump(exclude_unset=True)
-    service.update_case(session, case_id=case_id, changes=changes, actor_id=agent.id)
-    publish_case_change(session, case_id)
+    casework.update_case(
+        session, case_id=case_id, changes=changes, actor_id=agent.id, weights=weights
+    )
     return queries.case_detail(session, case_id=case_id)
 
 
@@ -100,7 +102,7 @@ def reply(
     )
     if composition.problems:
         raise InvalidInput("; ".join(p.message for p in composition.problems))
-    if body.card_text and not hasattr(connector_class(composition.network), "send_with_media"):
+    if body.card_text and not issubclass(connector_class(composition.network), CanSendMedia):
         raise InvalidInput(f"{composition.network} replies cannot carry an answer card")
     items = queue_thread(
         session,

@@ -8,14 +8,13 @@ from typing import Any, Literal
 from fastapi import APIRouter, Response
 from fastapi import status as http
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
 from carebird.cases import forwarding, merging, notes, profile, queries, timeline
-from carebird.cases.search import index_cases
-from carebird.live.events import publish_case_change
+from carebird.flows import casework
+from carebird.flows import forwarding as forwarding_flow
 from carebird.mail import Mailer
 from carebird.web.api.schemas import CaseDetailPublic
-from carebird.web.deps import AgentRole, AppSettings, DbSession, Supervisor, Viewer
+from carebird.web.deps import AgentRole, AppSettings, DbSession, Supervisor, Viewer, Weights
 from carebird.web.params import Id, IdField
 
 router = APIRouter(prefix="/api", tags=["casework"])
@@ -175,8 +174,7 @@ def list_notes(case_id: Id, agent: Viewer, session: DbSession) -> list[notes.Not
 @router.post("/cases/{case_id}/notes", response_model=NotePublic, status_code=http.HTTP_201_CREATED)
 def add_note(case_id: Id, body: NoteCreate, agent: AgentRole, session: DbSession) -> NotePublic:
     """An internal note: seen by the desk only, never sent to a network."""
-    note = notes.add_note(session, case_id=case_id, body=body.body, agent_id=agent.id)
-    publish_case_change(session, case_id, "note.new")
+    note = casework.add_note(session, case_id=case_id, body=body.body, agent_id=agent.id)
     return NotePublic(
         id=note.id,
         case_id=note.case_id,
@@ -200,34 +198,36 @@ def case_timeline(case_id: Id, agent: Viewer, session: DbSession) -> list[timeli
 
 
 # --- merge and split -------------------------------------------------------------------------
-def _changed(session: Session, *case_ids: int) -> None:
-    """Messages moved between cases: their search entries and open inboxes follow."""
-    index_cases(session, case_ids)
-    for case_id in case_ids:
-        publish_case_change(session, case_id)
-
-
 @router.post("/cases/{case_id}/merge", response_model=CaseDetailPublic)
 def merge(
-    case_id: Id, body: MergeRequest, agent: AgentRole, session: DbSession
+    case_id: Id, body: MergeRequest, agent: AgentRole, session: DbSession, weights: Weights
 ) -> queries.CaseDetail:
     """Merge case `other_id` into this one; returns this case with everything it now holds."""
-    merging.merge_cases(
-        session, case_id=case_id, other_id=body.other_id, actor=agent, force=body.force
+    casework.merge_cases(
+        session,
+        case_id=case_id,
+        other_id=body.other_id,
+        actor=agent,
+        force=body.force,
+        weights=weights,
     )
-    _changed(session, case_id, body.other_id)
     return queries.case_detail(session, case_id=case_id)
 
 
 @router.post(
     "/cases/{case_id}/split", response_model=SplitResult, status_code=http.HTTP_201_CREATED
 )
-def split(case_id: Id, body: SplitRequest, agent: AgentRole, session: DbSession) -> SplitResult:
+def split(
+    case_id: Id, body: SplitRequest, agent: AgentRole, session: DbSession, weights: Weights
+) -> SplitResult:
     """Move the chosen messages into a new case of the same customer."""
-    new = merging.split_case(
-        session, case_id=case_id, message_ids=body.message_ids, actor_id=agent.id
+    new = casework.split_case(
+        session,
+        case_id=case_id,
+        message_ids=body.message_ids,
+        actor_id=agent.id,
+        weights=weights,
     )
-    _changed(session, case_id, new.id)
     return SplitResult(
         case=_detail(queries.case_detail(session, case_id=case_id)),
         new_case=_detail(queries.case_detail(session, case_id=new.id)),
@@ -242,7 +242,7 @@ def forward(
     case_id: Id, body: ForwardCreate, agent: AgentRole, session: DbSession, settings: AppSettings
 ) -> ForwardCreated:
     """E-mail an outside owner a signed, expiring link to read and answer this case."""
-    done = forwarding.forward_case(
+    done = forwarding_flow.forward_case(
         session,
         case_id=case_id,
         owner_id=body.owner_id,
@@ -255,7 +255,6 @@ def forward(
         public_url=settings.public_url,
         zone=settings.timezone,
     )
-    publish_case_change(session, case_id, "forward.new")
     public = ForwardPublic.of(done.forward)
     return ForwardCreated(**public.model_dump(), reply_id=done.reply_id)
 
@@ -268,8 +267,7 @@ def list_forwards(case_id: Id, agent: Viewer, session: DbSession) -> list[Forwar
 @router.post("/forwards/{forward_id}/revoke", response_model=ForwardPublic)
 def revoke(forward_id: Id, agent: AgentRole, session: DbSession) -> ForwardPublic:
     """Cancel a pending forward: its link stops working at once."""
-    done = forwarding.revoke_forward(session, forward_id=forward_id, actor_id=agent.id)
-    publish_case_change(session, done.case_id)
+    done = forwarding_flow.revoke_forward(session, forward_id=forward_id, actor_id=agent.id)
     return ForwardPublic.of(done)
 
 

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -32,10 +32,11 @@ from carebird.cases.priority import describe
 from carebird.cases.sla import SlaPolicy
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.flows import casework
 from carebird.live.events import Event, events_after, latest_event_id, oldest_event_id
 from carebird.live.stream import EventHub
 from carebird.web.api.schemas import CasePublic, Strict
-from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer
+from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer, Weights
 from carebird.web.params import MAX_ID, Id, IdField, IdQuery, parse_id
 
 router = APIRouter(prefix="/api", tags=["live"])
@@ -195,13 +196,16 @@ def presence_list(case_id: Id, agent: Viewer, session: DbSession) -> PresenceLis
 
 # --- bulk actions ---------------------------------------------------------------------------
 @router.post("/cases/bulk", response_model=BulkResponse)
-def bulk_action(body: BulkRequest, agent: AgentRole, session: DbSession) -> BulkResponse:
+def bulk_action(
+    body: BulkRequest, agent: AgentRole, session: DbSession, weights: Weights
+) -> BulkResponse:
     """One action on many cases; each case succeeds or fails on its own (see `results`)."""
-    outcomes = bulk.bulk_apply(
+    outcomes = casework.bulk_apply(
         session,
         case_ids=body.case_ids,
         action=body.action,
         actor_id=agent.id,
+        weights=weights,
         assignee_id=body.assignee_id,
         team_id=body.team_id,
         tags_add=body.tags_add,
@@ -262,6 +266,48 @@ def _resume_point(db: Database, last: int) -> tuple[bool, list[Event]]:
                 return False, found
 
 
+_RESET = "event: reset\ndata: {}\n\n"  # the client missed events: it reloads its page
+
+
+async def _backlog(db: Database, agent: Agent, resume: int, start: int) -> tuple[list[str], int]:
+    """The frames of the events after `resume` that the agent may see (a reset first if some
+    were purged), and the id of the last event they cover (at least `start`)."""
+    missed, backlog = await asyncio.to_thread(_resume_point, db, resume)
+    frames = [_RESET] if missed else []
+    frames += [format_event(event) for event in backlog if visible(agent, event)]
+    return frames, max(start, backlog[-1].id) if backlog else start
+
+
+async def _live(
+    request: Request, agent: Agent, queue: asyncio.Queue[list[Event]], sent: int
+) -> AsyncGenerator[str, None]:
+    """The frames of the events delivered to `queue` after event `sent`, and keep-alives when
+    idle, until the client leaves or falls too far behind, or STREAM_MAX_SECONDS."""
+    loop = asyncio.get_running_loop()
+    waited = 0.0
+    ends = loop.time() + STREAM_MAX_SECONDS
+    while loop.time() < ends:
+        if queue.qsize() > QUEUE_LIMIT:
+            yield _RESET
+            return
+        try:
+            batch = await asyncio.wait_for(queue.get(), timeout=TICK_SECONDS)
+        except TimeoutError:
+            waited += TICK_SECONDS
+            if await request.is_disconnected():
+                return
+            if waited >= KEEPALIVE_SECONDS:
+                waited = 0.0
+                yield ": keep-alive\n\n"
+            continue
+        waited = 0.0
+        for event in batch:
+            if event.id > sent:
+                sent = event.id
+                if visible(agent, event):
+                    yield format_event(event)
+
+
 @router.get("/events/stream")
 async def event_stream(
     request: Request,
@@ -291,35 +337,12 @@ async def event_stream(
             yield "retry: 3000\n\n"
             sent = start
             if resume is not None:
-                missed, backlog = await asyncio.to_thread(_resume_point, db, resume)
-                if missed:
-                    yield "event: reset\ndata: {}\n\n"
-                sent = max(start, backlog[-1].id) if backlog else start
-                for event in backlog:
-                    if visible(agent, event):
-                        yield format_event(event)
-            waited = 0.0
-            ends = loop.time() + STREAM_MAX_SECONDS
-            while loop.time() < ends:
-                if queue.qsize() > QUEUE_LIMIT:
-                    yield "event: reset\ndata: {}\n\n"
-                    return
-                try:
-                    batch = await asyncio.wait_for(queue.get(), timeout=TICK_SECONDS)
-                except TimeoutError:
-                    waited += TICK_SECONDS
-                    if await request.is_disconnected():
-                        return
-                    if waited >= KEEPALIVE_SECONDS:
-                        waited = 0.0
-                        yield ": keep-alive\n\n"
-                    continue
-                waited = 0.0
-                for event in batch:
-                    if event.id > sent:
-                        sent = event.id
-                        if visible(agent, event):
-                            yield format_event(event)
+                frames, sent = await _backlog(db, agent, resume, start)
+                for frame in frames:
+                    yield frame
+            async with contextlib.aclosing(_live(request, agent, queue, sent)) as live:
+                async for frame in live:
+                    yield frame
         finally:
             hub.unsubscribe(key)
 

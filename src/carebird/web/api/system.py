@@ -22,8 +22,8 @@ from carebird.auth.roles import has_role
 from carebird.auth.service import resolve_token
 from carebird.db.base import utcnow
 from carebird.errors import AuthError
+from carebird.flows.replies import cancel_reply, retry_reply
 from carebird.insights.system import SystemReport, system_report
-from carebird.reply.recovery import cancel_reply, retry_reply
 from carebird.web.api.schemas import OutboxPublic
 from carebird.web.deps import Admin, DbSession
 

@@ -164,10 +164,18 @@ window.carebird = (function () {
   var source = null;
   var listeners = [];
   var stateListeners = [];
-  // The stream's kinds (carebird.live.events); `reset` means "reload everything".
-  var LIVE_TYPES = ["case.new", "case.updated", "case.priority", "message.new", "presence",
-    "reply.queued", "reply.sent", "reply.failed", "note.new", "forward.new", "forward.answered",
-    "reset", "message"];
+  // The live events' kinds, as the server declares them (carebird.live.events.KINDS, given
+  // to every page); `reset` ("reload everything") and `message` belong to the stream itself.
+  var LIVE_TYPES = (function () {
+    var el = document.getElementById("live-kinds");
+    var kinds = [];
+    try {
+      kinds = el ? JSON.parse(el.textContent) : [];
+    } catch (e) {
+      kinds = [];
+    }
+    return kinds.concat(["reset", "message"]);
+  })();
 
   function dispatch(type, raw) {
     var data = null;

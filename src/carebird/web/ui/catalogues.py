@@ -10,6 +10,7 @@ translation.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -104,4 +105,4 @@ def _translated(string: str | tuple[str, ...] | list[str] | None) -> bool:
 
 if __name__ == "__main__":
     for locale, count in update().items():
-        print(f"{locale}: {count} untranslated")
+        sys.stdout.write(f"{locale}: {count} untranslated\n")

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
 from carebird.cases.forward_texts import when
-from carebird.cases.forwarding import LinkRefused, answer_forward
+from carebird.cases.forwarding import LinkRefused
 from carebird.cases.notes import MAX_NOTE
 from carebird.cases.outside_view import OutsideView, outside_view
 from carebird.errors import Forbidden, InvalidInput
+from carebird.flows.forwarding import answer_forward
 from carebird.web.deps import AppSettings, DbSession
 from carebird.web.ui.csrf import CSRF_COOKIE, check_csrf, csrf_token, set_csrf_cookie
 from carebird.web.ui.i18n import DEFAULT_LOCALE, LOCALES, gettext

@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from carebird.auth.models import Agent
 from carebird.config import Settings
+from carebird.live.events import KINDS
 from carebird.web.ui import i18n
 from carebird.web.ui.csrf import CSRF_COOKIE, csrf_token, set_csrf_cookie
 from carebird.web.ui.words import (
@@ -49,6 +50,7 @@ def environment(locale: str = i18n.DEFAULT_LOCALE) -> Environment:
     env.filters["duration"] = lambda seconds: i18n.format_duration(seconds, locale)
     env.filters["attrjson"] = _attr_json
     env.filters["bidi"] = bidi_visible
+    env.globals["live_kinds"] = list(KINDS)  # the one list of live events (live/events.py)
     return env
 
 

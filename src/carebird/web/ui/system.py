@@ -13,9 +13,9 @@ from carebird.auth.models import Agent
 from carebird.auth.roles import require
 from carebird.db.base import utcnow
 from carebird.errors import AuthError
+from carebird.flows.replies import cancel_reply, retry_reply
 from carebird.i18n import N_
 from carebird.insights.system import system_report
-from carebird.reply.recovery import cancel_reply, retry_reply
 from carebird.web.deps import Admin, AppSettings, DbSession, optional_agent
 from carebird.web.ui.csrf import check_csrf
 from carebird.web.ui.i18n import pick_locale
