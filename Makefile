@@ -29,7 +29,8 @@ test: install-test
 	scripts/ensure-chromium.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/pytest -n 2 --durations=15
+	$(BIN)/mypy src
+	$(BIN)/pytest -n 2 --durations=15 --cov --cov-report=
 
 lint: install-test
 	$(BIN)/ruff check src tests benchmarks

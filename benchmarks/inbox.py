@@ -250,6 +250,32 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _listen(
+    port: int,
+    token: str,
+    received: queue.Queue[tuple[int, float]],
+    ready: threading.Event,
+    stop: threading.Event,
+) -> None:
+    """Read the event stream, putting (message id, arrival time) of each message's event."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=None)) as client,
+        client.stream(
+            "GET", f"http://127.0.0.1:{port}/api/events/stream", headers=headers
+        ) as response,
+    ):
+        ready.set()
+        for line in response.iter_lines():
+            if stop.is_set():
+                return
+            if line.startswith("data: {"):
+                at = time.perf_counter()
+                mid = json.loads(line[6:]).get("message_id")
+                if mid is not None:
+                    received.put((mid, at))
+
+
 def live_delay(db: Database, url: str, *, rate: float, seconds: float) -> dict[str, Any]:
     with db.session() as s, s.begin():
         agent = create_agent(
@@ -263,26 +289,9 @@ def live_delay(db: Database, url: str, *, rate: float, seconds: float) -> dict[s
     with serve(url, port):
         stop = threading.Event()
         ready = threading.Event()
-
-        def listen() -> None:
-            headers = {"Authorization": f"Bearer {token}"}
-            with (
-                httpx.Client(timeout=httpx.Timeout(10, read=None)) as client,
-                client.stream(
-                    "GET", f"http://127.0.0.1:{port}/api/events/stream", headers=headers
-                ) as response,
-            ):
-                ready.set()
-                for line in response.iter_lines():
-                    if stop.is_set():
-                        return
-                    if line.startswith("data: {"):
-                        at = time.perf_counter()
-                        mid = json.loads(line[6:]).get("message_id")
-                        if mid is not None:
-                            received.put((mid, at))
-
-        reader = threading.Thread(target=listen, daemon=True)
+        reader = threading.Thread(
+            target=_listen, args=(port, token, received, ready, stop), daemon=True
+        )
         reader.start()
         assert ready.wait(30)
         time.sleep(0.5)

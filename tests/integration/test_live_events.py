@@ -10,16 +10,19 @@ from datetime import timedelta
 
 from carebird.db.base import utcnow
 from carebird.db.database import Database
-from carebird.flows.intake import BatchReport
+from carebird.flows.announce import announce_cases, announce_rescored
+from carebird.flows.intake import BatchReport, after_batch
 from carebird.ingest.base import InboundItem
 from carebird.live.events import (
+    CaseNew,
+    CaseUpdated,
     Event,
-    after_batch,
+    MessageNew,
+    PresenceChanged,
+    ReplyQueued,
     events_after,
     latest_event_id,
     publish,
-    publish_case_change,
-    publish_rescored,
     purge_events,
 )
 from carebird.live.stream import EventFeed, EventHub
@@ -44,8 +47,8 @@ def test_publish_is_seen_by_another_database_object(db_url: str) -> None:
         start = feed.latest_id()
         assert feed.wait(start, timeout=0.2) == []
         with writer.session() as s, s.begin():
-            publish(s, "case.updated", {"case_id": 7, "status": "open"})
-            publish(s, "presence", {"case_id": 7, "agents": []})
+            publish(s, CaseUpdated({"case_id": 7, "status": "open"}))
+            publish(s, PresenceChanged({"case_id": 7, "agents": []}))
         got = feed.wait(start, timeout=5)
         assert [(e.kind, e.case_id, e.payload["case_id"]) for e in got] == [
             ("case.updated", 7, 7),
@@ -55,7 +58,7 @@ def test_publish_is_seen_by_another_database_object(db_url: str) -> None:
         # A rolled-back transaction publishes nothing.
         with writer.session() as s:
             s.begin()
-            publish(s, "case.updated", {"case_id": 8})
+            publish(s, CaseUpdated({"case_id": 8}))
             s.rollback()
         assert feed.wait(got[-1].id, timeout=0.3) == []
     finally:
@@ -72,7 +75,7 @@ def test_the_feed_wakes_on_a_commit_from_another_thread(db_url: str) -> None:
     def later() -> None:
         time.sleep(0.3)
         with writer.session() as s, s.begin():
-            publish(s, "message.new", {"case_id": 3})
+            publish(s, MessageNew({"case_id": 3}))
 
     thread = threading.Thread(target=later)
     thread.start()
@@ -104,7 +107,7 @@ def test_hub_fans_out_to_every_subscriber_and_stops_when_idle(db_url: str) -> No
         key_a, start = hub.subscribe(sink("a"))  # type: ignore[arg-type]
         key_b, _ = hub.subscribe(sink("b"))  # type: ignore[arg-type]
         with writer.session() as s, s.begin():
-            publish(s, "case.new", {"case_id": 1})
+            publish(s, CaseNew({"case_id": 1}))
         assert arrived.wait(10)
         assert [e.kind for e in got["a"]] == [e.kind for e in got["b"]] == ["case.new"]
         assert got["a"][0].id > start
@@ -134,9 +137,9 @@ def test_a_batch_publishes_new_cases_and_new_messages(db: Database) -> None:
     assert last["status"] == "new" and last["network"] == "x" and last["priority"] > 0
     assert last["message_id"] > events[0].payload["message_id"]  # the newest message
     with db.session() as s, s.begin():
-        publish_case_change(s, case_id, "reply.queued", {"agent_id": 5, "outbox_id": 9})
-        publish_rescored(s, 0)  # nothing re-scored: nothing to tell
-        publish_rescored(s, 12)
+        announce_cases(s, [case_id], ReplyQueued, {"agent_id": 5, "outbox_id": 9})
+        announce_rescored(s, 0)  # nothing re-scored: nothing to tell
+        announce_rescored(s, 12)
     with db.session() as s:
         changed = events_after(s, events[-1].id)
     assert [(e.kind, e.case_id) for e in changed] == [
@@ -150,13 +153,13 @@ def test_a_batch_publishes_new_cases_and_new_messages(db: Database) -> None:
 def test_purge_keeps_recent_events_and_ids_keep_rising(db: Database) -> None:
     with db.session() as s, s.begin():
         for n in range(3):
-            publish(s, "case.updated", {"case_id": n})
+            publish(s, CaseUpdated({"case_id": n}))
     later = utcnow() + timedelta(days=3)
     with db.session() as s, s.begin():
         assert purge_events(s, now=utcnow()) == 0  # nothing is two days old
         assert purge_events(s, now=later) == 2  # the newest stays: ids never restart
         newest = latest_event_id(s)
     with db.session() as s, s.begin():
-        publish(s, "case.updated", {"case_id": 9})
+        publish(s, CaseUpdated({"case_id": 9}))
     with db.session() as s:
         assert [e.id > newest for e in events_after(s, 0)] == [False, True]

@@ -9,11 +9,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from carebird.cases.presence import PRESENCE_TTL, expire_presence, heartbeat, leave, who_is_here
+from carebird.cases.presence import PRESENCE_TTL, who_is_here
 from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.errors import InvalidInput, NotFound
+from carebird.flows.presence import expire_presence, heartbeat, leave
 from carebird.ingest.models import Message
 from carebird.live.events import events_after, latest_event_id
 from carebird.reply.collision import StaleComposer, check_reply_allowed, latest_message_id

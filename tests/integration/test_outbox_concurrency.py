@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.flows.intake import process_batch
-from carebird.flows.replies import send_pending
+from carebird.flows.replies import after_send, send_pending
 from carebird.ingest.base import (
     AuthorInfo,
     Direction,
@@ -107,7 +107,7 @@ def test_the_echo_racing_the_senders_record_is_one_message(db: Database) -> None
 
     def record() -> None:
         try:
-            sending._sent(db, item_id, receipt, intake=intake_for())
+            sending._sent(db, item_id, receipt, after=after_send(intake_for()))
         except BaseException as exc:
             failures.append(exc)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 from sqlalchemy import select
 
 from carebird.cases.models import Case
+from carebird.cases.priority import weights_for
 from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.flows.intake import Intake
 from carebird.ingest.models import Message
 from carebird.ingest.sim.network import SimulatedNetwork
 from carebird.jobs.runner import poll_forever, register_accounts
@@ -21,13 +24,16 @@ def test_poller_uses_the_desks_understander_and_weights(db: Database, settings: 
     register_accounts(db, sim)
     flat = settings.model_copy(update={"priority_weights": {"category_step": 1000.0}})
 
+    # The desk's intake: what `serve` builds once from its settings, the plugin as classifier.
+    intake = Intake(
+        Understander(ShoutingClassifier()),
+        timedelta(days=flat.reopen_window_days),
+        weights_for(flat.priority_weights),
+    )
+
     async def run() -> None:
         stop = asyncio.Event()
-        task = asyncio.create_task(
-            poll_forever(
-                db, sim, settings=flat, stop=stop, understander=Understander(ShoutingClassifier())
-            )
-        )
+        task = asyncio.create_task(poll_forever(db, sim, settings=flat, stop=stop, intake=intake))
         for _ in range(200):
             await asyncio.sleep(0.05)
             with db.session() as s:

@@ -1,9 +1,9 @@
 """Who is viewing or typing on a case, live.
 
 Each open case page sends a heartbeat every few seconds; an entry not refreshed within
-`PRESENCE_TTL` has left. Entries live in the database so every web worker sees them, and a
-change (someone arrives, starts or stops typing, leaves) is published as a `presence` event
-carrying the case's current list.
+`PRESENCE_TTL` has left. Entries live in the database so every web worker sees them; a change
+(someone arrives, starts or stops typing, leaves) is announced by carebird.flows.presence as a
+`presence` event carrying the case's current list.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from carebird.auth.models import Agent
 from carebird.cases.models import Case
 from carebird.db.base import Base, utcnow
 from carebird.errors import InvalidInput, NotFound
-from carebird.live.events import PresenceChanged, publish
 
 PRESENCE_TTL = timedelta(seconds=20)
 State = Literal["viewing", "typing"]
@@ -89,9 +88,10 @@ def who_is_here(
     return sorted(entries, key=lambda e: (e.state != "typing", e.name, e.agent_id))
 
 
-def _publish(session: Session, case_id: int, now: datetime) -> None:
+def presence_payload(session: Session, case_id: int, now: datetime) -> dict[str, Any]:
+    """What a `presence` event carries: the case and everyone on it now."""
     agents = [e.as_dict() for e in who_is_here(session, case_id=case_id, now=now)]
-    publish(session, PresenceChanged({"case_id": case_id, "agents": agents}, case_id))
+    return {"case_id": case_id, "agents": agents}
 
 
 def _upsert(session: Session, row: dict[str, Any]) -> None:
@@ -105,36 +105,37 @@ def _upsert(session: Session, row: dict[str, Any]) -> None:
     )
 
 
-def heartbeat(
-    session: Session, *, case_id: int, agent_id: int, state: str, now: datetime | None = None
-) -> list[PresenceEntry]:
-    """Record that the agent is on the case (`viewing` or `typing`); return who else is.
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    others: list[PresenceEntry]  # who else is on the case
+    changed: bool  # the picture changed (arrival, state change, expiry): tell the pages
 
-    Publishes a presence event when the picture changed (arrival, state change, expiry).
-    """
+
+def heartbeat(
+    session: Session, *, case_id: int, agent_id: int, state: str, now: datetime
+) -> Heartbeat:
+    """Record that the agent is on the case (`viewing` or `typing`); say who else is, and
+    whether the case's picture changed (carebird.flows.presence announces it)."""
     if state not in STATES:
         raise InvalidInput(f"unknown presence state {state!r}: one of {', '.join(STATES)}")
     if session.get(Case, case_id) is None:
         raise NotFound(f"case {case_id} not found")
-    now = now or utcnow()
     expired = _expire(session, now, case_id=case_id)
     before = _current(session, case_id, now).get(agent_id)
     changed = bool(expired) or before is None or before.state != state
     _upsert(session, {"case_id": case_id, "agent_id": agent_id, "state": state, "seen_at": now})
     session.expire_all()  # the upsert bypassed the identity map
-    if changed:
-        _publish(session, case_id, now)
-    return who_is_here(session, case_id=case_id, exclude_agent_id=agent_id, now=now)
+    others = who_is_here(session, case_id=case_id, exclude_agent_id=agent_id, now=now)
+    return Heartbeat(others, changed)
 
 
-def leave(session: Session, *, case_id: int, agent_id: int, now: datetime | None = None) -> None:
-    """The agent closed the case page: gone at once rather than after the TTL."""
-    now = now or utcnow()
+def leave(session: Session, *, case_id: int, agent_id: int) -> bool:
+    """The agent closed the case page: gone at once rather than after the TTL (True if they
+    were there)."""
     gone = session.execute(
         delete(Presence).where(Presence.case_id == case_id, Presence.agent_id == agent_id)
     )
-    if gone.rowcount:  # type: ignore[attr-defined]
-        _publish(session, case_id, now)
+    return bool(gone.rowcount)  # type: ignore[attr-defined]
 
 
 def _expire(session: Session, now: datetime, *, case_id: int | None = None) -> set[int]:
@@ -148,13 +149,9 @@ def _expire(session: Session, now: datetime, *, case_id: int | None = None) -> s
     return cases
 
 
-def expire_presence(session: Session, *, now: datetime | None = None) -> set[int]:
-    """Drop entries past their TTL everywhere and tell those cases' pages (run every ~10 s)."""
-    now = now or utcnow()
-    cases = _expire(session, now)
-    for case_id in sorted(cases):
-        _publish(session, case_id, now)
-    return cases
+def expire_presence(session: Session, *, now: datetime) -> set[int]:
+    """Drop entries past their TTL everywhere; the cases whose pages must be told."""
+    return _expire(session, now)
 
 
 def present_on(

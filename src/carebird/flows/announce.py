@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case
 from carebird.ingest.models import Message
-from carebird.live.events import Announcement, CaseUpdated, publish
+from carebird.live.events import Announcement, CasePriority, CaseUpdated, publish
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -84,3 +84,10 @@ def announce_cases(
             for case_id in ids
         ),
     )
+
+
+def announce_rescored(session: Session, count: int) -> None:
+    """After the periodic re-scoring: one event (not one per case) so inboxes re-fetch; none
+    when nothing was re-scored."""
+    if count:
+        publish(session, CasePriority({"rescored": count}))

@@ -22,19 +22,19 @@ from typing import Any
 from sqlalchemy import select
 
 from carebird.cases.hours import BusinessHours, PollingPlan
-from carebird.cases.presence import expire_presence as expire_presence_marks
 from carebird.cases.scoring import rescore_active
 from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
+from carebird.flows.announce import announce_rescored
 from carebird.flows.intake import Intake
+from carebird.flows.presence import expire_presence as expire_presence_marks
 from carebird.flows.replies import send_pending
 from carebird.ingest.base import CanReconcile, Connector
 from carebird.ingest.models import NetworkAccount
 from carebird.ingest.sources import Source, account_connectors
 from carebird.jobs.polling import PollOutcome, poll_source, reconcile_source
 from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, SEND_BATCH
-from carebird.live.events import CasePriority, publish
 from carebird.live.events import purge_events as purge_live_events
 from carebird.live.runners import WorkerBeat
 from carebird.reply.sending import due_count
@@ -198,8 +198,7 @@ def rescore(desk: Desk) -> int:
     """Waiting cases rise: re-score the active ones; one event makes open inboxes re-fetch."""
     with desk.db.session() as session, session.begin():
         count = rescore_active(session, weights=desk.intake.weights)
-        if count:  # one event, not one per case: open inboxes re-fetch
-            publish(session, CasePriority({"rescored": count}))
+        announce_rescored(session, count)
         return count
 
 

@@ -8,7 +8,7 @@ it polls the table by id (see carebird.live.stream).
 
 Ids are the order of the stream. On SQLite writers are serialised, so ids commit in order; on
 PostgreSQL a transaction-level advisory lock taken before the insert gives the same guarantee
-(held until commit: publish last in a transaction, as `publish_batch` is meant to be called).
+(held until commit: publish last in a transaction, as the flows do).
 
 Payloads carry ids and the few fields an inbox row shows; pages re-fetch what they display.
 Each kind is one class below (`CaseNew`, `ReplySent`…); `KINDS` lists their names, and the pages

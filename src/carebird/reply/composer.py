@@ -14,19 +14,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebird.auth.models import Agent
-from carebird.cases.models import Case
-from carebird.errors import InvalidInput, NotFound
+from carebird.errors import InvalidInput
 from carebird.i18n import N_, gettext
-from carebird.ingest.models import Author, Message, NetworkAccount
+from carebird.ingest.models import Author, NetworkAccount
 from carebird.reply.cards import render_card
 from carebird.reply.cost import CostEstimate, estimate
 from carebird.reply.length import Measure, default_limit, measure
 from carebird.reply.signature import initials_for, missing_signature, signature_for
 from carebird.reply.split import split_thread
+from carebird.reply.target import ReplyTarget, reply_target
 from carebird.reply.templates import VARIABLES, default_body, get_template, render
 from carebird.understand.pii import find_personal_data
 
@@ -120,43 +119,6 @@ class Composition:
     problems: list[Problem] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Target:
-    case: Case
-    message: Message  # the customer's message being answered
-    account: NetworkAccount
-    customer: Author
-
-
-def _target(session: Session, *, case_id: int, private: bool) -> _Target:
-    """The message, account and customer a reply goes to, chosen as the outbox chooses them."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} not found")
-    inbound = (
-        select(Message)
-        .where(Message.case_id == case_id, Message.direction == "in")
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-    )
-    last = session.scalar(inbound.where(Message.is_private.is_(private))) or session.scalar(inbound)
-    if last is None:
-        raise InvalidInput(f"case {case_id} has no customer message to answer")
-    account_id = case.account_id or last.account_id
-    account = (
-        session.get(NetworkAccount, account_id)
-        if account_id is not None
-        else session.scalar(
-            select(NetworkAccount).where(NetworkAccount.network == case.network).limit(1)
-        )
-    )
-    if account is None:
-        raise InvalidInput(f"no {case.network} account to answer case {case_id} from")
-    customer = session.get(Author, case.customer_id)
-    assert customer is not None
-    return _Target(case, last, account, customer)
-
-
 def dm_link(network: str, account: NetworkAccount) -> str | None:
     """Where a customer writes to the desk privately: X's DM deep link to the account."""
     if network in ("x", "sim"):
@@ -171,7 +133,7 @@ def dm_link(network: str, account: NetworkAccount) -> str | None:
 
 
 def case_variables(
-    target: _Target, *, agent: Agent, given: Mapping[str, str] | None = None
+    target: ReplyTarget, *, agent: Agent, given: Mapping[str, str] | None = None
 ) -> dict[str, str | None]:
     """The template variables known for this case, overridden by the ones the agent gave."""
     unknown = sorted(set(given or {}) - set(VARIABLES))
@@ -193,7 +155,7 @@ def case_variables(
     return values
 
 
-def _language(target: _Target, agent: Agent) -> str:
+def _language(target: ReplyTarget, agent: Agent) -> str:
     lang = (target.message.language or "")[:2]
     return lang if lang in LANGUAGES else agent.locale if agent.locale in LANGUAGES else "fr"
 
@@ -272,7 +234,7 @@ def compose(
     prices: Prices | None = None,
 ) -> Composition:
     """What sending `text` (or the template) on the case would do, without sending it."""
-    target = _target(session, case_id=case_id, private=private)
+    target = reply_target(session, case_id=case_id, private=private)
     network, account, customer = target.case.network, target.account, target.customer
     lang = _language(target, agent)
     words = _words(agent)
@@ -334,7 +296,7 @@ def compose(
 
 
 def _switch(
-    target: _Target,
+    target: ReplyTarget,
     *,
     agent: Agent,
     body: str,
@@ -377,7 +339,7 @@ def card_for_case(
     title: str | None = None,
 ) -> bytes:
     """The answer card (PNG) for a text or template on this case, titled and branded."""
-    target = _target(session, case_id=case_id, private=False)
+    target = reply_target(session, case_id=case_id, private=False)
     values = case_variables(target, agent=agent, given=variables)
     words = _words(agent)
     if template_id is not None and not text.strip():

@@ -18,12 +18,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
-from carebird.cases.models import Case
-from carebird.errors import InvalidInput, NotFound, PersonalDataInPublic
-from carebird.ingest.models import Author, Message, NetworkAccount
+from carebird.errors import InvalidInput, PersonalDataInPublic
 from carebird.reply.collision import check_reply_allowed
 from carebird.reply.cost import estimate
 from carebird.reply.models import OutboxItem
+from carebird.reply.target import reply_target
 from carebird.understand.pii import find_personal_data
 
 log = logging.getLogger(__name__)
@@ -67,38 +66,14 @@ def queue_reply(
         check_reply_allowed(
             session, case_id=case_id, agent_id=agent_id, seen_message_id=seen_message_id
         )
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound(f"case {case_id} not found")
-    last_in = session.scalar(
-        select(Message)
-        .where(Message.case_id == case_id, Message.direction == "in")
-        .where(Message.is_private.is_(private))
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-    ) or session.scalar(
-        select(Message)
-        .where(Message.case_id == case_id, Message.direction == "in")
-        .order_by(Message.created_at.desc(), Message.id.desc())
-        .limit(1)
-    )
-    if last_in is None:
-        raise InvalidInput(f"case {case_id} has no customer message to answer")
-    account_id = case.account_id or last_in.account_id
-    if account_id is None:
-        account_id = session.scalar(
-            select(NetworkAccount.id).where(NetworkAccount.network == case.network).limit(1)
-        )
-    if account_id is None:
-        raise InvalidInput(f"no {case.network} account to answer case {case_id} from")
-    customer = session.get(Author, case.customer_id)
-    assert customer is not None
+    target = reply_target(session, case_id=case_id, private=private)
+    case, last_in, customer = target.case, target.message, target.customer
     key = idempotency_key or secrets.token_hex(16)
     item = _insert_once(
         session,
         idempotency_key=key,
         case_id=case_id,
-        account_id=account_id,
+        account_id=target.account.id,
         network=case.network,
         in_reply_to_id=None if private else last_in.external_id,
         recipient_id=customer.external_id if private else None,

@@ -33,6 +33,7 @@ from carebird.cases.sla import SlaPolicy
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.flows import casework
+from carebird.flows import presence as presence_flow
 from carebird.live.events import Event, events_after, latest_event_id, oldest_event_id
 from carebird.live.stream import EventHub
 from carebird.web.api.schemas import CasePublic, Strict
@@ -180,11 +181,11 @@ def presence_beat(
 ) -> PresenceList:
     """Heartbeat from an open case page (every ~10 s, and when typing starts or stops)."""
     if body.state == "left":
-        presence.leave(session, case_id=case_id, agent_id=agent.id)
+        presence_flow.leave(session, case_id=case_id, agent_id=agent.id)
         return _presence_list(case_id, [])
     if body.state == "typing":
         require(agent, "agent")  # a viewer can look, not compose
-    others = presence.heartbeat(session, case_id=case_id, agent_id=agent.id, state=body.state)
+    others = presence_flow.heartbeat(session, case_id=case_id, agent_id=agent.id, state=body.state)
     return _presence_list(case_id, others)
 
 
