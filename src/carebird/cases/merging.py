@@ -165,7 +165,8 @@ def merge_cases(
         .values(case_id=target.id)
         .execution_options(synchronize_session=False)
     )
-    for model in (CaseNote, Forward, *also_move):
+    followers: tuple[type[Any], ...] = (CaseNote, Forward, *also_move)
+    for model in followers:
         session.execute(
             update(model)
             .where(model.case_id == source.id)

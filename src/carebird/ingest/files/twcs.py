@@ -5,23 +5,9 @@ header, ``index``…) and any unknown column are tolerated and ignored. Required
 ``tweet_id, author_id, inbound, created_at, text, in_response_to_tweet_id``;
 ``response_tweet_id`` is optional (kept in ``raw`` only).
 
-Records end at ``\\n`` (or ``\\r\\n``) only. The files were written by pandas with a ``\\n``
-line terminator, which does *not* quote a field holding a bare ``\\r``: tweet 3399 of the
-head5k file has ``\\r\\r`` inside an unquoted text. A plain ``csv.reader`` (even with
-``newline=""``) ends the record at that ``\\r`` and splits the row in three. So lines are read
-with ``newline="\\n"`` and every bare ``\\r`` is escaped before the csv module sees it, then
-restored in the fields: ``\\r`` survives quoted or not. A file with old-Mac ``\\r``-only line
-endings (a ``\\r`` inside its header line) falls back to the csv module's usual handling.
-
-Every line is cleaned of C0 control characters (NUL, ESC…; tab, ``\\n`` and ``\\r`` are kept)
-before it is parsed, so no field (id, handle, text or an unknown column kept in ``raw``) can
-carry one to the database: PostgreSQL refuses NUL in text.
-
-An unterminated quote would swallow the rows after it into one field. A record spanning
-several lines, one of which reads as the start of a record on its own (a valid tweet id,
-inbound flag and date in their columns), is taken to be one: it is reported as an
-unterminated quote at its first line, and reading starts again at that line. A quote left
-open at the end of the file is reported the same way.
+Records are read by ``csv_lines`` (bare ``\\r`` inside unquoted fields, control characters,
+unterminated quotes: see there); a line that reads as the start of a record on its own has a
+valid tweet id, inbound flag and date in their columns.
 
 ``raw`` keeps the TWCS columns and a bounded remainder: the first ``MAX_EXTRA_COLUMNS`` other
 named columns, each cut to ``MAX_EXTRA_CHARS`` (cut values end with "…"), and the number of
@@ -35,9 +21,9 @@ line is the physical line (``\\n``-terminated) on which the record starts.
 from __future__ import annotations
 
 import csv
+import functools
 import re
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -45,17 +31,14 @@ from typing import Any
 
 from carebird.errors import InvalidInput
 from carebird.ingest.base import AuthorInfo, Direction, InboundItem, MessageKind
-from carebird.ingest.normalize import strip_controls
+from carebird.ingest.files.csv_lines import LineSource, open_lines, records, unescape
 
 NETWORK = "x"
 REQUIRED = ("tweet_id", "author_id", "inbound", "created_at", "text", "in_response_to_tweet_id")
 KNOWN = (*REQUIRED, "response_tweet_id")  # the columns kept whole in raw
-FIELD_LIMIT = 16 * 1024 * 1024  # characters per CSV field; the store truncates text anyway
 MAX_EXTRA_COLUMNS = 8  # other columns kept in raw…
 MAX_EXTRA_CHARS = 256  # …each cut to this many characters
 
-_ESC, _ESC_SELF, _ESC_CR = "\ufdd0", "\ufdd1", "\ufdd2"  # Unicode noncharacters
-_UNESCAPE = re.compile(f"{_ESC}([{_ESC_SELF}{_ESC_CR}])")
 _ID = re.compile(r"(\d{1,30})(?:\.0*)?")  # "3" or pandas' float spelling "3.0"
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,50})")
 _BOOLS = {"true": True, "false": False, "1": True, "0": False}
@@ -92,12 +75,18 @@ def parse_twcs(path: Path, *, known_accounts: Iterable[str] = ()) -> ParsedFile:
     """
     out = ParsedFile()
     rows: dict[str, _Row] = {}
-    with _open_lines(path) as lines:
-        source = _Source(lines)
+
+    def skip(line: int, reason: str) -> None:
+        out.rows_read += 1
+        out.skipped.append((line, reason))
+
+    with open_lines(path) as lines:
+        source = LineSource(lines)
         header = _read_header(csv.reader(source, strict=False), path)
         cols = _columns(header, path)
         plan = _raw_plan(header, cols)
-        for line, fields in _records(source, len(source.taken) + 1, out, cols):
+        starts = functools.partial(_starts_record, cols=cols)
+        for line, fields in records(source, len(source.taken) + 1, skip=skip, starts=starts):
             if not fields or fields == [""]:
                 continue  # a blank line is not a record
             out.rows_read += 1
@@ -118,103 +107,6 @@ def parse_twcs(path: Path, *, known_accounts: Iterable[str] = ()) -> ParsedFile:
     return out
 
 
-@contextmanager
-def _open_lines(path: Path) -> Iterator[Iterator[str]]:
-    """Lines split on ``\\n`` only, with bare ``\\r`` escaped (see the module docstring)."""
-    with open(path, encoding="utf-8-sig", errors="replace", newline="\n") as fh:
-        first = fh.readline()
-        if "\r" not in first.rstrip("\r\n"):
-            yield _escaped(first, fh)
-            return
-    # \r-only line endings: the csv module's usual handling.
-    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
-        yield iter(fh)
-
-
-def _escaped(first: str, rest: Iterable[str]) -> Iterator[str]:
-    for lines in ((first,), rest):
-        for line in lines:
-            if "\r" in line or _ESC in line:
-                end = "\r\n" if line.endswith("\r\n") else "\n" if line.endswith("\n") else ""
-                body = line[: len(line) - len(end)]
-                body = body.replace(_ESC, _ESC + _ESC_SELF).replace("\r", _ESC + _ESC_CR)
-                line = body + end
-            yield line
-
-
-def _unescape(value: str) -> str:
-    if _ESC not in value:
-        return value
-    return _UNESCAPE.sub(lambda m: _ESC if m.group(1) == _ESC_SELF else "\r", value)
-
-
-class _Source:
-    """The lines given to the csv module, cleaned of control characters; the lines of the
-    current record are kept in `taken`, so that some of them can be put back and read again."""
-
-    def __init__(self, lines: Iterator[str]) -> None:
-        self._lines = lines
-        self.pending: list[str] = []  # put back, read first (in reverse order)
-        self.taken: list[str] = []
-        self.exhausted = False  # the csv module asked for a line past the end of the file
-
-    def __iter__(self) -> _Source:
-        return self
-
-    def __next__(self) -> str:
-        if self.pending:
-            line = self.pending.pop()
-        else:
-            try:
-                line = strip_controls(next(self._lines))
-            except StopIteration:
-                self.exhausted = True
-                raise
-        self.taken.append(line)
-        return line
-
-    def put_back(self, lines: list[str]) -> None:
-        self.pending.extend(reversed(lines))
-        self.exhausted = False
-
-
-def _records(
-    source: _Source, line: int, out: ParsedFile, cols: dict[str, int]
-) -> Iterator[tuple[int, list[str]]]:
-    """(starting line, fields) of each record, from physical line `line` on; a record the csv
-    module refuses, or one opened by an unterminated quote, is skipped."""
-    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT))
-    reader = csv.reader(source, strict=False)
-    while True:
-        source.taken = []
-        try:
-            fields = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            out.rows_read += 1
-            out.skipped.append((line, f"unreadable CSV record: {exc}"))
-            line += len(source.taken)
-            continue
-        taken = source.taken
-        again = next((k for k in range(1, len(taken)) if _starts_record(taken[k], cols)), None)
-        if again is not None:  # the quote opened on `line` swallowed the records after it
-            out.rows_read += 1
-            out.skipped.append(
-                (line, f"unterminated quote: the record ran on into line {line + again}")
-            )
-            source.put_back(taken[again:])
-            line += again
-            reader = csv.reader(source, strict=False)  # the parser's state starts afresh
-            continue
-        if source.exhausted:  # the file ended inside a quoted field
-            out.rows_read += 1
-            out.skipped.append((line, "unterminated quote: the record ran on to the end of file"))
-            return
-        yield line, [_unescape(f) for f in fields]
-        line += len(taken)
-
-
 def _starts_record(line: str, cols: dict[str, int]) -> bool:
     """Whether `line` read alone starts a record: a tweet id, an inbound flag and a date."""
     need = max(cols["tweet_id"], cols["inbound"], cols["created_at"])
@@ -228,7 +120,7 @@ def _starts_record(line: str, cols: dict[str, int]) -> bool:
         len(fields) > need
         and parse_id(fields[cols["tweet_id"]]) is not None
         and fields[cols["inbound"]].strip().lower() in _BOOLS
-        and parse_twitter_date(_unescape(fields[cols["created_at"]])) is not None
+        and parse_twitter_date(unescape(fields[cols["created_at"]])) is not None
     )
 
 
@@ -239,7 +131,7 @@ def _read_header(reader: Any, path: Path) -> list[str]:
         raise InvalidInput(f"{path}: empty file, expected a TWCS header") from None
     except csv.Error as exc:
         raise InvalidInput(f"{path}: unreadable header: {exc}") from None
-    return [_unescape(h).strip() for h in header]
+    return [unescape(h).strip() for h in header]
 
 
 def _columns(header: list[str], path: Path) -> dict[str, int]:
