@@ -371,7 +371,7 @@ def test_the_image_copies_enough_to_build_the_package(tmp_path: Path) -> None:
     for needed in (
         "carebird/db/migrations/env.py",
         "carebird/web/templates/base.html",
-        "carebird/cli_doctor.py",
+        "carebird/cli/doctor.py",
     ):
         assert needed in names
     assert any(n.startswith("carebird/db/migrations/versions/0") for n in names)

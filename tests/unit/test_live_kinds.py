@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 
@@ -29,5 +30,5 @@ def test_publish_writes_the_kind_and_the_case(db: Database) -> None:
 
 def test_pages_carry_the_kinds_the_client_listens_to(client: TestClient) -> None:
     page = client.get("/login")  # every page extends the base template that carries them
-    found = re.search(r'<script id="live-kinds" type="application/json">(.*?)</script>', page.text)
-    assert found is not None and json.loads(found.group(1)) == list(KINDS)
+    found = re.search(r'data-live-kinds="([^"]*)"', page.text)
+    assert found is not None and json.loads(html.unescape(found.group(1))) == list(KINDS)

@@ -138,7 +138,8 @@ def poll_stream(desk: Desk, source_key: str, failures: int = 0) -> PollOutcome |
             intake=desk.intake,
             plan=desk.plan,
             limit=desk.settings.ingest_batch_size,
-            limits=lambda: source.meter.limits,
+            # A copy made in one step: the sender's thread records limits on the same meter.
+            limits=lambda: dict(source.meter.limits),
             failures=failures,
         )
     except Exception:  # a bug or an unwrapped SDK error: keep the desk up, retry later

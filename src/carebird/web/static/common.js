@@ -167,10 +167,9 @@ window.carebird = (function () {
   // The live events' kinds, as the server declares them (carebird.live.events.KINDS, given
   // to every page); `reset` ("reload everything") and `message` belong to the stream itself.
   var LIVE_TYPES = (function () {
-    var el = document.getElementById("live-kinds");
     var kinds = [];
     try {
-      kinds = el ? JSON.parse(el.textContent) : [];
+      kinds = JSON.parse(document.body.getAttribute("data-live-kinds") || "[]");
     } catch (e) {
       kinds = [];
     }

@@ -32,7 +32,7 @@ OPTIONS = {
 }
 # Modules outside web/ whose words an agent reads (marked with `N_`, translated per locale).
 PACKAGE = WEB.parent
-OTHER_SOURCES = ("reply/composer.py", "cases/timeline.py", "understand/priority.py")
+OTHER_SOURCES = ("reply/composer.py", "cases/timeline.py", "cases/priority.py")
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
