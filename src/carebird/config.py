@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     classifier: str = "builtin"
     model_path: Path | None = None
     priority_weights: dict[str, float] = Field(default_factory=dict)
+    # Teams the desk creates at start (`[[teams]] name = "…"`) and routing rules as code
+    # (`[[routing.rules]]`, see carebird.cases.routing), checked when the desk starts.
+    teams: list[dict[str, Any]] = Field(default_factory=list)
+    routing: dict[str, Any] = Field(default_factory=dict)
     rescore_interval_seconds: float = Field(default=60.0, gt=0)
 
     # Real networks (accounts are added with `carebird accounts add`): published opening hours

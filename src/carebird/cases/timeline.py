@@ -53,6 +53,7 @@ LABELS: dict[str, str] = {
     "event.split_from": N_("Split from another case"),
     "event.split_into": N_("Messages split into a new case"),
     "event.forward_revoked": N_("Forward cancelled"),
+    "event.routed": N_("Routed by a rule"),
     "event": N_("Event"),
 }
 

@@ -41,6 +41,7 @@ def _serve(
     import uvicorn
 
     from carebird.auth.service import ensure_admin
+    from carebird.cases.routing import RoutingSetup, ensure_teams
     from carebird.reply.templates import seed_default_templates
     from carebird.web.app import create_app
 
@@ -52,6 +53,7 @@ def _serve(
         }
     )
     settings.check_secrets()
+    declared = RoutingSetup.from_config(settings.routing, settings.teams)  # checked first
     database = ctx.db()
     for attempt in range(3):
         # Web processes starting together race to create the first admin and the prepared
@@ -62,6 +64,7 @@ def _serve(
                     session, email=settings.admin_email, password=settings.admin_password
                 )
                 seed_default_templates(session)  # only adds the prepared answers missing
+                ensure_teams(session, declared.teams)  # the [[teams]] of the configuration
             break
         except IntegrityError:
             if attempt == 2:

@@ -6,6 +6,7 @@ from carebird.cases import forwarding as forwarding_models
 from carebird.cases import models as case_models
 from carebird.cases import notes as note_models
 from carebird.cases import presence as presence_models
+from carebird.cases import routing as routing_models
 from carebird.cases import search as search_models
 from carebird.db.base import Base
 from carebird.ingest import models as ingest_models
@@ -26,6 +27,7 @@ __all__ = [
     "note_models",
     "presence_models",
     "reply_models",
+    "routing_models",
     "search_models",
     "template_models",
     "throttle_models",

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from carebird.auth.models import Agent
 from carebird.cases import bulk, merging, notes, service
 from carebird.cases.models import Case
+from carebird.cases.routing import RoutingSetup, route
 from carebird.cases.search import index_cases
 from carebird.flows.announce import announce_cases, case_payloads
 from carebird.live.events import CaseUpdated, NoteNew, publish
@@ -28,11 +29,15 @@ def update_case(
     changes: dict[str, Any],
     actor_id: int | None,
     weights: Mapping[str, float],
+    routing: RoutingSetup,
 ) -> Case:
-    """Status, assignee, team, tags, category: only the keys given are touched."""
+    """Status, assignee, team, tags, category: only the keys given are touched. A corrected
+    category runs the routing rules again."""
     case = service.update_case(
         session, case_id=case_id, changes=changes, actor_id=actor_id, weights=weights
     )
+    if changes.get("category") is not None:
+        route(session, [case_id], routing, weights=weights)
     announce_cases(session, [case_id])
     return case
 

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from carebird.cases.priority import weights_for
+from carebird.cases.routing import RoutingSetup, route
 from carebird.cases.scoring import score_cases
 from carebird.cases.search import add_message_terms, index_cases
 from carebird.cases.threading import thread_messages
@@ -42,6 +43,7 @@ class Intake:
     understander: Understander
     reopen_window: timedelta
     weights: Mapping[str, float]
+    routing: RoutingSetup = field(default_factory=RoutingSetup)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Intake:
@@ -50,6 +52,7 @@ class Intake:
             understander=Understander(classifier),
             reopen_window=timedelta(days=settings.reopen_window_days),
             weights=weights_for(settings.priority_weights),
+            routing=RoutingSetup.from_config(settings.routing, settings.teams),
         )
 
 
@@ -96,6 +99,7 @@ def process_batch(
     stored = store_items(session, items, annotate=intake.understander.columns)
     threaded = thread_messages(session, stored.new, reopen_window=intake.reopen_window)
     score_cases(session, threaded.touched | stored.refreshed_cases, weights=intake.weights)
+    route(session, threaded.new_cases, intake.routing, weights=intake.weights)
     if cursor is not None:
         save_cursor(session, cursor.source, cursor.cursor)
     report = BatchReport(

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
+from carebird.auth.models import Agent, Team
 from carebird.cases.models import Case, CaseEvent
 from carebird.ingest.models import Author, Message, NetworkAccount
 
@@ -30,6 +31,9 @@ class CaseTimes:
     first_inbound_at: datetime | None
     first_response_at: datetime | None
     resolved_at: datetime | None
+    language: str | None = None  # the opening message's
+    team: str | None = None
+    assignee: str | None = None  # the agent's e-mail
 
     @property
     def first_response_seconds(self) -> float | None:
@@ -64,6 +68,7 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
         .group_by(CaseEvent.case_id)
         .subquery()
     )
+    opening = aliased(Message)
     stmt = (
         select(
             Case.id,
@@ -77,8 +82,14 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
             first_in.c.at.label("first_in"),
             first_out.c.at.label("first_out"),
             resolved.c.at.label("resolved"),
+            opening.language.label("language"),
+            Team.name.label("team"),
+            Agent.email.label("assignee"),
         )
         .join(Author, Author.id == Case.customer_id)
+        .outerjoin(opening, opening.id == Case.opening_message_id)
+        .outerjoin(Team, Team.id == Case.team_id)
+        .outerjoin(Agent, Agent.id == Case.assignee_id)
         .outerjoin(NetworkAccount, NetworkAccount.id == Case.account_id)
         .outerjoin(first_in, first_in.c.case_id == Case.id)
         .outerjoin(first_out, first_out.c.case_id == Case.id)
@@ -100,6 +111,9 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
             first_inbound_at=_utc(row.first_in),
             first_response_at=_utc(row.first_out),
             resolved_at=_utc(row.resolved) if done else None,
+            language=row.language,
+            team=row.team,
+            assignee=row.assignee,
         )
 
 

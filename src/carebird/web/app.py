@@ -18,6 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carebird import __version__
+from carebird.cases.routing import RoutingSetup
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import AuthError, CarebirdError
@@ -122,6 +123,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    # Checked at start: a bad rule in the configuration stops the desk, not a request.
+    app.state.routing = RoutingSetup.from_config(settings.routing, settings.teams)
     app.state.db = database
     app.add_exception_handler(CarebirdError, handle_error)
     app.add_middleware(SecurityHeaders)

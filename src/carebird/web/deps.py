@@ -21,6 +21,7 @@ from carebird.auth.models import Agent
 from carebird.auth.roles import require
 from carebird.auth.service import SESSION_TTL, SignedIn, resolve_token, sign_in
 from carebird.cases.priority import weights_for
+from carebird.cases.routing import RoutingSetup
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import AuthError
@@ -64,6 +65,15 @@ def get_weights(settings: AppSettings) -> dict[str, float]:
 
 
 Weights = Annotated[dict[str, float], Depends(get_weights)]
+
+
+def get_routing(request: Request) -> RoutingSetup:
+    """The configuration's routing rules and teams (parsed once, when the app was made)."""
+    routing: RoutingSetup = request.app.state.routing
+    return routing
+
+
+Routing = Annotated[RoutingSetup, Depends(get_routing)]
 
 
 def request_token(request: Request) -> tuple[str | None, bool]:

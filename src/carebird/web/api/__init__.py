@@ -13,11 +13,14 @@ from carebird.web.api import (
     docs,
     live,
     messages,
+    routing,
     system,
 )
 
 router = APIRouter()
-for module in (auth, cases, messages, agents, accounts, composer, live, casework, docs, system):
+for module in (
+    auth, cases, messages, agents, accounts, composer, live, casework, routing, docs, system
+):  # fmt: skip
     router.include_router(module.router)
 
 __all__ = ["router"]

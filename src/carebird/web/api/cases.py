@@ -24,7 +24,7 @@ from carebird.web.api.schemas import (
     ReplyDraft,
     ReplyEstimate,
 )
-from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer, Weights
+from carebird.web.deps import AgentRole, AppSettings, DbSession, Routing, Viewer, Weights
 from carebird.web.params import Id, IdQuery, Offset
 
 router = APIRouter(prefix="/api", tags=["cases"])
@@ -71,12 +71,22 @@ def case_detail(case_id: Id, agent: Viewer, session: DbSession) -> queries.CaseD
 
 @router.patch("/cases/{case_id}", response_model=CaseDetailPublic)
 def update_case(
-    case_id: Id, body: CaseUpdate, agent: AgentRole, session: DbSession, weights: Weights
+    case_id: Id,
+    body: CaseUpdate,
+    agent: AgentRole,
+    session: DbSession,
+    weights: Weights,
+    routing: Routing,
 ) -> queries.CaseDetail:
     """Change status, assignee, team and tags; only the fields sent are touched."""
     changes = body.model_dump(exclude_unset=True)
     casework.update_case(
-        session, case_id=case_id, changes=changes, actor_id=agent.id, weights=weights
+        session,
+        case_id=case_id,
+        changes=changes,
+        actor_id=agent.id,
+        weights=weights,
+        routing=routing,
     )
     return queries.case_detail(session, case_id=case_id)
 

@@ -1,0 +1,383 @@
+"""Routing rules: conditions on a case → actions (team, agent, tags, not a support request).
+
+Rules come from two places, in this order: the TOML configuration (`[[routing.rules]]`, rules
+as code, read-only in the desk) and the ones supervisors keep in the database (`routing_rules`,
+ordered by position). Each rule either stops the evaluation when it matches (`stop = true`, the
+default: "first match") or lets the next rules apply too ("all matches").
+
+Rules apply when a case opens and when its category is corrected (the flows call `route`);
+`dry_run` tells what a rule would have done to the cases opened in the last days, changing
+nothing. Every change a rule makes goes through the cases services, so it is a case event
+like an agent's (actor: the system), with a `routed` event naming the rule.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import JSON, Boolean, Integer, String, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from carebird.auth.models import Agent, Team
+from carebird.cases import service
+from carebird.cases.log import record
+from carebird.cases.models import Case, CaseTag
+from carebird.db.base import Base, Id, utcnow
+from carebird.errors import InvalidInput
+from carebird.ingest.models import Author, Message, NetworkAccount
+from carebird.ingest.store import chunks
+from carebird.understand.labels import CATEGORIES
+
+MAX_RULES = 200
+MAX_LIST = 50
+
+
+def _as_list(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class Conditions(BaseModel):
+    """What a case must show for the rule to match; every condition given must hold (and
+    within a list, any of its values)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    category: list[str] | None = Field(default=None, max_length=len(CATEGORIES))
+    language: list[str] | None = Field(default=None, max_length=MAX_LIST)
+    network: list[str] | None = Field(default=None, max_length=MAX_LIST)
+    account: list[str] | None = Field(default=None, max_length=MAX_LIST)  # the brand handle
+    keywords: list[str] | None = Field(default=None, max_length=MAX_LIST)  # any, whole words
+    regex: str | None = Field(default=None, max_length=500)  # searched, case-insensitive
+    min_followers: int | None = Field(default=None, ge=0, le=10**12)
+    verified: bool | None = None
+    cues: list[str] | None = Field(default=None, max_length=MAX_LIST)  # any urgency cue
+    tags: list[str] | None = Field(default=None, max_length=MAX_LIST)  # any of the case's tags
+
+    _lists = field_validator(
+        "category", "language", "network", "account", "keywords", "cues", "tags", mode="before"
+    )(_as_list)
+
+    @field_validator("category")
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        unknown = sorted(set(value or ()) - set(CATEGORIES))
+        if unknown:
+            raise ValueError(f"unknown category {unknown[0]!r}: one of {', '.join(CATEGORIES)}")
+        return value
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"the regular expression does not compile: {exc}") from None
+        return value
+
+
+class Actions(BaseModel):
+    """What a matching rule does."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    team: str | None = Field(default=None, min_length=1, max_length=120)  # by name
+    agent: str | None = Field(default=None, min_length=3, max_length=254)  # by e-mail
+    tags: list[str] | None = Field(default=None, max_length=MAX_LIST)
+    not_support: bool = False  # file the case as `other` (not a support request)
+
+    _lists = field_validator("tags", mode="before")(_as_list)
+
+
+class RuleSpec(BaseModel):
+    """A rule as written in the TOML file or sent to the API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    when: Conditions = Field(default_factory=Conditions)
+    then: Actions
+    stop: bool = True  # first match: no later rule applies once this one matched
+    enabled: bool = True
+
+
+class RoutingRule(Base):
+    """A rule kept in the desk (the file's rules are not stored: the file is their source)."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    spec: RuleSpec
+    source: str  # "file" or "desk"
+    id: int | None = None  # the desk's rules only
+
+
+def parse_rule(raw: Any, *, where: str = "rule") -> RuleSpec:
+    try:
+        return RuleSpec.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        at = ".".join(str(p) for p in first["loc"])
+        raise InvalidInput(f"{where}: {at}: {first['msg']}") from None
+
+
+def file_rules(config: dict[str, Any]) -> tuple[Rule, ...]:
+    """The `[[routing.rules]]` of the settings, validated (a bad rule stops the desk early)."""
+    raw = config.get("rules", [])
+    if not isinstance(raw, list) or len(raw) > MAX_RULES:
+        raise InvalidInput(f"routing.rules must be a list of at most {MAX_RULES} rules")
+    return tuple(
+        Rule(parse_rule(r, where=f"routing.rules[{i}]"), "file") for i, r in enumerate(raw)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingSetup:
+    """What the configuration declares: its rules (applied before the desk's) and its teams."""
+
+    rules: tuple[Rule, ...] = ()
+    teams: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, routing: dict[str, Any], teams: list[dict[str, Any]]) -> RoutingSetup:
+        names = []
+        for i, team in enumerate(teams):
+            name = team.get("name") if isinstance(team, dict) else None
+            if not isinstance(name, str) or not 0 < len(name.strip()) <= 120:
+                raise InvalidInput(f"teams[{i}]: a team needs a name (1 to 120 characters)")
+            names.append(name.strip())
+        return cls(file_rules(routing), tuple(names))
+
+
+def desk_rules(session: Session) -> list[Rule]:
+    rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
+    return [Rule(RuleSpec.model_validate(r.spec), "desk", r.id) for r in rows]
+
+
+# --- what a case shows ----------------------------------------------------------------------
+@dataclass(slots=True)
+class Facts:
+    case_id: int
+    category: str | None
+    language: str | None
+    network: str
+    account: str | None
+    text: str
+    followers: int
+    verified: bool
+    cues: set[str]
+    tags: set[str]
+
+
+def facts_of(session: Session, case_ids: Sequence[int]) -> dict[int, Facts]:
+    """What rules look at, for each case: its inbound messages, customer, account, tags."""
+    out: dict[int, Facts] = {}
+    for part in chunks(sorted(set(case_ids))):  # a week of cases: bounded IN lists
+        out.update(_facts(session, part))
+    return out
+
+
+def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
+    out: dict[int, Facts] = {}
+    for c in session.execute(
+        select(Case.id, Case.category, Case.network, NetworkAccount.handle, Author)
+        .join(Author, Author.id == Case.customer_id)
+        .outerjoin(NetworkAccount, NetworkAccount.id == Case.account_id)
+        .where(Case.id.in_(ids))
+    ):
+        author: Author = c[4]
+        out[c.id] = Facts(
+            c.id, c.category, None, c.network, c.handle, "", author.followers,
+            bool(author.verified), set(), set(),
+        )  # fmt: skip
+    texts: dict[int, list[str]] = {}
+    for m in session.execute(
+        select(Message.case_id, Message.text, Message.language, Message.cues)
+        .where(Message.case_id.in_(ids), Message.direction == "in")
+        .order_by(Message.created_at, Message.id)
+    ):
+        f = out.get(m.case_id)
+        if f is None:
+            continue
+        f.language = f.language or m.language  # the case's language: its first message's
+        f.cues.update(m.cues or [])
+        texts.setdefault(m.case_id, []).append(m.text)
+    for case_id, tag in session.execute(
+        select(CaseTag.case_id, CaseTag.tag).where(CaseTag.case_id.in_(ids))
+    ):
+        out[case_id].tags.add(tag)
+    for case_id, parts in texts.items():
+        out[case_id].text = "\n".join(parts)
+    return out
+
+
+def _any(values: list[str] | None, have: Iterable[str | None], *, strip: str = "") -> bool:
+    if values is None:
+        return True
+    wanted = {v.casefold().lstrip(strip) for v in values}
+    return any(h is not None and h.casefold() in wanted for h in have)
+
+
+def matches(when: Conditions, f: Facts) -> bool:
+    """Whether the case shows every condition of `when`."""
+    if not (
+        _any(when.category, [f.category])
+        and _any(when.language, [(f.language or "")[:2]])
+        and _any(when.network, [f.network])
+        and _any(when.account, [(f.account or "").lstrip("@")], strip="@")
+        and _any(when.cues, f.cues)
+        and _any(when.tags, f.tags)
+    ):
+        return False
+    if when.min_followers is not None and f.followers < when.min_followers:
+        return False
+    if when.verified is not None and f.verified != when.verified:
+        return False
+    if when.keywords is not None:
+        words = set(re.findall(r"\w+", f.text.casefold()))
+        if not any(set(re.findall(r"\w+", k.casefold())) <= words for k in when.keywords):
+            return False
+    return when.regex is None or re.search(when.regex, f.text, re.IGNORECASE) is not None
+
+
+def chosen(rules: Sequence[Rule], f: Facts) -> list[Rule]:
+    """The enabled rules that apply to the case, in order, up to the first that stops."""
+    out = []
+    for rule in rules:
+        if rule.spec.enabled and matches(rule.spec.when, f):
+            out.append(rule)
+            if rule.spec.stop:
+                break
+    return out
+
+
+# --- applying -------------------------------------------------------------------------------
+def _team_id(session: Session, name: str) -> int:
+    team_id = session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower()))
+    if team_id is None:
+        raise InvalidInput(f"routing: no team named {name!r} (declare it under [[teams]])")
+    return team_id
+
+
+def _agent_id(session: Session, email: str) -> int:
+    agent_id = session.scalar(
+        select(Agent.id).where(func.lower(Agent.email) == email.lower(), Agent.active.is_(True))
+    )
+    if agent_id is None:
+        raise InvalidInput(f"routing: no active agent with the e-mail {email!r}")
+    return agent_id
+
+
+def _apply(session: Session, case_id: int, rule: Rule, weights: Any) -> list[str]:
+    """Carry out one rule's actions on a case; the names of what changed."""
+    then, done = rule.spec.then, []
+    case = session.get_one(Case, case_id)
+    if then.team is not None or then.agent is not None:
+        team_id = _team_id(session, then.team) if then.team else case.team_id
+        agent_id = _agent_id(session, then.agent) if then.agent else case.assignee_id
+        if (team_id, agent_id) != (case.team_id, case.assignee_id):
+            service.assign(
+                session, case_id=case_id, agent_id=agent_id, team_id=team_id, actor_id=None
+            )
+            done.append("assigned")
+    if then.tags:
+        before = set(service.case_tags(session, case_id))
+        after = service.set_tags(session, case_id=case_id, add=then.tags, remove=(), actor_id=None)
+        if set(after) != before:
+            done.append("tags")
+    if then.not_support and case.category != "other":
+        service.correct_category(
+            session, case_id=case_id, category="other", actor_id=None, weights=weights
+        )
+        done.append("not_support")
+    return done
+
+
+def route(
+    session: Session, case_ids: Sequence[int], setup: RoutingSetup, *, weights: Any
+) -> dict[int, list[str]]:
+    """Apply the configuration's rules, then the desk's, to each case; the names of the rules
+    that changed something, by case."""
+    if not case_ids:
+        return {}
+    rules = [*setup.rules, *desk_rules(session)]
+    if not rules:
+        return {}
+    ensure_teams(session, setup.teams)
+    out: dict[int, list[str]] = {}
+    for case_id, f in sorted(facts_of(session, case_ids).items()):
+        for rule in chosen(rules, f):
+            done = _apply(session, case_id, rule, weights)
+            if done:
+                data = {"rule": rule.spec.name, "source": rule.source, "changed": done}
+                record(session, case_id, "routed", new=rule.spec.name, data=data)
+                out.setdefault(case_id, []).append(rule.spec.name)
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class DryRunMatch:
+    case_id: int
+    subject: str
+    category: str | None
+    language: str | None
+    network: str
+    created_at: datetime
+
+
+def dry_run(
+    session: Session, spec: RuleSpec, *, days: int = 7, now: datetime | None = None,
+    limit: int = 200,
+) -> tuple[int, list[DryRunMatch]]:  # fmt: skip
+    """How many cases opened in the last `days` the rule matches, and the first `limit`
+    of them (newest first). Nothing is changed."""
+    since = (now or utcnow()) - timedelta(days=days)
+    ids = list(
+        session.scalars(
+            select(Case.id).where(Case.created_at >= since).order_by(Case.created_at.desc())
+        )
+    )
+    facts = facts_of(session, ids)
+    hits = [i for i in ids if i in facts and matches(spec.when, facts[i])]
+    rows = {
+        c.id: c
+        for c in session.execute(
+            select(Case.id, Case.subject, Case.category, Case.network, Case.created_at).where(
+                Case.id.in_(hits[:limit])
+            )
+        )
+    }
+    shown = [
+        DryRunMatch(i, rows[i].subject, rows[i].category, facts[i].language, rows[i].network,
+                    rows[i].created_at)
+        for i in hits[:limit]
+    ]  # fmt: skip
+    return len(hits), shown
+
+
+def ensure_teams(session: Session, names: Iterable[str]) -> None:
+    """Create the teams the configuration declares (`[[teams]]`) that do not exist yet."""
+    dialect = session.get_bind().dialect.name
+    for name in names:
+        exists = session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower()))
+        if exists is None:  # the unique name decides between processes starting together
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            stmt = insert(Team).values(name=name, created_at=utcnow())
+            session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))

@@ -1,0 +1,36 @@
+"""routing: the desk's routing rules
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-07 14:20:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+revision: str = "0011"
+down_revision: str | None = "0010"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "routing_rules",
+        sa.Column("id", Id, nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("spec", sa.JSON(), nullable=False),
+        sa.Column("enabled", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rules")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("routing_rules")
