@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # (`[[routing.rules]]`, see carebird.cases.routing), checked when the desk starts.
     teams: list[dict[str, Any]] = Field(default_factory=list)
     routing: dict[str, Any] = Field(default_factory=dict)
+    # SLA policies (`[[sla.policies]]`: conditions and business-time targets, see cases/sla.py);
+    # a case no policy covers gets `sla_first_response_minutes`.
+    sla: dict[str, Any] = Field(default_factory=dict)
     rescore_interval_seconds: float = Field(default=60.0, gt=0)
 
     # Real networks (accounts are added with `carebird accounts add`): published opening hours

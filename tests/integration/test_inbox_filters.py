@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi import FastAPI
@@ -15,7 +15,7 @@ from carebird.auth.models import Team
 from carebird.cases.inbox import InboxFilters, inbox
 from carebird.cases.search import CaseTerm, reindex_all
 from carebird.cases.service import change_status, correct_category, update_case
-from carebird.cases.sla import SlaPolicy
+from carebird.cases.sla import SlaPolicy, SlaSetup
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import InvalidInput
@@ -33,7 +33,7 @@ from tests.factories import (
 )
 from tests.integration.test_live_events import ingest_live
 
-SLA = SlaPolicy.parse("Mon-Sat 08:00-22:00", "Europe/Paris", first_response_minutes=60)
+SLA = SlaSetup(SlaPolicy.parse("Mon-Sat 08:00-22:00", "Europe/Paris", first_response_minutes=60))
 
 
 @dataclass
@@ -255,3 +255,19 @@ def test_a_later_message_in_a_case_is_searchable(client: TestClient, db: Databas
     found = client.get("/api/inbox?q=zeppelin", headers=bearer(token)).json()
     assert [row["id"] for row in found["items"]] == [case_of(db, "s-1")]
     assert client.get("/api/inbox?q=zeppelins", headers=bearer(token)).json()["items"] == []
+
+
+def test_the_inbox_deadline_follows_the_sla_policy_covering_each_case(
+    settings: Settings, db: Database
+) -> None:
+    """`[[sla.policies]]`: French cases within 15 minutes, the rest within the default hour."""
+    d = build(db)
+    sla = {"policies": [{"name": "French", "when": {"language": "fr"},
+                         "first_response_minutes": 15}]}  # fmt: skip
+    update = {"sla": sla, "opening_hours": "Mon-Sun 00:00-24:00", "timezone": "UTC"}
+    _, token = agent_with_token(db, "viewer")
+    with TestClient(create_app(settings.model_copy(update=update), db=db)) as client:
+        rows = {r["id"]: r for r in client.get("/api/inbox", headers=bearer(token)).json()["items"]}
+    due = {k: datetime.fromisoformat(rows[getattr(d, k)]["due_at"]) for k in ("fr", "en")}
+    assert due["fr"] == T0 + timedelta(minutes=15)  # its policy
+    assert due["en"] == T0 + timedelta(minutes=1, hours=1)  # the default, from its message

@@ -78,10 +78,13 @@ def test_the_configuration_example_routes_an_imported_history(
             f'{tid},{who},True,Tue Oct 31 2{n}:10:47 +0000 2017,"{text}",,\n'
             for n, (tid, who, text) in enumerate(ROWS)
         )
+        + "4,Brand,False,Tue Oct 31 21:40:47 +0000 2017,@marc on s'en occupe,,2\n"
     )
     env = {
         "CAREBIRD_DATABASE_URL": settings.database_url,
         "CAREBIRD_SECRET_KEY": settings.secret_key,
+        # Cases no policy covers: 20 minutes (the example's policy covers complaints).
+        "CAREBIRD_SLA_FIRST_RESPONSE_MINUTES": "20",
     }
     _cli(env, tmp_path, "import", str(csv_file), "--json")
     rows = [
@@ -96,6 +99,15 @@ def test_the_configuration_example_routes_an_imported_history(
     assert by_customer["marc"]["category"] == "complaint"
     assert by_customer["marc"]["language"] == "fr" and by_customer["marc"]["team"] is None
     assert by_customer["tom"]["team"] is None and by_customer["tom"]["assignee"] is None
+    deadlines = {
+        who: (r["first_response_due_at"], r["first_response_breached"])
+        for who, r in by_customer.items()
+    }
+    assert deadlines == {
+        "anna": ("2017-10-31T21:10:47+00:00", True),  # a complaint: 60 min, never answered
+        "marc": ("2017-10-31T22:10:47+00:00", False),  # a complaint answered after 30 min
+        "tom": ("2017-10-31T22:30:47+00:00", True),  # not a complaint: the 20-minute default
+    }
     csv_out = _cli(env, tmp_path, "cases", "export", "--format", "csv")
     assert csv_out.splitlines()[0].split(",")[5:9] == ["category", "language", "team", "assignee"]
 

@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case, CaseTag
 from carebird.cases.queries import CaseRow, Page, Sort, select_page, text_condition
+from carebird.cases.routing import facts_of
 from carebird.cases.search import facet_condition, search_condition
-from carebird.cases.sla import SlaPolicy, deadline
+from carebird.cases.sla import SlaSetup, deadline
 from carebird.cases.states import ACTIVE
 from carebird.db.base import utcnow
 from carebird.errors import InvalidInput
@@ -114,7 +115,7 @@ def inbox(
     sort: Sort = "priority",
     limit: int = 50,
     cursor: str | None = None,
-    sla: SlaPolicy | None = None,
+    sla: SlaSetup | None = None,
     now: datetime | None = None,
     count_cap: int | None = COUNT_CAP,
 ) -> Page[InboxRow]:
@@ -155,7 +156,7 @@ def _attach_badges(session: Session, rows: list[InboxRow]) -> None:
 
 
 def _attach_waiting(
-    session: Session, rows: list[InboxRow], *, sla: SlaPolicy | None, now: datetime
+    session: Session, rows: list[InboxRow], *, sla: SlaSetup | None, now: datetime
 ) -> None:
     """Since when each active case's customer waits on us, and the deadline that runs."""
     ids = [r.id for r in rows if r.status in ACTIVE_STATUSES]
@@ -183,6 +184,7 @@ def _attach_waiting(
         if isinstance(at, str):  # SQLite's min() hands back the stored text
             at = datetime.fromisoformat(at)
         since[case_id] = at if at.tzinfo else at.replace(tzinfo=UTC)
+    facts = facts_of(session, list(since)) if sla is not None and sla.needs_facts else {}
     for r in rows:
         r.waiting_since = since.get(r.id)
         if r.waiting_since is None:
@@ -190,7 +192,7 @@ def _attach_waiting(
         r.waiting_seconds = max(0, int((now - r.waiting_since).total_seconds()))
         if sla is not None:
             due = deadline(
-                sla,
+                sla.policy_for(facts.get(r.id)),
                 status=r.status,
                 waiting_since=r.waiting_since,
                 answered_before=r.id in answered,

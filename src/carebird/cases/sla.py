@@ -10,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from carebird.cases.hours import BusinessHours
+from carebird.cases.routing import Conditions, Facts, matches
 from carebird.cases.states import ACTIVE, Status
+from carebird.config import Settings
+from carebird.errors import InvalidInput
+
+MAX_TARGET_MINUTES = 60 * 24 * 90
 
 HORIZON_DAYS = 21  # hours that never open within three weeks give no deadline
 _END_OF_DAY = time(23, 59, 59, 999999)  # how hours.py reads "24:00"
@@ -32,6 +40,72 @@ class SlaPolicy:
             BusinessHours.parse(opening_hours, timezone),
             timedelta(minutes=first_response_minutes),
         )
+
+
+class PolicySpec(BaseModel):
+    """An SLA policy as written under `[[sla.policies]]`: the cases it covers (the routing
+    rules' conditions) and its targets in business minutes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    when: Conditions = Field(default_factory=Conditions)
+    first_response_minutes: float = Field(gt=0, le=MAX_TARGET_MINUTES)
+    next_response_minutes: float | None = Field(default=None, gt=0, le=MAX_TARGET_MINUTES)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaSetup:
+    """The desk's SLA policies, tried in order; the first whose conditions a case shows
+    applies, else the default (`sla_first_response_minutes`)."""
+
+    default: SlaPolicy
+    policies: tuple[tuple[PolicySpec, SlaPolicy], ...] = ()
+
+    @classmethod
+    def from_config(
+        cls, sla: dict[str, Any], *, opening_hours: str, timezone: str, default_minutes: float
+    ) -> SlaSetup:
+        hours = BusinessHours.parse(opening_hours, timezone)
+        raw = sla.get("policies", [])
+        if not isinstance(raw, list):
+            raise InvalidInput("sla.policies must be a list of policies")
+        policies = []
+        for i, item in enumerate(raw):
+            try:
+                spec = PolicySpec.model_validate(item)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                at = ".".join(str(p) for p in first["loc"])
+                raise InvalidInput(f"sla.policies[{i}]: {at}: {first['msg']}") from None
+            nxt = spec.next_response_minutes
+            policy = SlaPolicy(
+                hours,
+                timedelta(minutes=spec.first_response_minutes),
+                timedelta(minutes=nxt) if nxt is not None else None,
+            )
+            policies.append((spec, policy))
+        return cls(SlaPolicy(hours, timedelta(minutes=default_minutes)), tuple(policies))
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlaSetup:
+        return cls.from_config(
+            settings.sla,
+            opening_hours=settings.opening_hours,
+            timezone=settings.timezone,
+            default_minutes=settings.sla_first_response_minutes,
+        )
+
+    @property
+    def needs_facts(self) -> bool:
+        return bool(self.policies)
+
+    def policy_for(self, facts: Facts | None) -> SlaPolicy:
+        if facts is not None:
+            for spec, policy in self.policies:
+                if matches(spec.when, facts):
+                    return policy
+        return self.default
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,16 +90,20 @@ def cases() -> None:
 @pass_ctx
 def cases_export(ctx: Context, fmt: str, output: Path | None) -> None:
     """Every case with its customer, times and first-response / resolution seconds."""
+    from carebird.cases.sla import SlaSetup
+    from carebird.db.base import utcnow
     from carebird.insights.export import write_cases
-    from carebird.insights.metrics import case_times
+    from carebird.insights.metrics import case_times, with_deadlines
 
+    sla = SlaSetup.from_settings(ctx.settings)
     database = ctx.db()
     with database.session() as session:
+        rows = with_deadlines(session, case_times(session), sla, now=utcnow())
         if output is None:
-            n = write_cases(case_times(session), sys.stdout, fmt=fmt)
+            n = write_cases(rows, sys.stdout, fmt=fmt)
         else:
             with output.open("w", encoding="utf-8", newline="") as out:
-                n = write_cases(case_times(session), out, fmt=fmt)
+                n = write_cases(rows, out, fmt=fmt)
     click.echo(f"{n} cases exported", err=True)
 
 

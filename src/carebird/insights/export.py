@@ -27,6 +27,8 @@ COLUMNS = [
     "first_response_seconds",
     "resolved_at",
     "resolution_seconds",
+    "first_response_due_at",
+    "first_response_breached",
 ]
 
 
@@ -51,6 +53,8 @@ def case_record(t: CaseTimes) -> dict[str, Any]:
         "first_response_seconds": t.first_response_seconds,
         "resolved_at": iso(t.resolved_at),
         "resolution_seconds": t.resolution_seconds,
+        "first_response_due_at": iso(t.first_response_due_at),
+        "first_response_breached": t.first_response_breached,
     }
 
 

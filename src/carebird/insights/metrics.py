@@ -6,7 +6,9 @@ resolution = the last `resolved` status event minus the first inbound message.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,6 +17,8 @@ from sqlalchemy.orm import Session, aliased
 
 from carebird.auth.models import Agent, Team
 from carebird.cases.models import Case, CaseEvent
+from carebird.cases.routing import facts_of
+from carebird.cases.sla import SlaSetup, add_business_time
 from carebird.ingest.models import Author, Message, NetworkAccount
 
 
@@ -34,6 +38,8 @@ class CaseTimes:
     language: str | None = None  # the opening message's
     team: str | None = None
     assignee: str | None = None  # the agent's e-mail
+    first_response_due_at: datetime | None = None  # by the SLA policy covering the case
+    first_response_breached: bool | None = None
 
     @property
     def first_response_seconds(self) -> float | None:
@@ -124,3 +130,27 @@ def _utc(value: datetime | str | None) -> datetime | None:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def with_deadlines(
+    session: Session, times: Iterable[CaseTimes], sla: SlaSetup, *, now: datetime, batch: int = 2000
+) -> Iterator[CaseTimes]:
+    """`times` with each case's first-response deadline (its SLA policy, in business time from
+    the first customer message) and whether the first answer came later (or has not come and
+    the deadline passed)."""
+    it = iter(times)
+    while part := list(itertools.islice(it, batch)):
+        facts = facts_of(session, [t.case_id for t in part]) if sla.needs_facts else {}
+        for t in part:
+            if t.first_inbound_at is None:
+                yield t
+                continue
+            policy = sla.policy_for(facts.get(t.case_id))
+            due = add_business_time(policy.hours, t.first_inbound_at, policy.first_response)
+            if due is None:
+                yield t
+                continue
+            answered = t.first_response_at if t.first_response_at is not None else now
+            yield dataclasses.replace(
+                t, first_response_due_at=due, first_response_breached=answered > due
+            )

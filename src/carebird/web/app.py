@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carebird import __version__
 from carebird.cases.routing import RoutingSetup
+from carebird.cases.sla import SlaSetup
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import AuthError, CarebirdError
@@ -125,6 +126,7 @@ def create_app(
     app.state.settings = settings
     # Checked at start: a bad rule in the configuration stops the desk, not a request.
     app.state.routing = RoutingSetup.from_config(settings.routing, settings.teams)
+    app.state.sla = SlaSetup.from_settings(settings)
     app.state.db = database
     app.add_exception_handler(CarebirdError, handle_error)
     app.add_middleware(SecurityHeaders)

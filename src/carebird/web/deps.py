@@ -22,6 +22,7 @@ from carebird.auth.roles import require
 from carebird.auth.service import SESSION_TTL, SignedIn, resolve_token, sign_in
 from carebird.cases.priority import weights_for
 from carebird.cases.routing import RoutingSetup
+from carebird.cases.sla import SlaSetup
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import AuthError
@@ -74,6 +75,15 @@ def get_routing(request: Request) -> RoutingSetup:
 
 
 Routing = Annotated[RoutingSetup, Depends(get_routing)]
+
+
+def get_sla(request: Request) -> SlaSetup:
+    """The desk's SLA policies (parsed once, when the app was made)."""
+    sla: SlaSetup = request.app.state.sla
+    return sla
+
+
+Sla = Annotated[SlaSetup, Depends(get_sla)]
 
 
 def request_token(request: Request) -> tuple[str | None, bool]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from carebird.cases.hours import BusinessHours
 from carebird.cases.sla import SlaPolicy, add_business_time, deadline, open_intervals
 
@@ -87,3 +89,52 @@ def test_policy_from_settings_strings() -> None:
     assert policy.first_response == timedelta(minutes=30)
     due = add_business_time(policy.hours, paris(2026, 3, 6, 17, 50), policy.first_response)
     assert due == paris(2026, 3, 9, 9, 20)  # Friday evening → Monday morning
+
+
+def test_sla_policies_from_the_configuration_pick_the_first_that_covers_a_case() -> None:
+    from carebird.cases.routing import Facts
+    from carebird.cases.sla import SlaSetup
+
+    setup = SlaSetup.from_config(
+        {
+            "policies": [
+                {"name": "VIP", "when": {"min_followers": 10_000}, "first_response_minutes": 15},
+                {"name": "Complaints", "when": {"category": "complaint"},
+                 "first_response_minutes": 60, "next_response_minutes": 120},
+            ]
+        },
+        opening_hours="Mon-Fri 09:00-18:00",
+        timezone="Europe/Paris",
+        default_minutes=240,
+    )  # fmt: skip
+
+    def facts(category: str, followers: int = 0) -> Facts:
+        return Facts(1, category, "fr", "x", "Brand", "", followers, False, set(), set())
+
+    assert setup.policy_for(facts("complaint", 50_000)).first_response == timedelta(minutes=15)
+    complaint = setup.policy_for(facts("complaint"))
+    assert complaint.first_response == timedelta(minutes=60)
+    assert complaint.next_response == timedelta(minutes=120)
+    assert setup.policy_for(facts("question")).first_response == timedelta(minutes=240)
+    assert setup.policy_for(None).first_response == timedelta(minutes=240)
+    assert complaint.hours.is_open(datetime(2026, 12, 7, 10, tzinfo=UTC))  # Monday 11:00 Paris
+
+
+@pytest.mark.parametrize(
+    ("policies", "message"),
+    [
+        ([{"name": "x", "first_response_minutes": 0}], "first_response_minutes"),
+        ([{"name": "x", "when": {"category": "rant"}, "first_response_minutes": 5}], "category"),
+        ([{"first_response_minutes": 5}], "name"),
+        ("not a list", "must be a list"),
+    ],
+)
+def test_a_bad_sla_policy_is_a_clear_error(policies: object, message: str) -> None:
+    from carebird.cases.sla import SlaSetup
+    from carebird.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=message):
+        SlaSetup.from_config(
+            {"policies": policies}, opening_hours="Mon-Fri 09:00-18:00", timezone="UTC",
+            default_minutes=60,
+        )  # fmt: skip

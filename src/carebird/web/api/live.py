@@ -29,15 +29,13 @@ from carebird.cases import bulk, presence, queries
 from carebird.cases.inbox import InboxFilters, InboxRow
 from carebird.cases.inbox import inbox as inbox_page
 from carebird.cases.priority import describe
-from carebird.cases.sla import SlaPolicy
-from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.flows import casework
 from carebird.flows import presence as presence_flow
 from carebird.live.events import Event, events_after, latest_event_id, oldest_event_id
 from carebird.live.stream import EventHub
 from carebird.web.api.schemas import CasePublic, Strict
-from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer, Weights
+from carebird.web.deps import AgentRole, DbSession, Sla, Viewer, Weights
 from carebird.web.params import MAX_ID, Id, IdField, IdQuery, parse_id
 
 router = APIRouter(prefix="/api", tags=["live"])
@@ -109,13 +107,6 @@ class BulkResponse(BaseModel):
 
 
 # --- the inbox ------------------------------------------------------------------------------
-def sla_policy(settings: Settings) -> SlaPolicy:
-    minutes = float(getattr(settings, "sla_first_response_minutes", 60.0))
-    return SlaPolicy.parse(
-        settings.opening_hours, settings.timezone, first_response_minutes=minutes
-    )
-
-
 def _split(values: list[str] | None) -> list[str] | None:
     parts = [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
     return parts or None
@@ -125,7 +116,7 @@ def _split(values: list[str] | None) -> list[str] | None:
 def inbox(
     agent: Viewer,
     session: DbSession,
-    settings: AppSettings,
+    sla: Sla,
     mine: bool = False,
     unassigned: bool = False,
     assignee_id: IdQuery = None,
@@ -162,7 +153,7 @@ def inbox(
         sort=sort,
         limit=limit,
         cursor=cursor,
-        sla=sla_policy(settings),
+        sla=sla,
     )
     for row in page.items:
         row.priority_text = describe(row.priority_reasons, agent.locale)
