@@ -31,6 +31,7 @@ class SlaPolicy:
     hours: BusinessHours
     first_response: timedelta = timedelta(hours=1)
     next_response: timedelta | None = None  # after our first answer; None: as the first
+    name: str = "default"
 
     @classmethod
     def parse(
@@ -83,6 +84,7 @@ class SlaSetup:
                 hours,
                 timedelta(minutes=spec.first_response_minutes),
                 timedelta(minutes=nxt) if nxt is not None else None,
+                spec.name,
             )
             policies.append((spec, policy))
         return cls(SlaPolicy(hours, timedelta(minutes=default_minutes)), tuple(policies))

@@ -35,6 +35,7 @@ from carebird.jobs.tasks import (
     reconcile,
     rescore,
     send_outbox,
+    watch_deadlines,
 )
 from carebird.plugins import connector_class
 
@@ -208,6 +209,7 @@ async def _running(settings: Settings, db: Database) -> AsyncIterator[Desk]:
         "reconcile": lambda: reconcile(desk),
         "rescore": lambda: rescore(desk),
         "expire_presence": lambda: expire_presence(desk),
+        "watch_deadlines": lambda: watch_deadlines(desk),
         "purge_events": lambda: purge_events(desk),
     }
     for sched in SCHEDULES:

@@ -23,9 +23,11 @@ from sqlalchemy import select
 
 from carebird.cases.hours import BusinessHours, PollingPlan
 from carebird.cases.scoring import rescore_active
+from carebird.cases.sla import SlaSetup
 from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
+from carebird.flows import deadlines
 from carebird.flows.announce import announce_rescored
 from carebird.flows.intake import Intake
 from carebird.flows.presence import expire_presence as expire_presence_marks
@@ -68,11 +70,19 @@ class Desk:
         self.plan = polling_plan(settings)
         self.extra_senders = dict(extra_senders or {})
         self._intake: Intake | None = None
+        self._sla: SlaSetup | None = None
         self._sources: dict[str, Source] = {}
         self._senders: dict[str, Connector] = {}
         self._signature: str | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+
+    @property
+    def sla(self) -> SlaSetup:
+        """The desk's SLA policies (checked when first used)."""
+        if self._sla is None:
+            self._sla = SlaSetup.from_settings(self.settings)
+        return self._sla
 
     @property
     def intake(self) -> Intake:
@@ -201,6 +211,12 @@ def rescore(desk: Desk) -> int:
         count = rescore_active(session, weights=desk.intake.weights)
         announce_rescored(session, count)
         return count
+
+
+def watch_deadlines(desk: Desk) -> int:
+    """Answer deadlines: warnings at 80 %, breaches at 100 %, written once per wait."""
+    with desk.db.session() as session, session.begin():
+        return len(deadlines.watch_deadlines(session, desk.sla, now=utcnow()))
 
 
 def expire_presence(desk: Desk) -> None:

@@ -81,6 +81,7 @@ def build_app(desk: tasks.Desk, *, stopping: threading.Event) -> procrastinate.A
         "reconcile": sync(tasks.reconcile),
         "rescore": sync(tasks.rescore),
         "expire_presence": sync(tasks.expire_presence),
+        "watch_deadlines": sync(tasks.watch_deadlines),
         "purge_events": sync(tasks.purge_events),
     }
     for sched in SCHEDULES:
