@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebird.db.base import Base, Id, utcnow
@@ -29,6 +29,7 @@ class Case(Base):
     category: Mapped[str | None] = mapped_column(String(24))
     category_source: Mapped[str] = mapped_column(String(8), default="model")  # model | agent
     priority: Mapped[float] = mapped_column(Float, default=0.0, index=True)
+    priority_boost: Mapped[float] = mapped_column(Float, default=0.0, server_default=text("0"))
     priority_reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))

@@ -49,6 +49,7 @@ class CaseSignals:
     interactions_at_arrival: int = 0
     waiting_seconds: float = 0.0  # since the oldest customer message we have not answered
     inbound_count: int = 1
+    boost: float = 0.0  # set by a routing rule
 
 
 @dataclass(slots=True)
@@ -94,6 +95,9 @@ def score(s: CaseSignals, weights: Mapping[str, float] = DEFAULT_WEIGHTS) -> Pri
         reasons.append({"code": "messages", "value": s.inbound_count})
     if category == "other":
         lift *= w["noise_factor"]
+    if s.boost:  # a rule's say, not damped: whoever wrote it meant it
+        lift += s.boost
+        reasons.append({"code": "boost", "value": s.boost})
     return Priority(round(base + lift, 2), reasons)  # positional: cheaper
 
 
@@ -139,6 +143,7 @@ _COUNTED = {
     "messages": N_("%(n)s messages"),
 }
 _VERIFIED = N_("verified account")
+_BOOST = N_("rule %(n)s")
 _WAITING = N_("waiting %(n)s")
 _DAYS = N_("%(n)s d")
 
@@ -177,4 +182,6 @@ def describe(reasons: list[dict[str, Any]], lang: str = "en") -> str:
             parts.append(gettext(lang, _VERIFIED))
         elif code == "waiting":
             parts.append(gettext(lang, _WAITING) % {"n": _duration(int(value), lang)})
+        elif code == "boost":
+            parts.append(gettext(lang, _BOOST) % {"n": f"{float(value):+g}"})
     return " · ".join(parts)

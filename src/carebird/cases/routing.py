@@ -29,6 +29,7 @@ from carebird.auth.models import Agent, Team
 from carebird.cases import service
 from carebird.cases.log import record
 from carebird.cases.models import Case, CaseTag
+from carebird.cases.scoring import score_cases
 from carebird.db.base import Base, Id, utcnow
 from carebird.errors import InvalidInput
 from carebird.ingest.models import Author, Message, NetworkAccount
@@ -92,6 +93,7 @@ class Actions(BaseModel):
     agent: str | None = Field(default=None, min_length=3, max_length=254)  # by e-mail
     tags: list[str] | None = Field(default=None, max_length=MAX_LIST)
     not_support: bool = False  # file the case as `other` (not a support request)
+    priority_boost: float | None = Field(default=None, ge=-100, le=100)  # points, kept
 
     _lists = field_validator("tags", mode="before")(_as_list)
 
@@ -302,6 +304,15 @@ def _apply(session: Session, case_id: int, rule: Rule, weights: Any) -> list[str
         after = service.set_tags(session, case_id=case_id, add=then.tags, remove=(), actor_id=None)
         if set(after) != before:
             done.append("tags")
+    if then.priority_boost is not None and case.priority_boost != then.priority_boost:
+        record(
+            session, case_id, "priority_boost",
+            old=f"{case.priority_boost:g}", new=f"{then.priority_boost:g}",
+        )  # fmt: skip
+        case.priority_boost = then.priority_boost
+        session.flush()
+        score_cases(session, [case_id], weights=weights)
+        done.append("priority")
     if then.not_support and case.category != "other":
         service.correct_category(
             session, case_id=case_id, category="other", actor_id=None, weights=weights

@@ -43,6 +43,7 @@ def score_cases(
                     Case.status,
                     Case.category,
                     Case.category_source,
+                    Case.priority_boost,
                     Author.followers,
                     Author.verified,
                 )
@@ -124,6 +125,7 @@ def _signals(case: Any, messages: list[Any], now: datetime) -> tuple[CaseSignals
             interactions_at_arrival=sum(m.interactions_at_arrival for m in inbound),
             waiting_seconds=waiting,
             inbound_count=len(inbound),
+            boost=case.priority_boost or 0.0,
         ),
         category,
     )

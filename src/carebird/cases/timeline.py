@@ -54,6 +54,7 @@ LABELS: dict[str, str] = {
     "event.split_into": N_("Messages split into a new case"),
     "event.forward_revoked": N_("Forward cancelled"),
     "event.routed": N_("Routed by a rule"),
+    "event.priority_boost": N_("Priority boosted by a rule"),
     "event.sla_warning": N_("Answer deadline near (80 %)"),
     "event.sla_breached": N_("Answer deadline missed"),
     "event": N_("Event"),

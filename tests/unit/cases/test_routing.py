@@ -202,3 +202,28 @@ def test_the_dry_run_shows_what_a_rule_would_match_and_changes_nothing(db: Datab
     assert shown[0].language == "en" and shown[0].category == "complaint"
     with db.session() as s:
         assert routing.dry_run(s, rule, days=7, now=T0.replace(year=2027))[0] == 0  # too old
+
+
+def test_a_priority_boost_is_kept_through_rescoring_and_said_in_words(db: Database) -> None:
+    from carebird.cases.priority import describe
+    from carebird.cases.scoring import score_cases
+
+    ingest(db, [item(customer(1, followers=5), COMPLAINT_EN, external_id="a")])
+    case_id = case_of(db, "a")
+    with db.session() as s:
+        before = s.get_one(Case, case_id).priority
+    rules = _setup(spec({"keywords": ["refund"]}, {"priority_boost": 25}))
+    with db.session() as s, s.begin():
+        assert routing.route(s, [case_id], rules, weights=DEFAULT_WEIGHTS) == {case_id: ["r"]}
+    with db.session() as s, s.begin():
+        score_cases(s, [case_id], weights=DEFAULT_WEIGHTS)  # a later re-score keeps it
+    with db.session() as s:
+        case = s.get_one(Case, case_id)
+        kinds = s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)).all()
+    assert case.priority_boost == 25 and case.priority == pytest.approx(before + 25, abs=1)
+    assert {"code": "boost", "value": 25} in case.priority_reasons
+    assert "règle +25" in describe(case.priority_reasons, "fr")
+    assert "rule +25" in describe(case.priority_reasons, "en")
+    assert "priority_boost" in kinds
+    with pytest.raises(InvalidInput, match="priority_boost"):
+        routing.parse_rule({"name": "r", "then": {"priority_boost": 1000}})

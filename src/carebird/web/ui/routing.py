@@ -37,6 +37,16 @@ def _words(value: str) -> list[str] | None:
     return parts or None
 
 
+def _number(value: str, what: str) -> float | None:
+    value = value.strip().replace(",", ".")
+    if not value:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        raise InvalidInput(f"{what}: a number") from None
+
+
 def _spec(form: dict[str, Any]) -> routing.RuleSpec:
     """The rule a form describes (validated like the API's and the file's)."""
     when: dict[str, Any] = {k: _words(form.get(k, "")) for k in FIELDS}
@@ -54,6 +64,7 @@ def _spec(form: dict[str, Any]) -> routing.RuleSpec:
         "agent": form.get("agent") or None,
         "tags": _words(form.get("then_tags", "")),
         "not_support": form.get("not_support") == "yes",
+        "priority_boost": _number(form.get("priority_boost", ""), "priority boost"),
     }
     return routing.parse_rule(
         {

@@ -1,4 +1,4 @@
-"""routing: the desk's routing rules
+"""routing: the desk's routing rules, and a case's priority boost set by a rule
 
 Revision ID: 0011
 Revises: 0010
@@ -30,7 +30,13 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rules")),
     )
+    with op.batch_alter_table("cases") as batch:
+        batch.add_column(
+            sa.Column("priority_boost", sa.Float(), nullable=False, server_default=sa.text("0"))
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("priority_boost")
     op.drop_table("routing_rules")
