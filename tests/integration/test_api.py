@@ -28,6 +28,7 @@ from tests.support.roles import (
     ROLES_CASEWORK,
     ROLES_COMPOSER,
     ROLES_LIVE,
+    ROLES_ROUTING,
     ROLES_SYSTEM,
     ROLES_WORKSPACE,
 )
@@ -57,7 +58,9 @@ API_ROLES: dict[tuple[str, str], str | None] = {
     ("GET", "/api/docs"): "viewer",
 }
 # Each workspace module lists its own routes beside its tests (one writer per file).
-for _extra in (ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE, ROLES_SYSTEM):
+for _extra in (
+    ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE, ROLES_SYSTEM, ROLES_ROUTING
+):  # fmt: skip
     API_ROLES.update(_extra)
 BELOW = {"agent": "viewer", "supervisor": "agent", "admin": "supervisor"}
 
