@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 from sqlalchemy.exc import IntegrityError
 
 from carebird.cli.root import Context, cli, pass_ctx
+from carebird.config import Settings
+from carebird.db.database import Database
+from carebird.errors import Conflict
+
+if TYPE_CHECKING:
+    from carebird.auth.models import Agent
 
 
 @cli.command("serve")
@@ -40,9 +48,7 @@ def _serve(
 ) -> None:
     import uvicorn
 
-    from carebird.auth.service import ensure_admin
-    from carebird.cases.routing import RoutingSetup, ensure_teams
-    from carebird.reply.templates import seed_default_templates
+    from carebird.cases.routing import RoutingSetup
     from carebird.web.app import create_app
 
     settings = ctx.settings.model_copy(
@@ -55,20 +61,7 @@ def _serve(
     settings.check_secrets()
     declared = RoutingSetup.from_config(settings.routing, settings.teams)  # checked first
     database = ctx.db()
-    for attempt in range(3):
-        # Web processes starting together race to create the first admin and the prepared
-        # answers: the unique keys decide, and the loser finds the winner's rows.
-        try:
-            with database.session() as session, session.begin():
-                admin, password = ensure_admin(
-                    session, email=settings.admin_email, password=settings.admin_password
-                )
-                seed_default_templates(session)  # only adds the prepared answers missing
-                ensure_teams(session, declared.teams)  # the [[teams]] of the configuration
-            break
-        except IntegrityError:
-            if attempt == 2:
-                raise
+    admin, password = prepare_desk(database, settings, declared.teams)
     url = f"http://{settings.host}:{settings.port}"
     click.echo(f"carebird is running at {url}  ({settings.database_url})")
     if password:
@@ -81,3 +74,30 @@ def _serve(
         click.echo("background work is off here (--no-worker): run `carebird worker`")
     app = create_app(settings, db=database, background_work=worker)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+
+
+def prepare_desk(
+    database: Database, settings: Settings, teams: tuple[str, ...]
+) -> tuple[Agent, str | None]:
+    """The first admin (and its generated password, if this process made it), the prepared
+    answers and the declared teams, whichever of several starting processes gets there first."""
+    from carebird.auth.service import ensure_admin
+    from carebird.cases.routing import ensure_teams
+    from carebird.reply.templates import seed_default_templates
+
+    for attempt in range(3):
+        # Web processes starting together race to create the first admin and the prepared
+        # answers: the unique keys decide (or the loser's check sees the winner's committed
+        # admin: a Conflict), and on the next attempt the loser finds the winner's rows.
+        try:
+            with database.session() as session, session.begin():
+                admin, password = ensure_admin(
+                    session, email=settings.admin_email, password=settings.admin_password
+                )
+                seed_default_templates(session)  # only adds the prepared answers missing
+                ensure_teams(session, teams)  # the [[teams]] of the configuration
+            return admin, password
+        except (IntegrityError, Conflict):
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable: the last attempt returns or raises")
