@@ -10,17 +10,17 @@ time (carebird.cases.sla).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case, CaseTag
 from carebird.cases.queries import CaseRow, Page, Sort, select_page, text_condition
 from carebird.cases.routing import facts_of
 from carebird.cases.search import facet_condition, search_condition
-from carebird.cases.sla import SlaSetup, deadline
+from carebird.cases.sla import SlaSetup, deadline, waiting_on_us
 from carebird.cases.states import ACTIVE
 from carebird.db.base import utcnow
 from carebird.errors import InvalidInput
@@ -162,28 +162,7 @@ def _attach_waiting(
     ids = [r.id for r in rows if r.status in ACTIVE_STATUSES]
     if not ids:
         return
-    last_out = (
-        select(Message.case_id, func.max(Message.created_at).label("at"))
-        .where(Message.case_id.in_(ids), Message.direction == "out")
-        .group_by(Message.case_id)
-        .subquery()
-    )
-    answered = {case_id for case_id, _ in session.execute(select(last_out))}
-    pending = session.execute(
-        select(Message.case_id, func.min(Message.created_at))
-        .outerjoin(last_out, last_out.c.case_id == Message.case_id)
-        .where(
-            Message.case_id.in_(ids),
-            Message.direction == "in",
-            or_(last_out.c.at.is_(None), Message.created_at > last_out.c.at),
-        )
-        .group_by(Message.case_id)
-    ).all()
-    since: dict[int, datetime] = {}
-    for case_id, at in pending:
-        if isinstance(at, str):  # SQLite's min() hands back the stored text
-            at = datetime.fromisoformat(at)
-        since[case_id] = at if at.tzinfo else at.replace(tzinfo=UTC)
+    since, answered = waiting_on_us(session, ids)
     facts = facts_of(session, list(since)) if sla is not None and sla.needs_facts else {}
     for r in rows:
         r.waiting_since = since.get(r.id)

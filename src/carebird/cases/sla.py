@@ -7,18 +7,21 @@ next morning, and one on Saturday at 21:45 is due on Monday at 08:45.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from carebird.cases.hours import BusinessHours
 from carebird.cases.routing import Conditions, Facts, matches
 from carebird.cases.states import ACTIVE, Status
 from carebird.config import Settings
 from carebird.errors import InvalidInput
+from carebird.ingest.models import Message
 
 MAX_TARGET_MINUTES = 60 * 24 * 90
 
@@ -32,6 +35,12 @@ class SlaPolicy:
     first_response: timedelta = timedelta(hours=1)
     next_response: timedelta | None = None  # after our first answer; None: as the first
     name: str = "default"
+
+    def target(self, *, answered_before: bool) -> timedelta:
+        """The answer target of a wait: the next-response one once we answered (if set)."""
+        if answered_before and self.next_response is not None:
+            return self.next_response
+        return self.first_response
 
     @classmethod
     def parse(
@@ -175,10 +184,38 @@ def deadline(
     """
     if waiting_since is None or status not in ACTIVE or status == Status.WAITING_THIRD_PARTY:
         return None
-    target = policy.first_response
-    if answered_before and policy.next_response is not None:
-        target = policy.next_response
-    due = add_business_time(policy.hours, waiting_since, target)
+    due = add_business_time(
+        policy.hours, waiting_since, policy.target(answered_before=answered_before)
+    )
     if due is None:
         return None
     return Deadline(due_at=due, breached=now > due)
+
+
+# --- who waits on us ---------------------------------------------------------------------------
+def _utc(value: datetime | str) -> datetime:
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def waiting_on_us(session: Session, ids: Sequence[int]) -> tuple[dict[int, datetime], set[int]]:
+    """Since when each case's customer waits on us (their first message after our last
+    answer), and the cases we answered before."""
+    last_out = (
+        select(Message.case_id, func.max(Message.created_at).label("at"))
+        .where(Message.case_id.in_(ids), Message.direction == "out")
+        .group_by(Message.case_id)
+        .subquery()
+    )
+    answered = {case_id for case_id, _ in session.execute(select(last_out))}
+    rows = session.execute(
+        select(Message.case_id, func.min(Message.created_at))
+        .outerjoin(last_out, last_out.c.case_id == Message.case_id)
+        .where(
+            Message.case_id.in_(ids),
+            Message.direction == "in",
+            or_(last_out.c.at.is_(None), Message.created_at > last_out.c.at),
+        )
+        .group_by(Message.case_id)
+    ).all()
+    return {case_id: _utc(at) for case_id, at in rows if case_id is not None}, answered

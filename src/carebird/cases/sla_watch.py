@@ -8,17 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import record
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.routing import facts_of
-from carebird.cases.sla import SlaSetup, add_business_time
+from carebird.cases.sla import SlaSetup, add_business_time, waiting_on_us
 from carebird.cases.states import ACTIVE, Status
-from carebird.ingest.models import Message
 from carebird.ingest.store import chunks
 
 WARN_SHARE = 0.8
@@ -33,34 +32,6 @@ class Mark:
     waiting_since: datetime
 
 
-def _utc(value: datetime | str) -> datetime:
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
-def _waiting(session: Session, ids: Sequence[int]) -> tuple[dict[int, datetime], set[int]]:
-    """Since when each case's customer waits on us (their first message after our last
-    answer), and the cases we answered before."""
-    last_out = (
-        select(Message.case_id, func.max(Message.created_at).label("at"))
-        .where(Message.case_id.in_(ids), Message.direction == "out")
-        .group_by(Message.case_id)
-        .subquery()
-    )
-    answered = {case_id for case_id, _ in session.execute(select(last_out))}
-    rows = session.execute(
-        select(Message.case_id, func.min(Message.created_at))
-        .outerjoin(last_out, last_out.c.case_id == Message.case_id)
-        .where(
-            Message.case_id.in_(ids),
-            Message.direction == "in",
-            or_(last_out.c.at.is_(None), Message.created_at > last_out.c.at),
-        )
-        .group_by(Message.case_id)
-    ).all()
-    return {case_id: _utc(at) for case_id, at in rows if case_id is not None}, answered
-
-
 def _marked(session: Session, ids: Sequence[int]) -> set[tuple[int, str, str]]:
     rows = session.execute(
         select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.data).where(
@@ -72,20 +43,18 @@ def _marked(session: Session, ids: Sequence[int]) -> set[tuple[int, str, str]]:
 
 def mark_deadlines(session: Session, sla: SlaSetup, *, now: datetime) -> list[Mark]:
     """Write the warnings and breaches due by `now` that are not written yet."""
-    waiting_on_us = [s.value for s in ACTIVE if s != Status.WAITING_THIRD_PARTY]
-    ids = list(session.scalars(select(Case.id).where(Case.status.in_(waiting_on_us))))
+    statuses = [s.value for s in ACTIVE if s != Status.WAITING_THIRD_PARTY]
+    ids = list(session.scalars(select(Case.id).where(Case.status.in_(statuses))))
     out: list[Mark] = []
     for part in chunks(ids):
-        since, answered = _waiting(session, part)
+        since, answered = waiting_on_us(session, part)
         if not since:
             continue
         facts = facts_of(session, list(since)) if sla.needs_facts else {}
         done = _marked(session, list(since))
         for case_id, at in sorted(since.items()):
             policy = sla.policy_for(facts.get(case_id))
-            target = policy.first_response
-            if case_id in answered and policy.next_response is not None:
-                target = policy.next_response
+            target = policy.target(answered_before=case_id in answered)
             due = add_business_time(policy.hours, at, target)
             warn = add_business_time(policy.hours, at, target * WARN_SHARE)
             if due is None or warn is None or now < warn:
