@@ -86,6 +86,18 @@ def test_a_supervisor_writes_a_rule_tries_it_and_the_next_case_is_routed(
         assert team == "Escalations"
         page.goto(f"{server.url}/cases/{case_of(db, 'new')}")
         expect(page.locator("#team-select option:checked")).to_have_text("Escalations")
+
+        page.goto(f"{server.url}/routing")
+        rule = page.locator('tr.rule[data-name="Plaintes anglaises"]')
+        rule.get_by_role("button", name="Désactiver").click()
+        page.wait_for_url(re.compile(r"/routing\?done=switched"))
+        expect(rule).to_have_class(re.compile(r"\boff\b"))
+        ingest(db, [item(customer(4), COMPLAINT, minutes=yesterday + 90, external_id="off")])
+        with db.session() as s:  # a rule switched off routes nothing
+            assert s.scalar(select(Case.team_id).where(Case.id == case_of(db, "off"))) is None
+        rule.get_by_role("button", name="Supprimer").click()
+        page.wait_for_url(re.compile(r"/routing\?done=deleted"))
+        expect(page.locator("tr.rule")).to_have_count(0)
         assert errors == [] and dialogs == []
     finally:
         db.dispose()

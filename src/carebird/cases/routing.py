@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import JSON, Boolean, Integer, String, func, select
+from sqlalchemy import JSON, Integer, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -31,7 +31,7 @@ from carebird.cases.log import record
 from carebird.cases.models import Case, CaseTag
 from carebird.cases.scoring import score_cases
 from carebird.db.base import Base, Id, utcnow
-from carebird.errors import InvalidInput
+from carebird.errors import InvalidInput, NotFound
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.ingest.store import chunks
 from carebird.understand.labels import CATEGORIES
@@ -116,10 +116,8 @@ class RoutingRule(Base):
     __tablename__ = "routing_rules"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
-    name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
-    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
-    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)  # a RuleSpec: name, when, then, switch
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -171,6 +169,43 @@ class RoutingSetup:
 def desk_rules(session: Session) -> list[Rule]:
     rows = session.scalars(select(RoutingRule).order_by(RoutingRule.position, RoutingRule.id))
     return [Rule(RuleSpec.model_validate(r.spec), "desk", r.id) for r in rows]
+
+
+# --- the desk's rules, as the API and the Routing page change them ---------------------------
+def add_rule(session: Session, spec: RuleSpec) -> int:
+    """Keep a rule after the desk's others; its id."""
+    count = session.scalar(select(func.count()).select_from(RoutingRule)) or 0
+    if count >= MAX_RULES:
+        raise InvalidInput(f"at most {MAX_RULES} rules")
+    last = session.scalar(select(func.max(RoutingRule.position)))
+    row = RoutingRule(position=(last or 0) + 1, spec=spec.model_dump())
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def _row(session: Session, rule_id: int) -> RoutingRule:
+    row = session.get(RoutingRule, rule_id)
+    if row is None:
+        raise NotFound(f"routing rule {rule_id} not found")
+    return row
+
+
+def replace_rule(session: Session, rule_id: int, spec: RuleSpec) -> None:
+    row = _row(session, rule_id)
+    row.spec, row.updated_at = spec.model_dump(), utcnow()
+
+
+def switch_rule(session: Session, rule_id: int) -> bool:
+    """Turn the rule off if it is on, on if it is off; whether it is now on."""
+    row = _row(session, rule_id)
+    enabled = not row.spec.get("enabled", True)
+    row.spec, row.updated_at = {**row.spec, "enabled": enabled}, utcnow()
+    return enabled
+
+
+def delete_rule(session: Session, rule_id: int) -> None:
+    session.delete(_row(session, rule_id))
 
 
 # --- what a case shows ----------------------------------------------------------------------
@@ -271,8 +306,14 @@ def chosen(rules: Sequence[Rule], f: Facts) -> list[Rule]:
 
 
 # --- applying -------------------------------------------------------------------------------
-def _team_id(session: Session, name: str) -> int:
-    team_id = session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower()))
+def _team_id(session: Session, name: str, declared: tuple[str, ...]) -> int:
+    """The team's id; a team the configuration declares is created the first time a rule
+    needs it (a process that did not start the desk, e.g. `carebird import`)."""
+    by_name = select(Team.id).where(func.lower(Team.name) == name.lower())
+    team_id = session.scalar(by_name)
+    if team_id is None and name.lower() in {d.lower() for d in declared}:
+        ensure_teams(session, [name])
+        team_id = session.scalar(by_name)
     if team_id is None:
         raise InvalidInput(f"routing: no team named {name!r} (declare it under [[teams]])")
     return team_id
@@ -287,12 +328,14 @@ def _agent_id(session: Session, email: str) -> int:
     return agent_id
 
 
-def _apply(session: Session, case_id: int, rule: Rule, weights: Any) -> list[str]:
+def _apply(
+    session: Session, case_id: int, rule: Rule, teams: tuple[str, ...], weights: Any
+) -> list[str]:
     """Carry out one rule's actions on a case; the names of what changed."""
     then, done = rule.spec.then, []
     case = session.get_one(Case, case_id)
     if then.team is not None or then.agent is not None:
-        team_id = _team_id(session, then.team) if then.team else case.team_id
+        team_id = _team_id(session, then.team, teams) if then.team else case.team_id
         agent_id = _agent_id(session, then.agent) if then.agent else case.assignee_id
         if (team_id, agent_id) != (case.team_id, case.assignee_id):
             service.assign(
@@ -331,11 +374,10 @@ def route(
     rules = [*setup.rules, *desk_rules(session)]
     if not rules:
         return {}
-    ensure_teams(session, setup.teams)
     out: dict[int, list[str]] = {}
     for case_id, f in sorted(facts_of(session, case_ids).items()):
         for rule in chosen(rules, f):
-            done = _apply(session, case_id, rule, weights)
+            done = _apply(session, case_id, rule, setup.teams, weights)
             if done:
                 data = {"rule": rule.spec.name, "source": rule.source, "changed": done}
                 record(session, case_id, "routed", new=rule.spec.name, data=data)

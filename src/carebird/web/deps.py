@@ -120,6 +120,19 @@ def optional_agent(request: Request, session: DbSession) -> Agent | None:
         return None
 
 
+def form_agent(
+    request: Request, session: Session, settings: Settings, token: str, role: str
+) -> Agent:
+    """The signed-in agent behind a page's form post, holding `role` (CSRF token checked
+    first)."""
+    check_csrf(request, settings, token)
+    agent = optional_agent(request, session)
+    if agent is None:
+        raise AuthError("authentication required")
+    require(agent, role)
+    return agent
+
+
 def require_role(role: str) -> Callable[[Agent], Agent]:
     """A dependency giving the current agent when it holds `role` (or higher), else 403."""
 

@@ -8,11 +8,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Response
 from fastapi import status as http
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 
 from carebird.cases import routing
-from carebird.db.base import utcnow
-from carebird.errors import InvalidInput, NotFound
 from carebird.web.deps import DbSession, Routing, Supervisor
 from carebird.web.params import Id
 
@@ -65,23 +62,8 @@ def create_rule(
     body: routing.RuleSpec, agent: Supervisor, session: DbSession, setup: Routing
 ) -> RulePublic:
     """Add a rule after the desk's others."""
-    count = session.scalar(select(func.count()).select_from(routing.RoutingRule)) or 0
-    if count >= routing.MAX_RULES:
-        raise InvalidInput(f"at most {routing.MAX_RULES} rules")
-    last = session.scalar(select(func.max(routing.RoutingRule.position)))
-    row = routing.RoutingRule(
-        name=body.name, position=(last or 0) + 1, spec=body.model_dump(), enabled=body.enabled
-    )
-    session.add(row)
-    session.flush()
-    return next(r for r in _rules(session, setup) if r.id == row.id)
-
-
-def _row(session: DbSession, rule_id: int) -> routing.RoutingRule:
-    row = session.get(routing.RoutingRule, rule_id)
-    if row is None:
-        raise NotFound(f"routing rule {rule_id} not found")
-    return row
+    rule_id = routing.add_rule(session, body)
+    return next(r for r in _rules(session, setup) if r.id == rule_id)
 
 
 @router.put("/rules/{rule_id}", response_model=RulePublic)
@@ -89,17 +71,13 @@ def replace_rule(
     rule_id: Id, body: routing.RuleSpec, agent: Supervisor, session: DbSession, setup: Routing
 ) -> RulePublic:
     """Replace a desk rule (the configuration's are edited in its file)."""
-    row = _row(session, rule_id)
-    row.name, row.spec, row.enabled, row.updated_at = (
-        body.name, body.model_dump(), body.enabled, utcnow(),
-    )  # fmt: skip
-    session.flush()
-    return next(r for r in _rules(session, setup) if r.id == row.id)
+    routing.replace_rule(session, rule_id, body)
+    return next(r for r in _rules(session, setup) if r.id == rule_id)
 
 
 @router.delete("/rules/{rule_id}", status_code=http.HTTP_204_NO_CONTENT)
 def delete_rule(rule_id: Id, agent: Supervisor, session: DbSession) -> Response:
-    session.delete(_row(session, rule_id))
+    routing.delete_rule(session, rule_id)
     return Response(status_code=http.HTTP_204_NO_CONTENT)
 
 

@@ -4,20 +4,19 @@ CSRF-checked forms; the same functions as the API (`carebird.cases.routing`)."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from carebird.auth.models import Agent, Team
-from carebird.auth.roles import require
 from carebird.cases import routing
 from carebird.db.base import utcnow
-from carebird.errors import AuthError, InvalidInput
+from carebird.errors import InvalidInput, NotFound
 from carebird.i18n import N_
-from carebird.web.deps import AppSettings, DbSession, Routing, Supervisor, optional_agent
-from carebird.web.ui.csrf import check_csrf
+from carebird.web.deps import AppSettings, DbSession, Routing, Supervisor, form_agent
 from carebird.web.ui.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -120,18 +119,6 @@ def routing_page(
     return _page(request, agent, session, setup, done=done)
 
 
-def _supervisor_form(
-    request: Request, session: DbSession, settings: AppSettings, token: str
-) -> Agent:
-    """The signed-in supervisor behind a form post (its CSRF token checked first)."""
-    check_csrf(request, settings, token)
-    agent = optional_agent(request, session)
-    if agent is None:
-        raise AuthError("authentication required")
-    require(agent, "supervisor")
-    return agent
-
-
 @router.post("/routing/rules", response_class=HTMLResponse)
 async def rule_form(
     request: Request, session: DbSession, settings: AppSettings, setup: Routing
@@ -139,7 +126,7 @@ async def rule_form(
     """Save the rule, or (`action=dry-run`) show what it would have matched in 7 days."""
     raw = await request.form()
     form = {k: str(v)[:2000] for k, v in raw.items() if isinstance(v, str)}
-    agent = _supervisor_form(request, session, settings, form.get("csrf_token", ""))
+    agent = form_agent(request, session, settings, form.get("csrf_token", ""), "supervisor")
     try:
         spec = _spec(form)
     except InvalidInput as exc:
@@ -147,42 +134,25 @@ async def rule_form(
     if form.get("action") == "dry-run":
         dry = routing.dry_run(session, spec, days=7, now=utcnow())
         return _page(request, agent, session, setup, form=form, dry=dry)
-    last = session.scalar(select(func.max(routing.RoutingRule.position)))
-    session.add(
-        routing.RoutingRule(
-            name=spec.name, position=(last or 0) + 1, spec=spec.model_dump(), enabled=True
-        )
-    )
+    routing.add_rule(session, spec)
     return RedirectResponse("/routing?done=saved", status_code=303)
 
 
-@router.post("/routing/rules/{rule_id}/delete")
-def delete_form(
+_CHANGES = {"delete": (routing.delete_rule, "deleted"), "switch": (routing.switch_rule, "switched")}
+
+
+@router.post("/routing/rules/{rule_id}/{change}")
+def change_form(
     request: Request,
     rule_id: RuleId,
+    change: Annotated[str, Path(pattern="^(delete|switch)$")],
     session: DbSession,
     settings: AppSettings,
     csrf_token: Text = "",
 ) -> Response:
-    _supervisor_form(request, session, settings, csrf_token)
-    row = session.get(routing.RoutingRule, rule_id)
-    if row is not None:
-        session.delete(row)
-    return RedirectResponse("/routing?done=deleted", status_code=303)
-
-
-@router.post("/routing/rules/{rule_id}/switch")
-def switch_form(
-    request: Request,
-    rule_id: RuleId,
-    session: DbSession,
-    settings: AppSettings,
-    csrf_token: Text = "",
-) -> Response:
-    _supervisor_form(request, session, settings, csrf_token)
-    row = session.get(routing.RoutingRule, rule_id)
-    if row is not None:
-        row.enabled = not row.enabled
-        row.spec = {**row.spec, "enabled": row.enabled}
-        row.updated_at = utcnow()
-    return RedirectResponse("/routing?done=switched", status_code=303)
+    """Delete a desk rule, or switch it off or on (one already gone is left gone)."""
+    form_agent(request, session, settings, csrf_token, "supervisor")
+    apply, done = _CHANGES[change]
+    with contextlib.suppress(NotFound):
+        apply(session, rule_id)
+    return RedirectResponse(f"/routing?done={done}", status_code=303)

@@ -9,15 +9,11 @@ from babel.numbers import format_currency
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from carebird.auth.models import Agent
-from carebird.auth.roles import require
 from carebird.db.base import utcnow
-from carebird.errors import AuthError
 from carebird.flows.replies import cancel_reply, retry_reply
 from carebird.i18n import N_
 from carebird.insights.system import system_report
-from carebird.web.deps import Admin, AppSettings, DbSession, optional_agent
-from carebird.web.ui.csrf import check_csrf
+from carebird.web.deps import Admin, AppSettings, DbSession, form_agent
 from carebird.web.ui.i18n import pick_locale
 from carebird.web.ui.render import render
 
@@ -75,16 +71,6 @@ def system_page(
     )
 
 
-def _admin_form(request: Request, session: DbSession, settings: AppSettings, token: str) -> Agent:
-    """The signed-in admin behind a form post (its CSRF token checked first)."""
-    check_csrf(request, settings, token)
-    agent = optional_agent(request, session)
-    if agent is None:
-        raise AuthError("authentication required")
-    require(agent, "admin")
-    return agent
-
-
 @router.post("/system/outbox/{outbox_id}/retry")
 def retry_form(
     request: Request,
@@ -94,7 +80,7 @@ def retry_form(
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     confirm_not_posted: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
-    agent = _admin_form(request, session, settings, csrf_token)
+    agent = form_agent(request, session, settings, csrf_token, "admin")
     retry_reply(
         session,
         outbox_id=outbox_id,
@@ -112,6 +98,6 @@ def cancel_form(
     settings: AppSettings,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    agent = _admin_form(request, session, settings, csrf_token)
+    agent = form_agent(request, session, settings, csrf_token, "admin")
     cancel_reply(session, outbox_id=outbox_id, agent_id=agent.id)
     return RedirectResponse(f"/system?done=cancelled&reply={outbox_id}#outbox", status_code=303)

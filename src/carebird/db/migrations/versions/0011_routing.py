@@ -22,10 +22,8 @@ def upgrade() -> None:
     op.create_table(
         "routing_rules",
         sa.Column("id", Id, nullable=False),
-        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("spec", sa.JSON(), nullable=False),
-        sa.Column("enabled", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_routing_rules")),
