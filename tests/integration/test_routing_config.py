@@ -5,9 +5,6 @@ again (both engines)."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -29,6 +26,7 @@ from tests.factories import (
     ingest,
     item,
 )
+from tests.support.processes import Carebird, run_cli, wait_for
 
 EXAMPLE = """\
 opening_hours = "Mon-Sun 00:00-24:00"
@@ -54,19 +52,6 @@ ROWS = [
 COMPLAINT_EN = ROWS[0][2]
 
 
-def _cli(env: dict[str, str], workdir: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "carebird", *args],
-        cwd=workdir,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")}, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 def test_the_configuration_example_routes_an_imported_history(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -86,10 +71,10 @@ def test_the_configuration_example_routes_an_imported_history(
         # Cases no policy covers: 20 minutes (the example's policy covers complaints).
         "CAREBIRD_SLA_FIRST_RESPONSE_MINUTES": "20",
     }
-    _cli(env, tmp_path, "import", str(csv_file), "--json")
+    run_cli(env, tmp_path, "import", str(csv_file), "--json")
     rows = [
         json.loads(line)
-        for line in _cli(env, tmp_path, "cases", "export", "--format", "jsonl").splitlines()
+        for line in run_cli(env, tmp_path, "cases", "export", "--format", "jsonl").splitlines()
     ]
     by_customer = {r["customer"]: r for r in rows}
     assert set(by_customer) == {"anna", "marc", "tom"}
@@ -108,7 +93,7 @@ def test_the_configuration_example_routes_an_imported_history(
         "marc": ("2017-10-31T22:10:47+00:00", False),  # a complaint answered after 30 min
         "tom": ("2017-10-31T22:30:47+00:00", True),  # not a complaint: the 20-minute default
     }
-    csv_out = _cli(env, tmp_path, "cases", "export", "--format", "csv")
+    csv_out = run_cli(env, tmp_path, "cases", "export", "--format", "csv")
     assert csv_out.splitlines()[0].split(",")[5:9] == ["category", "language", "team", "assignee"]
 
 
@@ -181,3 +166,45 @@ def test_rules_api_dry_run_and_a_corrected_category(settings: Settings, db: Data
         assert (
             client.delete(f"/api/routing/rules/{rule_id}", headers=bearer(boss)).status_code == 404
         )
+
+
+def test_serve_writes_the_breach_of_a_deadline_and_the_inbox_shows_it(tmp_path: Path) -> None:
+    """`carebird serve` (no simulation; the embedded runner on SQLite) runs the deadline
+    watcher: an imported complaint left unanswered gets its `sla_breached` event."""
+    (tmp_path / "carebird.toml").write_text(EXAMPLE)
+    csv_file = tmp_path / "history.csv"
+    csv_file.write_text(HEADER + f'1,anna,True,Tue Oct 31 20:10:47 +0000 2017,"{COMPLAINT_EN}",,\n')
+    db_url = f"sqlite:///{tmp_path / 'desk.db'}"
+    env = {
+        "CAREBIRD_DATABASE_URL": db_url,
+        "CAREBIRD_SECRET_KEY": "a-test-secret-key-that-is-long-enough-0123",
+        "CAREBIRD_ADMIN_EMAIL": "admin@carebird.test",
+        "CAREBIRD_ADMIN_PASSWORD": "a-long-admin-password-1",
+    }
+    run_cli(env, tmp_path, "import", str(csv_file), "--json")
+    db = Database(db_url)
+    try:
+        with db.session() as s:
+            case_id = s.scalar(select(Case.id))
+        server = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
+        try:
+
+            def breached() -> str | None:
+                with db.session() as s:
+                    return s.scalar(
+                        select(CaseEvent.new).where(
+                            CaseEvent.case_id == case_id, CaseEvent.kind == "sla_breached"
+                        )
+                    )
+
+            assert wait_for("the breach event", breached, timeout=30) == (
+                "2017-10-31T21:10:47+00:00"  # the example's policy: complaints within the hour
+            )
+            token = run_cli(env, tmp_path, "tokens", "create", "--email", "admin@carebird.test")
+            status, page = server.call("GET", "/api/inbox", token.strip().split()[-1])
+            assert status == 200 and page["items"][0]["breached"] is True
+        finally:
+            server.stop()
+        assert "Traceback" not in server.output(), server.output()
+    finally:
+        db.dispose()

@@ -7,10 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +21,7 @@ from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.reply.models import OutboxItem
 from tests.support.mastodon_harness import BRAND, MastodonHarness
-from tests.support.processes import Carebird, wait_for
+from tests.support.processes import Carebird, run_cli, wait_for
 
 ADMIN = "admin@carebird.test"
 
@@ -46,23 +43,10 @@ def _env(settings: Settings) -> dict[str, str]:
     }
 
 
-def _cli(env: dict[str, str], workdir: Path, *args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-m", "carebird", *args],
-        cwd=workdir,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")}, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
-
-
 def _add_account(env: dict[str, str], workdir: Path, peer: MastodonHarness) -> None:
     creds = workdir / "mastodon.json"
     creds.write_text(json.dumps(dict(peer.brand.credentials)))
-    _cli(
+    run_cli(
         env,
         workdir,
         *("accounts", "add", "mastodon", "--handle", BRAND),
@@ -71,7 +55,7 @@ def _add_account(env: dict[str, str], workdir: Path, peer: MastodonHarness) -> N
 
 
 def _token(env: dict[str, str], workdir: Path) -> str:
-    out = _cli(env, workdir, "tokens", "create", "--email", ADMIN)
+    out = run_cli(env, workdir, "tokens", "create", "--email", ADMIN)
     return out.strip().split()[-1]
 
 
@@ -88,7 +72,7 @@ def test_serve_without_simulation_polls_and_sends(
     settings: Settings, mastodon: MastodonHarness, tmp_path: Path
 ) -> None:
     env = _env(settings)
-    _cli(env, tmp_path, "db", "upgrade")
+    run_cli(env, tmp_path, "db", "upgrade")
     _add_account(env, tmp_path, mastodon)
     server = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
     try:
@@ -120,7 +104,7 @@ def test_a_second_serve_on_one_sqlite_file_refuses_background_work(
 ) -> None:
     sqlite = Settings(database_url=f"sqlite:///{tmp_path / 'desk.db'}", secret_key="s" * 40)
     env = _env(sqlite)
-    _cli(env, tmp_path, "db", "upgrade")
+    run_cli(env, tmp_path, "db", "upgrade")
     _add_account(env, tmp_path, mastodon)
     first = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
     second = Carebird("serve", env=env, workdir=tmp_path).wait_healthy()
@@ -170,7 +154,7 @@ def test_sigterm_lets_the_current_send_finish(
     settings: Settings, mastodon: MastodonHarness, tmp_path: Path
 ) -> None:
     env = _env(settings)
-    _cli(env, tmp_path, "db", "upgrade")
+    run_cli(env, tmp_path, "db", "upgrade")
     _add_account(env, tmp_path, mastodon)
     slow = SlowPosts(mastodon.lost.app, 3.0)
     mastodon.lost.app = slow  # type: ignore[assignment]

@@ -17,6 +17,23 @@ from pathlib import Path
 from typing import Any
 
 START_TIMEOUT = 90.0
+
+
+def run_cli(env: dict[str, str], workdir: Path, *args: str) -> str:
+    """`python -m carebird ARGS` as a user runs it, with only `env`'s CAREBIRD_* settings;
+    its standard output (the command must succeed)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "carebird", *args],
+        cwd=workdir,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")}, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback only
 
 

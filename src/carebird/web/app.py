@@ -18,6 +18,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carebird import __version__
+from carebird.cases.priority import weights_for
 from carebird.cases.routing import RoutingSetup
 from carebird.cases.sla import SlaSetup
 from carebird.config import Settings
@@ -127,6 +128,7 @@ def create_app(
     # Checked at start: a bad rule in the configuration stops the desk, not a request.
     app.state.routing = RoutingSetup.from_config(settings.routing, settings.teams)
     app.state.sla = SlaSetup.from_settings(settings)
+    app.state.weights = weights_for(settings.priority_weights)
     app.state.db = database
     app.add_exception_handler(CarebirdError, handle_error)
     app.add_middleware(SecurityHeaders)

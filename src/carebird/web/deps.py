@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 from carebird.auth.models import Agent
 from carebird.auth.roles import require
 from carebird.auth.service import SESSION_TTL, SignedIn, resolve_token, sign_in
-from carebird.cases.priority import weights_for
 from carebird.cases.routing import RoutingSetup
 from carebird.cases.sla import SlaSetup
 from carebird.config import Settings
@@ -60,9 +59,11 @@ DbSession = Annotated[Session, Depends(get_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 
-def get_weights(settings: AppSettings) -> dict[str, float]:
-    """The desk's priority weights, from its settings (re-scoring after an agent's change)."""
-    return weights_for(settings.priority_weights)
+def get_weights(request: Request) -> dict[str, float]:
+    """The desk's priority weights (re-scoring after an agent's change), from its settings,
+    checked once when the app was made."""
+    weights: dict[str, float] = request.app.state.weights
+    return weights
 
 
 Weights = Annotated[dict[str, float], Depends(get_weights)]
