@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carebird.cases.conditions import facts_of
 from carebird.cases.models import Case, CaseTag
 from carebird.cases.queries import CaseRow, Page, Sort, select_page, text_condition
-from carebird.cases.routing import facts_of
 from carebird.cases.search import facet_condition, search_condition
 from carebird.cases.sla import SlaSetup, deadline, waiting_on_us
 from carebird.cases.states import ACTIVE

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from carebird.cases.conditions import Conditions, Facts, matches
 from carebird.cases.hours import BusinessHours
-from carebird.cases.routing import Conditions, Facts, matches
 from carebird.cases.states import ACTIVE, Status
 from carebird.config import Settings
 from carebird.errors import InvalidInput

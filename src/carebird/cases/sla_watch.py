@@ -13,9 +13,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from carebird.cases.conditions import facts_of
 from carebird.cases.log import record
 from carebird.cases.models import Case, CaseEvent
-from carebird.cases.routing import facts_of
 from carebird.cases.sla import SlaSetup, add_business_time, waiting_on_us
 from carebird.cases.states import ACTIVE, Status
 from carebird.ingest.store import chunks

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from carebird.auth.models import Agent, Team
+from carebird.cases.conditions import facts_of
 from carebird.cases.models import Case, CaseEvent
-from carebird.cases.routing import facts_of
 from carebird.cases.sla import SlaSetup, add_business_time
 from carebird.ingest.models import Author, Message, NetworkAccount
 
