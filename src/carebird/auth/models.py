@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebird.db.base import Base, Id, utcnow
@@ -17,6 +17,19 @@ class Team(Base):
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Told of the team's deadlines at risk (in the desk and by e-mail).
+    lead_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL", use_alter=True)
+    )
+    # How a routed case finds its agent: manual | round_robin | least_loaded.
+    assignment: Mapped[str] = mapped_column(
+        String(16), default="manual", server_default=text("'manual'")
+    )
+    max_open_per_agent: Mapped[int | None]  # None: no cap
+    # Round robin's cursor: the agent the team handed a case to last.
+    last_assigned_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agents.id", ondelete="SET NULL", use_alter=True)
+    )
 
 
 class Agent(Base):
@@ -35,6 +48,11 @@ class Agent(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # available | away | offline: only available agents are handed new cases.
+    status: Mapped[str] = mapped_column(
+        String(16), default="available", server_default=text("'available'")
+    )
+    status_changed_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Float, ForeignKey, String, Text
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from carebird.db.base import Base, Id, utcnow
@@ -38,3 +39,7 @@ class OutboxItem(Base):
     # An answer card: this text (e.g. a rendered template) sent as an image with the reply.
     card_title: Mapped[str | None] = mapped_column(String(200))
     card_text: Mapped[str | None] = mapped_column(Text)
+    # answer | acknowledgement ("bien reçu, nous revenons vers vous…"): not an answer in metrics.
+    purpose: Mapped[str] = mapped_column(
+        String(16), default="answer", server_default=sql_text("'answer'")
+    )
