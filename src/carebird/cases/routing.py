@@ -28,7 +28,7 @@ from carebird.auth.models import Agent, Team
 from carebird.cases import service
 from carebird.cases.conditions import MAX_LIST, Conditions, Facts, _as_list, facts_of, matches
 from carebird.cases.log import record
-from carebird.cases.models import Case
+from carebird.cases.models import Case, CaseEvent
 from carebird.cases.scoring import score_cases
 from carebird.db.base import Base, Id, utcnow
 from carebird.errors import InvalidInput, NotFound
@@ -249,6 +249,26 @@ def route(
                 record(session, case_id, "routed", new=rule.spec.name, data=data)
                 out.setdefault(case_id, []).append(rule.spec.name)
     return out
+
+
+def reroute(
+    session: Session, case_ids: Iterable[int], setup: RoutingSetup, *, weights: Any
+) -> dict[int, list[str]]:
+    """The rules again for cases whose category the model changed (a later message turned a
+    question into a complaint), except those an agent moved by hand: their place stands."""
+    ids = set(case_ids)
+    if not ids or not (setup.rules or session.scalar(select(RoutingRule.id).limit(1))):
+        return {}
+    by_hand = set(
+        session.scalars(
+            select(CaseEvent.case_id).where(
+                CaseEvent.case_id.in_(ids),
+                CaseEvent.kind.in_(("team", "assigned")),
+                CaseEvent.actor_id.is_not(None),
+            )
+        )
+    )
+    return route(session, sorted(ids - by_hand), setup, weights=weights)
 
 
 @dataclass(frozen=True, slots=True)

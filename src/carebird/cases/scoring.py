@@ -29,11 +29,13 @@ def score_cases(
     *,
     now: datetime | None = None,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
-) -> int:
-    """Recompute category (unless an agent set it) and priority of the given cases."""
+) -> set[int]:
+    """Recompute category (unless an agent set it) and priority of the given cases; the
+    cases whose category changed (the routing rules look at them again)."""
     now = now or utcnow()
     ids = sorted(set(case_ids))
     updates: list[dict[str, Any]] = []
+    recategorised: set[int] = set()
     for part in chunks(ids):
         cases = {
             r.id: r
@@ -83,6 +85,8 @@ def score_cases(
         for case_id, case in cases.items():
             signals, category = _signals(case, msgs.get(case_id, []), now)
             p = score(signals, weights)
+            if category != case.category:
+                recategorised.add(case_id)
             updates.append(
                 {
                     "id": case_id,
@@ -93,7 +97,7 @@ def score_cases(
             )
     if updates:
         session.execute(update(Case), updates)
-    return len(updates)
+    return recategorised
 
 
 def _signals(case: Any, messages: list[Any], now: datetime) -> tuple[CaseSignals, str | None]:
@@ -142,5 +146,6 @@ def rescore_active(
     ids = session.scalars(select(Case.id).where(Case.status.in_([str(s) for s in ACTIVE]))).all()
     done = 0
     for part in chunks(list(ids), batch):
-        done += score_cases(session, part, now=now, weights=weights)
+        score_cases(session, part, now=now, weights=weights)
+        done += len(part)
     return done

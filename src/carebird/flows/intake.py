@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from carebird.cases.priority import weights_for
-from carebird.cases.routing import RoutingSetup, route
+from carebird.cases.routing import RoutingSetup, reroute, route
 from carebird.cases.scoring import score_cases
 from carebird.cases.search import add_message_terms, index_cases
 from carebird.cases.threading import thread_messages
@@ -98,8 +98,13 @@ def process_batch(
     then index them for search and announce them to open inboxes."""
     stored = store_items(session, items, annotate=intake.understander.columns)
     threaded = thread_messages(session, stored.new, reopen_window=intake.reopen_window)
-    score_cases(session, threaded.touched | stored.refreshed_cases, weights=intake.weights)
+    recategorised = score_cases(
+        session, threaded.touched | stored.refreshed_cases, weights=intake.weights
+    )
     route(session, threaded.new_cases, intake.routing, weights=intake.weights)
+    reroute(
+        session, recategorised - set(threaded.new_cases), intake.routing, weights=intake.weights
+    )
     if cursor is not None:
         save_cursor(session, cursor.source, cursor.cursor)
     report = BatchReport(

@@ -186,6 +186,42 @@ def test_rules_apply_when_a_case_opens_through_the_intake(db: Database) -> None:
     assert teams == {case_of(db, "en"): "Escalations", case_of(db, "fr"): None}
 
 
+def test_rules_apply_again_when_a_later_message_changes_the_category(db: Database) -> None:
+    """A question that a later message turns into a complaint is routed then, unless an agent
+    moved the case by hand meanwhile (their choice stands)."""
+    setup = _setup(spec({"category": "complaint"}, {"team": "Escalations"}), teams=("Escalations",))
+    intake = dataclasses.replace(intake_for(), routing=setup)
+    from carebird.cases.service import assign
+    from carebird.flows.intake import process_batch
+
+    def batch(*items: Any) -> None:
+        with db.session() as s, s.begin():
+            process_batch(s, list(items), intake=intake)
+
+    question = "@Brand_SAV hi, what are your opening hours on Saturday?"
+    batch(item(customer(1), question, external_id="q1"), item(customer(2), question,
+          external_id="q2"))  # fmt: skip
+    first, second = case_of(db, "q1"), case_of(db, "q2")
+    boss, _ = agent_with_token(db, "supervisor")
+    with db.session() as s, s.begin():
+        routing.ensure_teams(s, ["Support"])
+        support = s.scalar(select(Team.id).where(Team.name == "Support"))
+        assign(s, case_id=second, agent_id=None, team_id=support, actor_id=boss.id)
+    batch(
+        item(customer(1), COMPLAINT_EN, minutes=5, external_id="c1"),
+        item(customer(2), COMPLAINT_EN, minutes=5, external_id="c2"),
+    )
+    assert case_of(db, "c1") == first and case_of(db, "c2") == second
+    with db.session() as s:
+        rows = s.execute(
+            select(Case.id, Case.category, Team.name).outerjoin(Team, Team.id == Case.team_id)
+        )
+        got = {case_id: (category, team) for case_id, category, team in rows}
+        routed = s.scalars(select(CaseEvent.case_id).where(CaseEvent.kind == "routed")).all()
+    assert got == {first: ("complaint", "Escalations"), second: ("complaint", "Support")}
+    assert routed == [first]
+
+
 def test_the_dry_run_shows_what_a_rule_would_match_and_changes_nothing(db: Database) -> None:
     ingest(
         db,
