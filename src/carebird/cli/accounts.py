@@ -147,3 +147,58 @@ def accounts_disable(ctx: Context, account_id: int) -> None:
 
     with ctx.db().session() as session, session.begin():
         get_account(session, account_id).active = False
+
+
+@accounts.command("set")
+@click.argument("account_id", type=int)
+@click.option("--listen", multiple=True, help="A listening query (repeat; replaces them all).")
+@click.option("--no-listening", is_flag=True, help="Remove every listening query.")
+@click.option("--cap", default=None, help="Monthly API spending cap in dollars ('none': no cap).")
+@click.option("--role", type=click.Choice(["support", "brand"]), default=None)
+@click.option("--signature", type=click.Choice(["initials", "none"]), default=None)
+@click.option("--hours", default=None, help="Opening hours, e.g. 'Mon-Sat 08:00-22:00'.")
+@click.option("--timezone", default=None, help="The account's time zone, e.g. Europe/Paris.")
+@click.option("--holiday", multiple=True, help="YYYY-MM-DD, or MM-DD every year (repeat).")
+@pass_ctx
+def accounts_set(
+    ctx: Context,
+    account_id: int,
+    listen: tuple[str, ...],
+    no_listening: bool,
+    cap: str | None,
+    role: str | None,
+    signature: str | None,
+    hours: str | None,
+    timezone: str | None,
+    holiday: tuple[str, ...],
+) -> None:
+    """Change an account's settings (only those given); prints the account."""
+    from carebird.flows.accounts import change_account
+    from carebird.ingest.accounts import public
+
+    changes: dict[str, Any] = {}
+    if listen or no_listening:
+        changes["listening"] = list(listen)
+    if cap is not None:
+        try:
+            changes["monthly_cap"] = None if cap.lower() == "none" else float(cap)
+        except ValueError:
+            raise InvalidInput("--cap: a number of dollars, or none") from None
+    named = {"role": role, "signature": signature, "opening_hours": hours, "timezone": timezone}
+    changes.update({k: v for k, v in named.items() if v is not None})
+    if holiday:
+        changes["holidays"] = list(holiday)
+    with ctx.db().session() as session, session.begin():
+        account = change_account(session, account_id, changes)
+        click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))
+
+
+@accounts.command("disconnect")
+@click.argument("account_id", type=int)
+@pass_ctx
+def accounts_disconnect(ctx: Context, account_id: int) -> None:
+    """Stop an account and forget its stored credentials (add or connect it again to resume)."""
+    from carebird.ingest.accounts import disconnect_account
+
+    with ctx.db().session() as session, session.begin():
+        disconnect_account(session, account_id)
