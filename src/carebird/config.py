@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def private_servers_allowed(self) -> bool:
+        """Whether the desk may call a loopback or private server an admin names (a Mastodon
+        instance, a Bluesky server): on a developer's desk and in tests, never in production."""
+        return self.env != "prod"
+
+    @property
     def secure_cookies(self) -> bool:
         """Cookies marked Secure when the desk is reached over HTTPS (its public URL says so):
         a production desk on plain HTTP behind no proxy can still be logged in to."""

@@ -5,15 +5,18 @@ app password. Credentials end sealed in the database; the desk can poll what it 
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from click.testing import CliRunner
 from fastapi import FastAPI
 from sqlalchemy import func, select, text
 
+from carebird.cli.main import cli
 from carebird.config import Settings
 from carebird.crypto import unseal
 from carebird.db.database import Database
@@ -259,3 +262,16 @@ def test_bluesky_by_app_password_page_and_api(settings: Settings, db: Database) 
             "/api/accounts/bluesky", json={**body, "service": "gopher://x"}, headers=api
         )
         assert bad.status_code == 422
+        # The CLI's way: a production desk calls no loopback server; a test desk does.
+        args = ["--database", settings.database_url, "accounts", "connect-bluesky", BSKY_BRAND]
+        args += ["--service", b.peer.url, "--app-password", BRAND_PASSWORD]
+        prod = CliRunner(env={"CAREBIRD_SECRET_KEY": settings.secret_key, "CAREBIRD_ENV": "prod"})
+        refused = prod.invoke(cli, args)
+        assert isinstance(refused.exception, InvalidInput)
+        assert "must use https" in str(refused.exception)
+        test = CliRunner(env={"CAREBIRD_SECRET_KEY": settings.secret_key, "CAREBIRD_ENV": "test"})
+        done = test.invoke(cli, args)
+        assert done.exit_code == 0, done.output
+        assert json.loads(done.output)["credential_names"] == sorted(
+            ["access_jwt", "app_password", "did", "refresh_jwt"]
+        )

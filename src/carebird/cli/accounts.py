@@ -202,3 +202,28 @@ def accounts_disconnect(ctx: Context, account_id: int) -> None:
 
     with ctx.db().session() as session, session.begin():
         disconnect_account(session, account_id)
+
+
+@accounts.command("connect-bluesky")
+@click.argument("handle")
+@click.option("--service", default="", help="The account's server (default: bsky.social).")
+@click.password_option(
+    "--app-password", confirmation_prompt=False, help="Asked when not given (stays hidden)."
+)
+@pass_ctx
+def accounts_connect_bluesky(ctx: Context, handle: str, service: str, app_password: str) -> None:
+    """Connect a Bluesky account with an app password (checked by logging in, then sealed)."""
+    from carebird.ingest.accounts import public
+    from carebird.ingest.connect import connect_bluesky
+
+    ctx.settings.check_secrets()
+    with ctx.db().session() as session, session.begin():
+        account = connect_bluesky(
+            session,
+            secret_key=ctx.settings.secret_key,
+            handle=handle,
+            app_password=app_password,
+            service=service,
+            allow_private=ctx.settings.private_servers_allowed,
+        )
+        click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))

@@ -67,7 +67,7 @@ def connect_bluesky_account(
         handle=body.handle,
         app_password=body.app_password,
         service=body.service,
-        allow_private=settings.env != "prod",
+        allow_private=settings.private_servers_allowed,
     )
     return AccountPublic(**asdict(public(account, settings.secret_key)))
 

@@ -42,11 +42,6 @@ HEALTH = {"ok": N_("OK"), "warning": N_("Warning"), "alarm": N_("Alarm"), "pause
 _RANK = {"ok": 0, "paused": 1, "warning": 2, "alarm": 3}
 
 
-def allow_private(settings: Settings) -> bool:
-    """Loopback and private servers are fine on a developer's desk and in tests only."""
-    return settings.env != "prod"
-
-
 def callback_url(settings: Settings, network: str) -> str:
     return f"{settings.public_url.rstrip('/')}/accounts/callback/{network}"
 
@@ -98,7 +93,7 @@ def _policy(settings: Settings) -> str:
     a form's redirects count as its action in the browser's eyes."""
     from carebird.web.app import SECURITY_HEADERS  # the app imports the pages: not at the top
 
-    outside = "https: http:" if allow_private(settings) else "https:"
+    outside = "https: http:" if settings.private_servers_allowed else "https:"
     policy = SECURITY_HEADERS["content-security-policy"]
     return policy.replace("form-action 'self'", f"form-action 'self' {outside}")
 
@@ -160,7 +155,7 @@ async def connect_form(
                 secret_key=settings.secret_key,
                 instance=form.get("instance", ""),
                 redirect_uri=callback_url(settings, "mastodon"),
-                allow_private=allow_private(settings),
+                allow_private=settings.private_servers_allowed,
             )
             return _redirect_with_pending(url, pending, settings)
         connect.connect_bluesky(
@@ -169,7 +164,7 @@ async def connect_form(
             handle=form.get("handle", ""),
             app_password=form.get("app_password", ""),
             service=form.get("service", ""),
-            allow_private=allow_private(settings),
+            allow_private=settings.private_servers_allowed,
         )
     except CarebirdError as exc:
         status = 422 if isinstance(exc, InvalidInput) else exc.status_code
