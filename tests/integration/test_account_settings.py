@@ -128,6 +128,17 @@ def test_settings_through_the_page_the_api_and_the_cli(
     ):
         answer = client.patch(url, json=bad, headers=bearer(admin))
         assert answer.status_code == 422, (bad, answer.text)
+    made = client.post(
+        "/api/accounts",
+        json={
+            "network": "mastodon",
+            "handle": "other",
+            "credentials": {"access_token": "t"},
+            "options": {"base_url": "https://social.example", "holidays": ["12/25"]},
+        },
+        headers=bearer(admin),
+    )
+    assert made.status_code == 422 and "holiday" in made.text
     changed = client.patch(
         url, json={"opening_hours": "", "monthly_cap": None, "holidays": []}, headers=bearer(admin)
     )

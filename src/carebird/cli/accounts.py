@@ -62,6 +62,7 @@ def accounts_add(
     replace: bool,
 ) -> None:
     """Add an account; its credentials are stored encrypted with the desk's secret key."""
+    from carebird.flows.accounts import check_options
     from carebird.ingest.accounts import add_account, public
 
     ctx.settings.check_secrets()  # never seal credentials with a public or missing key
@@ -78,6 +79,7 @@ def accounts_add(
     opts: dict[str, Any] = dict(_pairs(options, "--option"))
     if listen:
         opts["listening"] = list(listen)
+    opts = check_options(opts)  # opening hours, holidays… as the page and the API check them
     db = ctx.db()
     with db.session() as session, session.begin():
         account = add_account(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from carebird.flows.accounts import change_account
+from carebird.flows.accounts import change_account, check_options
 from carebird.ingest.accounts import (
     add_account,
     disconnect_account,
@@ -36,7 +36,8 @@ def create_account(
     body: AccountCreate, agent: Admin, session: DbSession, settings: AppSettings
 ) -> AccountPublic:
     """Add an account; credentials are sealed at once and never shown again."""
-    account = add_account(session, secret_key=settings.secret_key, **body.model_dump())
+    fields = body.model_dump() | {"options": check_options(body.options)}  # as PATCH checks
+    account = add_account(session, secret_key=settings.secret_key, **fields)
     return AccountPublic(**asdict(public(account, settings.secret_key)))
 
 
