@@ -88,6 +88,13 @@ class Settings(BaseSettings):
     send_lease_seconds: float = Field(default=120.0, ge=5, le=3600)
     # API prices per network and operation (dollars), over carebird.ingest.usage.DEFAULT_PRICES.
     prices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    # Connecting accounts from the Accounts page: the desk's X app (OAuth 2.0 client; a
+    # public client has no secret) and where X's API and consent page are (a local peer in
+    # tests). Its callback is <public_url>/accounts/callback/x.
+    x_client_id: str | None = None
+    x_client_secret: str | None = None
+    x_api_url: str = "https://api.x.com"
+    x_authorize_url: str = "https://x.com/i"
 
     # Outgoing e-mail (forwarding a case to an outside owner) and the desk's public address,
     # used in the signed links those e-mails carry.
@@ -110,6 +117,12 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @property
+    def private_servers_allowed(self) -> bool:
+        """Whether the desk may call a loopback or private server an admin names (a Mastodon
+        instance, a Bluesky server): on a developer's desk and in tests, never in production."""
+        return self.env != "prod"
 
     @property
     def secure_cookies(self) -> bool:

@@ -49,6 +49,8 @@ API_ROLES: dict[tuple[str, str], str | None] = {
     ("GET", "/api/accounts"): "supervisor",
     ("POST", "/api/accounts"): "admin",
     ("PATCH", "/api/accounts/{account_id}"): "admin",
+    ("POST", "/api/accounts/bluesky"): "admin",
+    ("POST", "/api/accounts/{account_id}/disconnect"): "admin",
     ("GET", "/api/accounts/{account_id}/usage"): "supervisor",
     ("GET", "/api/sources/health"): "supervisor",
     ("GET", "/api/messages"): "viewer",

@@ -62,6 +62,7 @@ def accounts_add(
     replace: bool,
 ) -> None:
     """Add an account; its credentials are stored encrypted with the desk's secret key."""
+    from carebird.flows.accounts import check_options
     from carebird.ingest.accounts import add_account, public
 
     ctx.settings.check_secrets()  # never seal credentials with a public or missing key
@@ -78,6 +79,7 @@ def accounts_add(
     opts: dict[str, Any] = dict(_pairs(options, "--option"))
     if listen:
         opts["listening"] = list(listen)
+    opts = check_options(opts)  # opening hours, holidays… as the page and the API check them
     db = ctx.db()
     with db.session() as session, session.begin():
         account = add_account(
@@ -147,3 +149,83 @@ def accounts_disable(ctx: Context, account_id: int) -> None:
 
     with ctx.db().session() as session, session.begin():
         get_account(session, account_id).active = False
+
+
+@accounts.command("set")
+@click.argument("account_id", type=int)
+@click.option("--listen", multiple=True, help="A listening query (repeat; replaces them all).")
+@click.option("--no-listening", is_flag=True, help="Remove every listening query.")
+@click.option("--cap", default=None, help="Monthly API spending cap in dollars ('none': no cap).")
+@click.option("--role", type=click.Choice(["support", "brand"]), default=None)
+@click.option("--signature", type=click.Choice(["initials", "none"]), default=None)
+@click.option("--hours", default=None, help="Opening hours, e.g. 'Mon-Sat 08:00-22:00'.")
+@click.option("--timezone", default=None, help="The account's time zone, e.g. Europe/Paris.")
+@click.option("--holiday", multiple=True, help="YYYY-MM-DD, or MM-DD every year (repeat).")
+@pass_ctx
+def accounts_set(
+    ctx: Context,
+    account_id: int,
+    listen: tuple[str, ...],
+    no_listening: bool,
+    cap: str | None,
+    role: str | None,
+    signature: str | None,
+    hours: str | None,
+    timezone: str | None,
+    holiday: tuple[str, ...],
+) -> None:
+    """Change an account's settings (only those given); prints the account."""
+    from carebird.flows.accounts import change_account
+    from carebird.ingest.accounts import public
+
+    changes: dict[str, Any] = {}
+    if listen or no_listening:
+        changes["listening"] = list(listen)
+    if cap is not None:
+        try:
+            changes["monthly_cap"] = None if cap.lower() == "none" else float(cap)
+        except ValueError:
+            raise InvalidInput("--cap: a number of dollars, or none") from None
+    named = {"role": role, "signature": signature, "opening_hours": hours, "timezone": timezone}
+    changes.update({k: v for k, v in named.items() if v is not None})
+    if holiday:
+        changes["holidays"] = list(holiday)
+    with ctx.db().session() as session, session.begin():
+        account = change_account(session, account_id, changes)
+        click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))
+
+
+@accounts.command("disconnect")
+@click.argument("account_id", type=int)
+@pass_ctx
+def accounts_disconnect(ctx: Context, account_id: int) -> None:
+    """Stop an account and forget its stored credentials (add or connect it again to resume)."""
+    from carebird.ingest.accounts import disconnect_account
+
+    with ctx.db().session() as session, session.begin():
+        disconnect_account(session, account_id)
+
+
+@accounts.command("connect-bluesky")
+@click.argument("handle")
+@click.option("--service", default="", help="The account's server (default: bsky.social).")
+@click.password_option(
+    "--app-password", confirmation_prompt=False, help="Asked when not given (stays hidden)."
+)
+@pass_ctx
+def accounts_connect_bluesky(ctx: Context, handle: str, service: str, app_password: str) -> None:
+    """Connect a Bluesky account with an app password (checked by logging in, then sealed)."""
+    from carebird.ingest.accounts import public
+    from carebird.ingest.connect import connect_bluesky
+
+    ctx.settings.check_secrets()
+    with ctx.db().session() as session, session.begin():
+        account = connect_bluesky(
+            session,
+            secret_key=ctx.settings.secret_key,
+            handle=handle,
+            app_password=app_password,
+            service=service,
+            allow_private=ctx.settings.private_servers_allowed,
+        )
+        click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))

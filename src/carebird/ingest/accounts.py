@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from carebird.crypto import seal, unseal
 from carebird.db.database import Database
 from carebird.errors import Conflict, InvalidInput, NotFound
+from carebird.ingest.base import AuthorInfo
 from carebird.ingest.calls import AccountSpec
 from carebird.ingest.models import NetworkAccount
 from carebird.plugins import connector_names
@@ -26,7 +27,7 @@ REQUIRED_CREDENTIALS: dict[str, tuple[tuple[str, ...], ...]] = {
         ("bearer_token",),  # app-only: listening searches only
     ),
     "mastodon": (("access_token",),),
-    "bluesky": (("password",),),  # an app password; the handle is the identifier
+    "bluesky": (("app_password",), ("password",)),  # an app password; the handle identifies
 }
 
 
@@ -87,6 +88,53 @@ def add_account(
     account.monthly_cap = monthly_cap
     account.external_id = external_id or account.external_id
     account.active = True
+    session.flush()
+    return account
+
+
+def store_connection(
+    session: Session,
+    *,
+    secret_key: str,
+    network: str,
+    who: AuthorInfo,
+    credentials: Mapping[str, str],
+    options: Mapping[str, Any],
+) -> NetworkAccount:
+    """An account the desk just connected (page or API): a new one, or the same one again
+    (same network and handle: new credentials, its settings kept, active again)."""
+    account = session.scalar(
+        select(NetworkAccount).where(
+            NetworkAccount.network == network, NetworkAccount.handle == who.handle
+        )
+    )
+    if account is None:
+        account = add_account(
+            session,
+            secret_key=secret_key,
+            network=network,
+            handle=who.handle,
+            credentials=credentials,
+            options=options,
+            external_id=who.external_id,
+        )
+    else:
+        _check_credentials(network, credentials)
+        account.credentials = seal(secret_key, credentials)
+        account.options = {**(account.options or {}), **options}
+        account.external_id = who.external_id
+        account.active = True
+    account.display_name = who.display_name[:200]
+    session.flush()
+    return account
+
+
+def disconnect_account(session: Session, account_id: int) -> NetworkAccount:
+    """Stop polling and sending for an account and forget its sealed credentials (its history
+    and settings stay; connecting it again brings it back)."""
+    account = get_account(session, account_id)
+    account.active = False
+    account.credentials = None
     session.flush()
     return account
 

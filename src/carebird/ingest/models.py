@@ -41,6 +41,22 @@ class NetworkAccount(Base):
     monthly_cap: Mapped[float | None] = mapped_column(Float)  # API spending cap, in dollars
 
 
+class OAuthApp(Base):
+    """The desk's app registered on a Mastodon instance (POST /api/v1/apps), kept so the next
+    account on that instance reuses it. The client secret is sealed like credentials."""
+
+    __tablename__ = "oauth_apps"
+    __table_args__ = (UniqueConstraint("network", "instance", "redirect_uri"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    network: Mapped[str] = mapped_column(String(16))
+    instance: Mapped[str] = mapped_column(String(300))  # https://social.example
+    redirect_uri: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(300))
+    client_secret: Mapped[str] = mapped_column(Text)  # sealed (carebird.crypto)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiUsage(Base):
     """Billable network calls of one account in one calendar month (UTC), per operation."""
 

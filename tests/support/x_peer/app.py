@@ -4,8 +4,9 @@ Every API request goes through `XPeerApp.dispatch`: injected faults first (a 429
 500/503, a slow answer), then credentials, the endpoint's rate-limit window, the query and body
 against the spec of the spelling spoken, the handler, and finally the response body against the
 matching response schema of BOTH specs. An invalid response is a peer bug: in strict mode it is
-recorded (the harness raises it at exit) and answered 500. The OAuth 2.0 token endpoint is in
-neither spec and goes unchecked.
+recorded (the harness raises it at exit) and answered 500. The OAuth 2.0 token endpoint and
+the consent page (/i/oauth2/authorize, approved at once by `tokens.approver`) are in neither
+spec and go unchecked.
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from tests.support.x_peer import handlers
@@ -122,6 +123,7 @@ class XPeerApp:
         self.statuses: list[tuple[str, int]] = []  # (endpoint key, status) of each answer
         routes = [Route(e.path, self._route(e), methods=[e.method]) for e in ENDPOINTS]
         routes.append(Route("/2/oauth2/token", self._token, methods=["POST"]))
+        routes.append(Route("/i/oauth2/authorize", self._authorize, methods=["GET"]))
         self.app = Starlette(routes=routes)
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -241,6 +243,33 @@ class XPeerApp:
         if fault is not None:  # done, but the answer is lost on the way
             return self._error(fault.status, "Injected failure after the work", endpoint=endpoint)
         return JSONResponse(payload, status_code=status, headers=headers)
+
+    async def _authorize(self, request: Request) -> Response:
+        """X's consent page, answered at once by `tokens.approver` (or refused with `deny`):
+        back to the client's redirect URI with a code and the state, as X does."""
+        q = request.query_params
+        client_id, redirect_uri, state = (
+            q.get("client_id", ""),
+            q.get("redirect_uri", ""),
+            q.get("state", ""),
+        )
+        if (
+            client_id not in self.tokens.clients
+            or not redirect_uri
+            or q.get("response_type") != "code"
+            or q.get("code_challenge_method") != "S256"
+            or not q.get("code_challenge")
+        ):
+            return JSONResponse({"error": "invalid_request"}, status_code=400)
+        if self.tokens.deny or self.tokens.approver is None:
+            answer = {"error": "access_denied", "state": state}
+        else:
+            code = self.tokens.authorize(
+                self.tokens.approver, client_id, redirect_uri, q["code_challenge"]
+            )
+            answer = {"state": state, "code": code}
+        sep = "&" if "?" in redirect_uri else "?"
+        return RedirectResponse(f"{redirect_uri}{sep}{urlencode(answer)}", status_code=302)
 
     async def _token(self, request: Request) -> Response:
         form = dict(parse_qsl((await request.body()).decode()))

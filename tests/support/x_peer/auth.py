@@ -54,6 +54,8 @@ class Tokens:
     codes: dict[str, PendingCode] = field(default_factory=dict)
     clients: dict[str, str | None] = field(default_factory=dict)  # client_id -> secret
     refreshes: int = 0
+    approver: str | None = None  # the user signed in on X's consent page (None: nobody)
+    deny: bool = False  # the user presses "Cancel" on the consent page
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- issuing ----------------------------------------------------------------------------

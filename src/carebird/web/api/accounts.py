@@ -8,10 +8,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from carebird.ingest.accounts import add_account, get_account, list_accounts, public
+from carebird.flows.accounts import change_account, check_options
+from carebird.ingest.accounts import (
+    add_account,
+    disconnect_account,
+    get_account,
+    list_accounts,
+    public,
+)
+from carebird.ingest.connect import connect_bluesky
 from carebird.ingest.health import health_report
 from carebird.ingest.usage import WARN_SHARE, month_of, usage_report
-from carebird.web.api.schemas import AccountCreate, AccountPublic, AccountUpdate
+from carebird.web.api.schemas import AccountCreate, AccountPublic, AccountUpdate, BlueskyConnect
 from carebird.web.deps import Admin, AppSettings, DbSession, Supervisor
 from carebird.web.params import Id
 
@@ -28,7 +36,8 @@ def create_account(
     body: AccountCreate, agent: Admin, session: DbSession, settings: AppSettings
 ) -> AccountPublic:
     """Add an account; credentials are sealed at once and never shown again."""
-    account = add_account(session, secret_key=settings.secret_key, **body.model_dump())
+    fields = body.model_dump() | {"options": check_options(body.options)}  # as PATCH checks
+    account = add_account(session, secret_key=settings.secret_key, **fields)
     return AccountPublic(**asdict(public(account, settings.secret_key)))
 
 
@@ -36,12 +45,40 @@ def create_account(
 def update_account(
     account_id: Id, body: AccountUpdate, agent: Admin, session: DbSession, settings: AppSettings
 ) -> AccountPublic:
-    """Pause or resume an account, change its monthly cap or options."""
-    account = get_account(session, account_id)
-    for name, value in body.model_dump(exclude_unset=True).items():
-        if value is not None or name == "monthly_cap":  # a null cap removes the cap
-            setattr(account, name, value)
-    session.flush()
+    """Pause or resume an account; change its monthly cap, role, listening queries, signature,
+    opening hours, time zone or holidays (or its whole `options`). Bad values: 422."""
+    changes = {
+        name: value
+        for name, value in body.model_dump(exclude_unset=True).items()
+        if value is not None or name == "monthly_cap"  # a null cap removes the cap
+    }
+    account = change_account(session, account_id, changes)
+    return AccountPublic(**asdict(public(account, settings.secret_key)))
+
+
+@router.post("/accounts/bluesky", response_model=AccountPublic, status_code=201)
+def connect_bluesky_account(
+    body: BlueskyConnect, agent: Admin, session: DbSession, settings: AppSettings
+) -> AccountPublic:
+    """Connect a Bluesky account with its handle and an app password (checked by logging in;
+    sealed, never shown again)."""
+    account = connect_bluesky(
+        session,
+        secret_key=settings.secret_key,
+        handle=body.handle,
+        app_password=body.app_password,
+        service=body.service,
+        allow_private=settings.private_servers_allowed,
+    )
+    return AccountPublic(**asdict(public(account, settings.secret_key)))
+
+
+@router.post("/accounts/{account_id}/disconnect", response_model=AccountPublic)
+def disconnect(
+    account_id: Id, agent: Admin, session: DbSession, settings: AppSettings
+) -> AccountPublic:
+    """Stop the account and forget its credentials (connect it again to resume)."""
+    account = disconnect_account(session, account_id)
     return AccountPublic(**asdict(public(account, settings.secret_key)))
 
 

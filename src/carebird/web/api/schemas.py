@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -214,9 +214,28 @@ class AccountCreate(Strict):
 
 
 class AccountUpdate(Strict):
+    """Only the fields sent change; `monthly_cap: null` removes the cap. The settings below are
+    stored in the account's options (carebird.flows.accounts says what each means)."""
+
     active: bool | None = None
     monthly_cap: float | None = Field(default=None, ge=0)
     options: dict[str, Any] | None = None
+    role: Literal["support", "brand"] | None = None
+    listening: list[Annotated[str, Field(max_length=512)]] | None = Field(
+        default=None, max_length=20
+    )
+    signature: Literal["initials", "none"] | None = None
+    opening_hours: str | None = Field(default=None, max_length=200)
+    timezone: str | None = Field(default=None, max_length=64)
+    holidays: list[Annotated[str, Field(max_length=10)]] | None = Field(
+        default=None, max_length=366
+    )
+
+
+class BlueskyConnect(Strict):
+    handle: str = Field(min_length=1, max_length=200)
+    app_password: str = Field(min_length=1, max_length=200)
+    service: str = Field(default="", max_length=300)  # empty: https://bsky.social
 
 
 class AccountPublic(Public):

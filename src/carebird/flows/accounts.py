@@ -1,0 +1,138 @@
+"""An account's settings, changed in one place for the Accounts page, the API and the CLI:
+listening queries, monthly cap, role, signature policy, opening hours, time zone, holidays,
+paused or active. Every value is checked before anything is stored (bad input: `InvalidInput`).
+
+Option keys other parts read (the account's `options`):
+    listening       list of search queries (connectors' search streams)
+    signature       "initials" | "none" (carebird.reply.signature)
+    opening_hours   "Mon-Sat 08:00-22:00" (carebird.cases.hours.BusinessHours.parse); absent:
+                    the desk's CAREBIRD_OPENING_HOURS
+    timezone        an IANA zone, e.g. "Europe/Paris"; absent: the desk's CAREBIRD_TIMEZONE
+    holidays        list of "YYYY-MM-DD" (one day) or "MM-DD" (every year), sorted, unique
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from carebird.cases.hours import BusinessHours
+from carebird.errors import InvalidInput
+from carebird.ingest.accounts import get_account
+from carebird.ingest.models import NetworkAccount
+from carebird.reply.signature import POLICIES
+
+ROLES = ("support", "brand")
+MAX_QUERIES = 20
+MAX_QUERY = 512
+MAX_HOLIDAYS = 366
+_HOLIDAY = re.compile(r"^(?:(\d{4})-)?(\d{2})-(\d{2})$")
+# Keys a change may carry, besides raw `options` (the API's whole mapping, checked the same way).
+FIELDS = frozenset(
+    {
+        "active",
+        "monthly_cap",
+        "role",
+        "listening",
+        "signature",
+        "opening_hours",
+        "timezone",
+        "holidays",
+    }
+)
+_COLUMNS = frozenset({"active", "monthly_cap", "role"})  # the rest live in `options`
+
+
+def check_listening(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = value.splitlines()
+    if not isinstance(value, list) or not all(isinstance(q, str) for q in value):
+        raise InvalidInput("listening queries: a list of texts")
+    queries = [q.strip() for q in value if q.strip()]
+    if len(queries) > MAX_QUERIES:
+        raise InvalidInput(f"at most {MAX_QUERIES} listening queries")
+    if any(len(q) > MAX_QUERY for q in queries):
+        raise InvalidInput(f"a listening query holds at most {MAX_QUERY} characters")
+    return queries
+
+
+def check_holidays(value: Any) -> list[str]:
+    """Each holiday "YYYY-MM-DD" or yearly "MM-DD", a real day of the calendar."""
+    if isinstance(value, str):
+        value = re.split(r"[\s,;]+", value)
+    if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
+        raise InvalidInput("holidays: a list of days")
+    days = sorted({d.strip() for d in value if d.strip()})
+    if len(days) > MAX_HOLIDAYS:
+        raise InvalidInput(f"at most {MAX_HOLIDAYS} holidays")
+    for day in days:
+        m = _HOLIDAY.match(day)
+        try:
+            if m is None:
+                raise ValueError
+            date(int(m[1] or 2024), int(m[2]), int(m[3]))  # 2024: a leap year allows 02-29
+        except ValueError:
+            raise InvalidInput(
+                f"holiday {day[:40]!r}: write YYYY-MM-DD, or MM-DD for every year"
+            ) from None
+    return days
+
+
+def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """`options` with the keys this module knows checked and normalised (others kept)."""
+    out = dict(options)
+    if "listening" in out:
+        out["listening"] = check_listening(out["listening"])
+    if "signature" in out and out["signature"] not in POLICIES:
+        raise InvalidInput(f"signature: one of {', '.join(POLICIES)}")
+    for key in ("opening_hours", "timezone"):
+        if key in out and (out[key] is None or str(out[key]).strip() == ""):
+            del out[key]  # empty: the desk's own
+        elif key in out and not isinstance(out[key], str):
+            raise InvalidInput(f"{key}: a text")
+    zone = str(out.get("timezone") or "UTC").strip()
+    if "timezone" in out:
+        out["timezone"] = zone
+    BusinessHours.parse(str(out.get("opening_hours") or "24/7"), zone)  # zone checked too
+    if "opening_hours" in out:
+        out["opening_hours"] = str(out["opening_hours"]).strip()
+    if "holidays" in out:
+        out["holidays"] = check_holidays(out["holidays"])
+    return out
+
+
+def change_account(session: Session, account_id: int, changes: Mapping[str, Any]) -> NetworkAccount:
+    """Apply `changes` (keys of FIELDS, or `options` for the whole mapping) to an account;
+    nothing is stored unless every value is valid. A `monthly_cap` of None removes the cap."""
+    account = get_account(session, account_id)
+    unknown = set(changes) - FIELDS - {"options"}
+    if unknown:
+        raise InvalidInput(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    options = dict(changes["options"]) if "options" in changes else dict(account.options or {})
+    options.update({k: v for k, v in changes.items() if k in FIELDS and k not in _COLUMNS})
+    options = check_options(options)
+    role = changes.get("role", account.role)
+    if role not in ROLES:
+        raise InvalidInput("role: support or brand")
+    cap = changes.get("monthly_cap", account.monthly_cap)
+    if cap is not None:
+        if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap >= 0:
+            raise InvalidInput("monthly cap: a positive number of dollars, or none")
+        cap = float(cap)
+    active = changes.get("active", account.active)
+    if not isinstance(active, bool):
+        raise InvalidInput("active: true or false")
+    if active and not account.credentials:
+        raise InvalidInput("this account is disconnected: connect it again to resume it")
+    account.options, account.role, account.monthly_cap, account.active = (
+        options,
+        role,
+        cap,
+        active,
+    )
+    session.flush()
+    return account
