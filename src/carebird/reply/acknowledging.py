@@ -10,12 +10,14 @@ message, the channel the customer used), only if the account enables that channe
 (reply/acknowledgement.py), and it must fit the network's length rule.
 
 Guardrails, each a reason recorded as a case event `acknowledgement_skipped` (and logged):
-`own_account` (the author is one of our accounts), `stale` (taken in long after it was written:
-a backlog, an import), `automated` (an author posting more than N times in M minutes),
-`answered` (an agent answered or queued an answer), `conversation` (the conversation already
-has an acknowledgement), `reply_to_acknowledgement` (the message answers one of ours: no bot
-loops), `too_long`, `hourly_cap` (the account's acknowledgements in the last hour, counted under
-a lock of the account's row, so several intake processes never exceed it).
+`own_account` (the author is one of our accounts), `stale` (taken in long after it was
+written: a backlog, an import), `automated` (an author posting more than N times within M
+minutes of the message), `answered` (an agent answered or queued an answer), `conversation`
+(the conversation already has an acknowledgement), `reply_to_acknowledgement` (the message
+answers one of ours: no bot loops), `too_long`, `hourly_cap` (the account's acknowledgements
+in the last hour, counted under a lock of the account's row, so several intake processes
+never exceed it). An acknowledgement still waiting when an agent answers is cancelled by the
+sender (reply/sending.py), with the reason `answered`.
 """
 
 from __future__ import annotations
@@ -201,15 +203,16 @@ def _refusal(
         return "own_account"
     if _utc(opening.created_at) < now - timedelta(minutes=settings.max_age_minutes):
         return "stale"
-    since = _utc(opening.created_at) - timedelta(minutes=settings.automated_minutes)
+    # Posts within the window either side of the opening one: a flood in this very batch too.
+    window = timedelta(minutes=settings.automated_minutes)
     posts = session.scalar(
         select(func.count())
         .select_from(Message)
         .where(
             Message.author_id == opening.author_id,
             Message.direction == "in",
-            Message.created_at > since,
-            Message.created_at <= opening.created_at,
+            Message.created_at > opening.created_at - window,
+            Message.created_at <= opening.created_at + window,
         )
     )
     if (posts or 0) > settings.automated_posts:
@@ -299,11 +302,15 @@ def _text(
 def _over_cap(session: Session, target: ReplyTarget, settings: AckSettings) -> str | None:
     """ "hourly_cap" when the account sent its `max_per_hour` acknowledgements in the last hour.
 
-    The account's row is locked first (`FOR UPDATE` on PostgreSQL; SQLite has one writer and
-    the intake has written already), so two processes cannot both take the last place."""
+    The account's row is locked first (`FOR NO KEY UPDATE` on PostgreSQL: it waits for another
+    intake holding it, not for the key-share locks every message and outbox row referencing the
+    account takes, which would deadlock; SQLite has one writer and the intake has written
+    already), so two processes cannot both take the last place."""
     account_id = target.account.id
     session.execute(
-        select(NetworkAccount.id).where(NetworkAccount.id == account_id).with_for_update()
+        select(NetworkAccount.id)
+        .where(NetworkAccount.id == account_id)
+        .with_for_update(key_share=True)
     )
     sent = session.scalar(
         select(func.count())
