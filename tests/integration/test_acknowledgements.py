@@ -20,9 +20,22 @@ from carebird.flows.replies import queue_reply, send_pending
 from carebird.ingest.base import AuthorInfo, InboundItem
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.insights.metrics import case_times
+from carebird.reply.acknowledgement import AckSettings
 from carebird.reply.acknowledging import AckSetup, acknowledge_new_cases
 from carebird.reply.models import OutboxItem
-from tests.factories import BRAND, BRAND_HANDLE, T0, case_of, customer, intake_for, item, private
+from tests.factories import (
+    BRAND,
+    BRAND_HANDLE,
+    T0,
+    TestClient,
+    agent_with_token,
+    bearer,
+    case_of,
+    customer,
+    intake_for,
+    item,
+    private,
+)
 from tests.support.scripted import ScriptedNetwork
 
 NOW = T0 + timedelta(minutes=30)
@@ -246,3 +259,28 @@ def test_the_hourly_cap_holds_with_concurrent_intakes(db: Database) -> None:
     assert len(_acks(db)) == 3
     skips = _skips(db)
     assert len(skips) == n - 3 and set(skips.values()) == {"hourly_cap"}
+
+
+def test_admins_read_and_set_the_settings_through_the_api(db: Database, client: TestClient) -> None:
+    account_id = _account(db)
+    _, token = agent_with_token(db, "admin")
+    path = f"/api/accounts/{account_id}/acknowledgements"
+    got = client.get(path, headers=bearer(token))
+    assert got.status_code == 200
+    assert got.json() == {"account_id": account_id, **AckSettings().as_dict()}
+    bad = client.put(path, json={"private": True, "max_per_hour": -1}, headers=bearer(token))
+    assert bad.status_code == 422
+    assert "acknowledge.max_per_hour must be between 1 and 10000" in bad.json()["detail"]
+    typo = client.put(path, json={"privat": True}, headers=bearer(token))
+    assert typo.status_code == 422 and "unknown acknowledgement setting" in typo.json()["detail"]
+    ok = client.put(path, json={"private": True, "max_per_hour": 12}, headers=bearer(token))
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["private"] is True and ok.json()["public"] is False
+    assert client.get(path, headers=bearer(token)).json()["max_per_hour"] == 12
+    with db.session() as s:
+        options = s.get_one(NetworkAccount, account_id).options
+    assert options["acknowledge"]["private"] is True
+    missing = client.get("/api/accounts/999/acknowledgements", headers=bearer(token))
+    assert missing.status_code == 404
+    _, supervisor = agent_with_token(db, "supervisor")
+    assert client.get(path, headers=bearer(supervisor)).status_code == 403
