@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.sla import waiting_on_us
+from carebird.cases.timeline import timeline
 from carebird.db.database import Database
 from carebird.flows.intake import BatchReport, process_batch
 from carebird.flows.replies import queue_reply, send_pending
@@ -208,10 +209,13 @@ def test_an_acknowledgement_is_not_an_answer(db: Database) -> None:
         waiting, answered = waiting_on_us(s, [case_id])
         case = s.get_one(Case, case_id)
         kinds = s.scalars(select(CaseEvent.kind).where(CaseEvent.case_id == case_id)).all()
+        shown = {(i.kind, i.label) for i in timeline(s, case_id=case_id, locale="fr")}
     assert times.first_response_at is None
     assert case_id in waiting and answered == set()
     assert case.status == "new"  # nobody looked at it yet
     assert "acknowledged" in kinds and "reply_sent" not in kinds
+    assert ("message.out.acknowledgement", "Accusé de réception automatique") in shown
+    assert ("event.acknowledged", "Accusé de réception envoyé") in shown
     # An agent's answer counts; the acknowledgement never did.
     with db.session() as s, s.begin():
         queue_reply(s, case_id=case_id, text="Nous débloquons votre carte.", private=True)
