@@ -5,17 +5,22 @@ guardrail; the hourly cap under concurrent intakes; never counted as an answer."
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.sla import waiting_on_us
 from carebird.cases.timeline import timeline
+from carebird.cli.main import cli
+from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.errors import InvalidInput
 from carebird.flows.intake import BatchReport, process_batch
 from carebird.flows.replies import queue_reply, send_pending
 from carebird.ingest.base import AuthorInfo, InboundItem
@@ -288,3 +293,48 @@ def test_admins_read_and_set_the_settings_through_the_api(db: Database, client: 
     assert missing.status_code == 404
     _, supervisor = agent_with_token(db, "supervisor")
     assert client.get(path, headers=bearer(supervisor)).status_code == 403
+
+
+def test_the_wording_fits_the_networks_length_rule_or_none_is_sent(db: Database) -> None:
+    account_id = _account(db)
+    with db.session() as s, s.begin():  # a public limit of 60: the long wording (65) is over
+        s.get_one(NetworkAccount, account_id).options = {
+            "acknowledge": {"public": True},
+            "char_limit": 60,
+        }
+    fits = item(customer(1), "@Brand_SAV my train is late", minutes=25, language="en")
+    _take(db, [fits])
+    (ack,) = _acks(db)
+    assert ack.text == "Message received, we will get back to you within ~25 min."
+    with db.session() as s, s.begin():
+        s.get_one(NetworkAccount, account_id).options = {
+            "acknowledge": {"public": True},
+            "char_limit": 30,
+        }
+    too_long = item(customer(2), "@Brand_SAV my train is late", minutes=26, language="en")
+    _take(db, [too_long])
+    assert _skips(db) == {case_of(db, too_long.external_id): "too_long"}
+
+
+def test_the_cli_shows_and_changes_only_the_settings_given(
+    db: Database, settings: Settings
+) -> None:
+    account_id = _account(db, {"private": True, "max_per_hour": 12})
+
+    def run(*args: str) -> Any:
+        env = {"CAREBIRD_SECRET_KEY": settings.secret_key}
+        argv = ["--database", settings.database_url, "accounts", "acknowledge", *args]
+        return CliRunner(env=env).invoke(cli, argv)
+
+    shown = run(str(account_id))
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["max_per_hour"] == 12
+    changed = json.loads(run(str(account_id), "--public", "--automated-posts", "4").output)
+    assert changed["public"] and changed["private"] and changed["max_per_hour"] == 12
+    assert changed["automated_posts"] == 4
+    refused = run(str(account_id), "--max-per-hour", "0")
+    assert isinstance(refused.exception, InvalidInput)
+    assert "acknowledge.max_per_hour must be between 1 and 10000" in str(refused.exception)
+    with db.session() as s:
+        stored = s.get_one(NetworkAccount, account_id).options["acknowledge"]
+    assert stored["max_per_hour"] == 12 and stored["public"] is True
