@@ -9,7 +9,8 @@ its next opening time. It goes where a reply would (reply/target.py: public repl
 message, the channel the customer used), only if the account enables that channel
 (reply/acknowledgement.py), and it must fit the network's length rule.
 
-Guardrails, each a reason recorded as a case event `acknowledgement_skipped` (and logged):
+Guardrails, each a reason logged and recorded as a case event `acknowledgement_skipped` (but
+`stale`, logged only):
 `own_account` (the author is one of our accounts), `stale` (taken in long after it was
 written: a backlog, an import), `automated` (an author posting more than N times within M
 minutes of the message), `answered` (an agent answered or queued an answer), `conversation`
@@ -164,7 +165,8 @@ def acknowledge_new_cases(
             reason = "too_long" if text is None else _over_cap(session, target, settings)
         if reason is not None or text is None:
             reason = reason or "too_long"
-            record(session, case_id, "acknowledgement_skipped", new=reason)
+            if reason != "stale":  # an import's thousands of old cases: the log line only
+                record(session, case_id, "acknowledgement_skipped", new=reason)
             log.info("case %s: no acknowledgement (%s)", case_id, reason)
             outcome[case_id] = reason
             continue
