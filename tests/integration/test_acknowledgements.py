@@ -342,3 +342,12 @@ def test_the_cli_shows_and_changes_only_the_settings_given(
     with db.session() as s:
         stored = s.get_one(NetworkAccount, account_id).options["acknowledge"]
     assert stored["max_per_hour"] == 12 and stored["public"] is True
+
+
+def test_a_case_answered_in_the_same_batch_gets_none(db: Database) -> None:
+    _account(db, {"public": True})
+    mention = item(customer(1), "@Brand_SAV help", minutes=20)
+    answer = item(BRAND, "On it!", minutes=21, in_reply_to_id=mention.external_id)
+    _take(db, [mention, answer])
+    assert _acks(db) == []
+    assert _skips(db) == {case_of(db, mention.external_id): "answered"}
