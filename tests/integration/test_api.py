@@ -25,6 +25,7 @@ from tests.factories import (
     private,
 )
 from tests.support.roles import (
+    ROLES_ACKNOWLEDGEMENTS,
     ROLES_CASEWORK,
     ROLES_COMPOSER,
     ROLES_LIVE,
@@ -61,7 +62,8 @@ API_ROLES: dict[tuple[str, str], str | None] = {
 }
 # Each workspace module lists its own routes beside its tests (one writer per file).
 for _extra in (
-    ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE, ROLES_SYSTEM, ROLES_ROUTING
+    ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE, ROLES_SYSTEM, ROLES_ROUTING,
+    ROLES_ACKNOWLEDGEMENTS,
 ):  # fmt: skip
     API_ROLES.update(_extra)
 BELOW = {"agent": "viewer", "supervisor": "agent", "admin": "supervisor"}

@@ -248,7 +248,7 @@ def split_case(
     if merged_into(session, case_id) is not None:
         raise Conflict(f"case {case_id} was merged into another case")
     rows = session.execute(
-        select(Message.id, Message.direction, Message.author_id, Message.text)
+        select(Message.id, Message.direction, Message.kind, Message.author_id, Message.text)
         .where(Message.case_id == case_id)
         .order_by(Message.created_at, Message.id)
     ).all()
@@ -262,7 +262,7 @@ def split_case(
     if first_in is None or not any(r.direction == "in" for r in rest):
         raise InvalidInput("each case must keep at least one customer message")
     now = utcnow()
-    replied = any(r.direction == "out" for r in chosen)
+    replied = any(r.direction == "out" and r.kind != "acknowledgement" for r in chosen)
     new = Case(
         network=source.network,
         customer_id=first_in.author_id,

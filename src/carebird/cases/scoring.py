@@ -59,6 +59,7 @@ def score_cases(
             select(
                 Message.case_id,
                 Message.direction,
+                Message.kind,
                 Message.created_at,
                 Message.category,
                 Message.sentiment,
@@ -110,8 +111,10 @@ def _signals(case: Any, messages: list[Any], now: datetime) -> tuple[CaseSignals
     else:
         category = case.category
     waiting = 0.0
-    if case.status in ACTIVE and messages and messages[-1].direction == "in":
-        last_out = max((m.created_at for m in messages if m.direction == "out"), default=None)
+    # The desk's automatic acknowledgement answers nothing: the customer still waits.
+    said = [m for m in messages if m.kind != "acknowledgement"]
+    if case.status in ACTIVE and said and said[-1].direction == "in":
+        last_out = max((m.created_at for m in said if m.direction == "out"), default=None)
         pending = [m.created_at for m in inbound if last_out is None or m.created_at > last_out]
         if pending:
             waiting = max(0.0, (now - min(pending)).total_seconds())

@@ -200,10 +200,14 @@ def _utc(value: datetime | str) -> datetime:
 
 def waiting_on_us(session: Session, ids: Sequence[int]) -> tuple[dict[int, datetime], set[int]]:
     """Since when each case's customer waits on us (their first message after our last
-    answer), and the cases we answered before."""
+    answer), and the cases we answered before. An acknowledgement is not an answer."""
     last_out = (
         select(Message.case_id, func.max(Message.created_at).label("at"))
-        .where(Message.case_id.in_(ids), Message.direction == "out")
+        .where(
+            Message.case_id.in_(ids),
+            Message.direction == "out",
+            Message.kind != "acknowledgement",  # "bien reçu": the customer still waits on us
+        )
         .group_by(Message.case_id)
         .subquery()
     )

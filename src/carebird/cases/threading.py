@@ -66,7 +66,7 @@ def thread_messages(
         if msg.direction == "out":
             if case is None:
                 continue  # the brand's own post: no case
-            if case.status == Status.NEW and msg.kind != "own_post":
+            if case.status == Status.NEW and msg.kind not in ("own_post", "acknowledgement"):
                 events.append(_status_event(case, Status.OPEN, msg.created_at, "replied"))
         else:
             case = _inbound_case(msg, case, reopen_window, result, events, opened, cases)

@@ -34,6 +34,7 @@ LABELS: dict[str, str] = {
     "message.in.private": N_("Customer's private message"),
     "message.out.public": N_("Public reply"),
     "message.out.private": N_("Private reply"),
+    "message.out.acknowledgement": N_("Automatic acknowledgement"),
     "note": N_("Internal note"),
     "note.outside": N_("Outside owner's answer"),
     "forward": N_("Forwarded to an outside owner"),
@@ -48,6 +49,8 @@ LABELS: dict[str, str] = {
     "event.reply_sent": N_("Reply sent"),
     "event.reply_error": N_("Sending failed (will retry)"),
     "event.reply_failed": N_("Sending given up"),
+    "event.acknowledged": N_("Acknowledgement sent"),
+    "event.acknowledgement_skipped": N_("No automatic acknowledgement"),
     "event.merged": N_("Case merged here"),
     "event.merged_into": N_("Merged into another case"),
     "event.split_from": N_("Split from another case"),
@@ -103,7 +106,7 @@ def _messages(session: Session, case_id: int) -> list[TimelineItem]:
     return [
         TimelineItem(
             at=m.created_at,
-            kind=f"message.{m.direction}.{'private' if m.is_private else 'public'}",
+            kind=_message_kind(m),
             label="",
             source="message",
             ref_id=m.id,
@@ -114,6 +117,12 @@ def _messages(session: Session, case_id: int) -> list[TimelineItem]:
         )
         for m, handle in session.execute(stmt)
     ]
+
+
+def _message_kind(m: Message) -> str:
+    if m.kind == "acknowledgement":  # the desk's automatic "bien reçu", not an answer
+        return "message.out.acknowledgement"
+    return f"message.{m.direction}.{'private' if m.is_private else 'public'}"
 
 
 def _notes(session: Session, case_id: int) -> list[TimelineItem]:

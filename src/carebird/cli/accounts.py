@@ -229,3 +229,26 @@ def accounts_connect_bluesky(ctx: Context, handle: str, service: str, app_passwo
             allow_private=ctx.settings.private_servers_allowed,
         )
         click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))
+
+
+@accounts.command("acknowledge")
+@click.argument("account_id", type=int)
+@click.option("--public/--no-public", default=None, help="Acknowledge public posts (off).")
+@click.option("--private/--no-private", default=None, help="Acknowledge private messages.")
+@click.option("--max-per-hour", type=int, default=None, help="At most this many an hour.")
+@click.option("--automated-posts", type=int, default=None, help="An author with more posts…")
+@click.option("--automated-minutes", type=int, default=None, help="…in this many minutes: none.")
+@click.option("--max-age-minutes", type=int, default=None, help="None for older messages.")
+@pass_ctx
+def accounts_acknowledge(ctx: Context, /, account_id: int, **changes: Any) -> None:
+    """Show or change the account's automatic acknowledgements ("message bien reçu…"), off
+    unless enabled; only the settings given change. Prints the settings as JSON."""
+    from carebird.reply.acknowledgement import get_ack_settings, set_ack_settings
+
+    given = {name: value for name, value in changes.items() if value is not None}
+    with ctx.db().session() as session, session.begin():
+        if given:
+            settings = set_ack_settings(session, account_id, given, merge=True)
+        else:
+            settings = get_ack_settings(session, account_id)
+        click.echo(json.dumps({"account_id": account_id, **settings.as_dict()}))

@@ -27,6 +27,7 @@ from carebird.flows.announce import case_payloads
 from carebird.ingest.base import Connector, InboundItem
 from carebird.ingest.store import load_cursor, save_cursor, store_items
 from carebird.live.events import CaseNew, MessageNew, publish
+from carebird.reply.acknowledging import AckSetup, acknowledge_new_cases
 from carebird.understand.classifier import load_classifier
 from carebird.understand.service import Understander
 
@@ -44,6 +45,8 @@ class Intake:
     reopen_window: timedelta
     weights: Mapping[str, float]
     routing: RoutingSetup = field(default_factory=RoutingSetup)
+    # Automatic acknowledgements of new cases (per account, off unless enabled); None: never.
+    acknowledge: AckSetup | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Intake:
@@ -53,6 +56,7 @@ class Intake:
             reopen_window=timedelta(days=settings.reopen_window_days),
             weights=weights_for(settings.priority_weights),
             routing=RoutingSetup.from_config(settings.routing, settings.teams),
+            acknowledge=AckSetup.from_settings(settings),
         )
 
 
@@ -105,6 +109,8 @@ def process_batch(
     reroute(
         session, recategorised - set(threaded.new_cases), intake.routing, weights=intake.weights
     )
+    if intake.acknowledge is not None:  # through the outbox, in this transaction
+        acknowledge_new_cases(session, threaded.new_cases, intake.acknowledge)
     if cursor is not None:
         save_cursor(session, cursor.source, cursor.cursor)
     report = BatchReport(

@@ -26,6 +26,8 @@ class MessageKind(enum.StrEnum):
     KEYWORD = "keyword"  # a listening-query match without the @
     QUOTE = "quote"
     OWN_POST = "own_post"  # the brand's own post, not a reply
+    # The desk's automatic "message bien reçu" (public or private): never counted as an answer.
+    ACKNOWLEDGEMENT = "acknowledgement"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Per-case times, derived from messages and the event log (never from stored counters).
 
-first response = the first outbound message of the case minus its first inbound message;
+first response = the first outbound message of the case (an acknowledgement is none) minus its
+first inbound message;
 resolution = the last `resolved` status event minus the first inbound message.
 """
 
@@ -64,7 +65,11 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
     )
     first_out = (
         select(Message.case_id, func.min(Message.created_at).label("at"))
-        .where(Message.direction == "out", Message.case_id.is_not(None))
+        .where(
+            Message.direction == "out",
+            Message.case_id.is_not(None),
+            Message.kind != "acknowledgement",  # an automatic "bien reçu" answers nothing
+        )
         .group_by(Message.case_id)
         .subquery()
     )

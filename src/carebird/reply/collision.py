@@ -73,7 +73,12 @@ def others_replies(
             ),
         )
         .outerjoin(Agent, Agent.id == OutboxItem.created_by)
-        .where(Message.case_id == case_id, Message.direction == "out", Message.id > seen_message_id)
+        .where(
+            Message.case_id == case_id,
+            Message.direction == "out",
+            Message.kind != "acknowledgement",  # the desk's automatic "bien reçu"
+            Message.id > seen_message_id,
+        )
         .order_by(Message.id)
     ).all()
     found = [
@@ -89,6 +94,7 @@ def others_replies(
             OutboxItem.status.in_(("pending", "sending")),
             OutboxItem.created_at > seen.ingested_at,
             OutboxItem.created_by.is_distinct_from(agent_id),
+            OutboxItem.purpose != "acknowledgement",
         )
         .order_by(OutboxItem.id)
     ).all()

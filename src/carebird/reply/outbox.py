@@ -41,11 +41,15 @@ def queue_reply(
     seen_message_id: int | None = None,
     card: tuple[str, str] | None = None,
     on_new: Callable[[OutboxItem], None] | None = None,
+    purpose: str = "answer",
 ) -> OutboxItem:
     """Queue a reply to the case's latest inbound message (public) or its customer (private).
 
     `on_new` is called with the row when this call queued it (not when the same idempotency
     key had queued it before): the flows announce it to open inboxes.
+
+    `purpose` is "acknowledgement" for the desk's automatic "bien reçu" (reply/acknowledging.py):
+    sent like an answer, never counted as one.
 
     A public reply that contains personal data (a phone number, an e-mail, an order or account
     reference, an IBAN…) is refused unless `allow_personal_data`: send it privately instead.
@@ -83,6 +87,7 @@ def queue_reply(
         cost=estimate(case.network, text, private=private, overrides=prices).cost,
         card_title=card[0] if card else None,
         card_text=card[1] if card else None,
+        purpose=purpose,
     )
     if item is None:  # a concurrent request with the same key queued it first
         existing = session.scalar(select(OutboxItem).where(OutboxItem.idempotency_key == key))
@@ -94,7 +99,7 @@ def queue_reply(
         "reply_queued",
         new=str(item.id),
         actor_id=agent_id,
-        data={"private": private},
+        data={"private": private, "purpose": purpose},
     )
     if on_new is not None:
         on_new(item)

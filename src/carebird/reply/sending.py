@@ -40,6 +40,7 @@ from carebird.reply.cards import render_card
 from carebird.reply.models import OutboxItem
 
 log = logging.getLogger(__name__)
+ACKNOWLEDGEMENT = "acknowledgement"  # an outbox row's purpose and its posted message's kind
 MAX_ATTEMPTS = 8
 RETRY_BASE = 5.0  # seconds before the 2nd attempt, doubling after each failure
 SEND_LEASE = timedelta(minutes=2)  # a "sending" row older than this was abandoned by a crash
@@ -140,6 +141,10 @@ def _claim(
             if before is None or before.status != "sent":
                 return None  # the part before it is not posted yet (or failed: so does this)
             in_reply_to = None if item.private else before.external_id
+        pending_ack = item.purpose == ACKNOWLEDGEMENT and item.status == "pending"
+        if pending_ack and _answered(session, item):
+            _drop_acknowledgement(session, item)
+            return None
         account = session.get(NetworkAccount, item.account_id)
         assert account is not None
         connector = connectors.get(f"{item.network}:{account.handle}") or connectors.get(
@@ -198,6 +203,35 @@ def _claim(
                 brand=account.display_name or account.handle,
             )
     return _Claimed(request, connector, unsure, card)
+
+
+def _answered(session: Session, item: OutboxItem) -> bool:
+    """Whether an agent answered the case (posted or queued) before its acknowledgement left."""
+    posted = select(Message.id).where(
+        Message.case_id == item.case_id,
+        Message.direction == "out",
+        Message.kind != ACKNOWLEDGEMENT,
+    )
+    queued = select(OutboxItem.id).where(
+        OutboxItem.case_id == item.case_id,
+        OutboxItem.purpose != ACKNOWLEDGEMENT,
+        OutboxItem.status.in_(("pending", "sending", "sent")),
+    )
+    return session.scalar(posted.limit(1)) is not None or (
+        session.scalar(queued.limit(1)) is not None
+    )
+
+
+def _drop_acknowledgement(session: Session, item: OutboxItem) -> None:
+    session.execute(
+        update(OutboxItem)
+        .where(OutboxItem.id == item.id)
+        .values(status="cancelled", next_attempt_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    data = {"outbox_id": item.id}
+    record(session, item.case_id, "acknowledgement_skipped", new="answered", data=data)
+    log.info("acknowledgement %s of case %s dropped: an agent answered", item.id, item.case_id)
 
 
 def _can_resend_safely(connector: Connector) -> bool:
@@ -287,7 +321,7 @@ def _sent(db: Database, item_id: int, receipt: SentReceipt, *, after: AfterSend)
             ),
             text=item.text,
             created_at=receipt.created_at,
-            kind=MessageKind.DIRECT if item.private else MessageKind.REPLY,
+            kind=_kind_of(item),
             direction=Direction.OUT,
             account_handle=account.handle,
             in_reply_to_id=item.in_reply_to_id,
@@ -301,17 +335,28 @@ def _sent(db: Database, item_id: int, receipt: SentReceipt, *, after: AfterSend)
             Message.external_id == receipt.external_id,
             Message.case_id.is_(None),
         ).update({"case_id": item.case_id})
+        if item.purpose == ACKNOWLEDGEMENT:  # even if the network's echo was stored first
+            session.query(Message).filter(
+                Message.network == item.network, Message.external_id == receipt.external_id
+            ).update({"kind": ACKNOWLEDGEMENT, "is_private": item.private})
         item.status, item.external_id, item.sent_at = "sent", receipt.external_id, utcnow()
         item.last_error, item.next_attempt_at = None, None
         record(
             session,
             item.case_id,
-            "reply_sent",
+            "acknowledged" if item.purpose == ACKNOWLEDGEMENT else "reply_sent",
             new=receipt.external_id,
             actor_id=item.created_by,
             at=receipt.created_at,
         )
         after.sent(session, item)
+
+
+def _kind_of(item: OutboxItem) -> MessageKind:
+    """How the desk's own post is stored: an acknowledgement is told apart from an answer."""
+    if item.purpose == ACKNOWLEDGEMENT:
+        return MessageKind.ACKNOWLEDGEMENT
+    return MessageKind.DIRECT if item.private else MessageKind.REPLY
 
 
 def _conversation_of(session: Session, item: OutboxItem) -> str | None:

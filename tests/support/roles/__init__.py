@@ -1,6 +1,7 @@
 """The least role each workspace API route needs, one module per owner; merged into
 tests/integration/test_api.py's API_ROLES (a route missing from every map fails the tests)."""
 
+from tests.support.roles.acknowledgements import ROLES_ACKNOWLEDGEMENTS
 from tests.support.roles.casework import ROLES_CASEWORK
 from tests.support.roles.composer import ROLES_COMPOSER
 from tests.support.roles.live import ROLES_LIVE
@@ -9,6 +10,7 @@ from tests.support.roles.system import ROLES_SYSTEM
 from tests.support.roles.workspace import ROLES_WORKSPACE
 
 __all__ = [
+    "ROLES_ACKNOWLEDGEMENTS",
     "ROLES_CASEWORK",
     "ROLES_COMPOSER",
     "ROLES_LIVE",

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 
 from carebird.web.api import (
     accounts,
+    acknowledgements,
     agents,
     auth,
     cases,
@@ -19,7 +20,8 @@ from carebird.web.api import (
 
 router = APIRouter()
 for module in (
-    auth, cases, messages, agents, accounts, composer, live, casework, routing, docs, system
+    auth, cases, messages, agents, accounts, composer, live, casework, routing, docs, system,
+    acknowledgements,
 ):  # fmt: skip
     router.include_router(module.router)
 

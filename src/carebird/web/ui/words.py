@@ -51,6 +51,8 @@ EVENTS = {
     "reply_sent": N_("Reply sent"),
     "reply_error": N_("Reply error"),
     "reply_failed": N_("Reply failed"),
+    "acknowledged": N_("Acknowledged"),
+    "acknowledgement_skipped": N_("Acknowledgement skipped"),
     "note": N_("Note"),
     "forwarded": N_("Forwarded"),
     "merged": N_("Merged"),
