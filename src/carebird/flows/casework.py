@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from carebird.auth.models import Agent
-from carebird.cases import bulk, merging, notes, service
+from carebird.cases import assignment, bulk, merging, notes, service
 from carebird.cases.models import Case
 from carebird.cases.routing import RoutingSetup, route
 from carebird.cases.search import index_cases
@@ -32,13 +32,20 @@ def update_case(
     routing: RoutingSetup,
 ) -> Case:
     """Status, assignee, team, tags, category: only the keys given are touched. A corrected
-    category runs the routing rules again."""
+    category runs the routing rules again; a case its agent resolves or closes frees them for
+    their team's waiting cases."""
+    before = session.get(Case, case_id)
+    holder = before.assignee_id if before is not None else None
     case = service.update_case(
         session, case_id=case_id, changes=changes, actor_id=actor_id, weights=weights
     )
     if changes.get("category") is not None:
         route(session, [case_id], routing, weights=weights)
-    announce_cases(session, [case_id])
+    handed = []
+    if holder is not None and case.status not in assignment.OPEN_STATUSES:
+        team_id = session.get_one(Agent, holder).team_id
+        handed = assignment.fill_team(session, team_id) if team_id is not None else []
+    announce_cases(session, [case_id, *handed])
     return case
 
 
