@@ -52,13 +52,14 @@ def list_teams(session: Session) -> list[TeamView]:
     ):
         members.setdefault(agent.team_id or 0, []).append(agent)
     loads = assignment.loads(session, [a.id for ms in members.values() for a in ms])
-    waiting = dict(
-        session.execute(
+    waiting = {
+        team_id: n
+        for team_id, n in session.execute(
             select(Case.team_id, func.count())
             .where(Case.assignee_id.is_(None), Case.status.in_(assignment.OPEN_STATUSES))
             .group_by(Case.team_id)
         ).tuples()
-    )
+    }
     return [
         TeamView(
             t,

@@ -15,11 +15,13 @@ from carebird.web.api import (
     messages,
     routing,
     system,
+    teams,
 )
 
 router = APIRouter()
 for module in (
-    auth, cases, messages, agents, accounts, composer, live, casework, routing, docs, system
+    auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
+    system,
 ):  # fmt: skip
     router.include_router(module.router)
 
