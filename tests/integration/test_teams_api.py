@@ -3,11 +3,17 @@ on both engines: a team set up through it hands a routed case to a member."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from carebird.auth.models import Team
 from carebird.cases.models import Case
+from carebird.cases.routing import RoutingSetup
 from carebird.cases.service import assign
+from carebird.cli.desk import prepare_desk
+from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.errors import InvalidInput
 from tests.factories import TestClient, agent_with_token, bearer, case_of, customer, ingest, item
 
 
@@ -91,3 +97,22 @@ def test_an_admin_sets_up_a_team_and_cases_follow_statuses(
     assert client.patch("/api/teams/4242", json={"name": "x"}, headers=h).status_code == 404
     with db.session() as s, s.begin():  # the case stays with the team: still not deletable
         assign(s, case_id=case_id, agent_id=None, team_id=tid, actor_id=None)
+
+
+def test_the_settings_declare_a_teams_lead_mode_and_cap(settings: Settings, db: Database) -> None:
+    lead, _ = agent_with_token(db, "supervisor", email="lea@example.test")
+    declared = [
+        {"name": "Escalations", "lead": "LEA@example.test", "assignment": "least_loaded",
+         "max_open_per_agent": 4},
+        {"name": "Questions", "lead": "nobody@example.test"},
+    ]  # fmt: skip
+    prepare_desk(db, settings.model_copy(update={"teams": declared}), ("Escalations", "Questions"))
+    with db.session() as s:
+        got = {
+            t.name: (t.lead_id, t.assignment, t.max_open_per_agent) for t in s.scalars(select(Team))
+        }
+    assert got == {"Escalations": (lead.id, "least_loaded", 4), "Questions": (None, "manual", None)}
+    for bad in ({"name": "X", "assignment": "random"}, {"name": "X", "max_open_per_agent": 0},
+                {"name": ""}, {"lead": "a@b.c"}):  # fmt: skip
+        with pytest.raises(InvalidInput, match=r"teams\[0\]"):
+            RoutingSetup.from_config({}, [bad])

@@ -9,7 +9,8 @@ for the flow to announce (carebird.flows.teams).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,11 @@ from carebird.auth.models import Agent, Team
 from carebird.auth.roles import has_role
 from carebird.cases import assignment
 from carebird.cases.models import Case
-from carebird.cases.routing import desk_rules
+from carebird.cases.routing import TeamSpec, desk_rules
 from carebird.db.base import utcnow
 from carebird.errors import Conflict, Forbidden, InvalidInput, NotFound
 
+log = logging.getLogger(__name__)
 MAX_CAP = 1000
 SETTINGS = frozenset({"name", "lead_id", "assignment", "max_open_per_agent"})
 
@@ -175,3 +177,29 @@ def set_status(session: Session, *, actor: Agent, agent_id: int, status: str) ->
     if status != "available":
         return assignment.hand_back(session, agent_id, reason=status)
     return assignment.fill_team(session, agent.team_id) if agent.team_id else []
+
+
+def apply_declared(session: Session, specs: Iterable[TeamSpec]) -> None:
+    """The settings `[[teams]]` gives (lead, assignment, max_open_per_agent), at each start:
+    the file wins over the desk for what it names (the teams exist: `ensure_teams`)."""
+    for spec in specs:
+        team = session.scalar(select(Team).where(func.lower(Team.name) == spec.name.lower()))
+        if team is None:
+            continue
+        changes: dict[str, Any] = {}
+        if spec.assignment is not None:
+            changes["assignment"] = spec.assignment
+        if spec.max_open_per_agent is not None:
+            changes["max_open_per_agent"] = spec.max_open_per_agent
+        if spec.lead is not None:
+            lead = session.scalar(
+                select(Agent.id).where(
+                    func.lower(Agent.email) == spec.lead.lower(), Agent.active.is_(True)
+                )
+            )
+            if lead is None:
+                log.warning("teams: %s: no active agent %s to lead it", spec.name, spec.lead)
+            else:
+                changes["lead_id"] = lead
+        if changes:
+            update_team(session, team.id, changes)
