@@ -110,7 +110,9 @@ def update_team(session: Session, team_id: int, changes: Mapping[str, Any]) -> l
     unknown = set(changes) - SETTINGS
     if unknown:
         raise InvalidInput(f"unknown fields: {sorted(unknown)}")
-    team = get_team(session, team_id)
+    get_team(session, team_id)
+    # Locked first, as an assignment locks it: never held while waiting for a lower team.
+    team = assignment.lock_team(session, team_id) or get_team(session, team_id)
     checked = {k: _check(session, k, v) for k, v in changes.items() if k != "name"}
     if "name" in changes:
         checked["name"] = _name(session, changes["name"], team_id=team_id)
