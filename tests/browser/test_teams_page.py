@@ -18,6 +18,7 @@ from carebird.auth.service import create_agent
 from carebird.cases.models import Case, CaseEvent
 from carebird.db.base import utcnow
 from carebird.db.database import Database
+from carebird.flows.teams import set_status
 from tests.browser.conftest import Server, screenshot, sign_in
 from tests.browser.desk import watch
 from tests.factories import T0, case_of, customer, ingest, item
@@ -114,6 +115,17 @@ def test_an_admin_sets_up_a_team_and_a_routed_complaint_is_assigned(
         page.goto(f"{server.url}/teams")
         ben_row = page.locator('tr.member[data-email="ben@example.test"]')
         expect(ben_row.locator("td.num")).to_have_text("1")
+
+        # Set away elsewhere (a supervisor, another tab): the open inbox's header follows.
+        page.get_by_role("link", name="Boîte de réception").click()
+        page.wait_for_url(f"{server.url}/")
+        expect(page.locator("#live-state")).to_have_attribute("data-state", "open")
+        expect(page.locator("form.my-status")).to_have_attribute("data-status", "available")
+        with db.session() as s, s.begin():
+            ada = s.scalars(select(Agent).where(Agent.email == "ada@example.test")).one()
+            set_status(s, actor=ada, agent_id=ada.id, status="away")
+        expect(page.locator("form.my-status")).to_have_attribute("data-status", "away")
+        expect(page.locator("form.my-status select option:checked")).to_have_text("Absent")
         assert errors == [] and dialogs == []
     finally:
         db.dispose()
