@@ -208,3 +208,36 @@ def test_concurrent_assignments_keep_turns_and_the_cap(
         assert got == {m: 3 for m in members}
     else:  # eight cases, room for six: two each, two wait with the team
         assert got == {**{m: 2 for m in members}, None: 2}
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])
+def test_transactions_assigning_in_two_teams_in_opposite_orders_never_deadlock(
+    db: Database, engine_name: str
+) -> None:
+    first, _ = team_of(db, "round_robin", 1)
+    second, _ = team_of(db, "round_robin", 1)
+    rounds = 5
+    cases = new_cases(db, 4 * rounds)
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def work(pairs: list[tuple[int, int]]) -> None:
+        try:
+            for case_a, team_a, case_b, team_b in pairs:
+                start.wait(timeout=30)
+                with db.session() as s, s.begin():
+                    assign(s, case_id=case_a, agent_id=None, team_id=team_a, actor_id=None)
+                    assign(s, case_id=case_b, agent_id=None, team_id=team_b, actor_id=None)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    chunks = [cases[i : i + 4] for i in range(0, len(cases), 4)]
+    one = [(c[0], second, c[1], first) for c in chunks]  # the higher team first
+    two = [(c[2], first, c[3], second) for c in chunks]
+    threads = [threading.Thread(target=work, args=(p,)) for p in (one, two)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert None not in assignees(db, cases)
