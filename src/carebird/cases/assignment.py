@@ -154,6 +154,15 @@ def fill_team(session: Session, team_id: int) -> list[int]:
     return done
 
 
+def fill_teams_of(session: Session, agent_ids: Iterable[int | None]) -> list[int]:
+    """These agents closed or resolved cases: their teams' waiting cases, handed out."""
+    ids = {a for a in agent_ids if a is not None}
+    teams = session.scalars(
+        select(Agent.team_id).where(Agent.id.in_(ids), Agent.team_id.is_not(None)).distinct()
+    )
+    return [c for team_id in sorted(t for t in teams if t) for c in fill_team(session, team_id)]
+
+
 def hand_back(session: Session, agent_id: int, *, reason: str) -> list[int]:
     """An agent went away: their active cases whose customer waits on us lose them and go
     to another member of the case's team; the cases changed."""

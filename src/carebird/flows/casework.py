@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebird.auth.models import Agent
@@ -41,10 +42,8 @@ def update_case(
     )
     if changes.get("category") is not None:
         route(session, [case_id], routing, weights=weights)
-    handed = []
-    if holder is not None and case.status not in assignment.OPEN_STATUSES:
-        team_id = session.get_one(Agent, holder).team_id
-        handed = assignment.fill_team(session, team_id) if team_id is not None else []
+    done = case.status not in assignment.OPEN_STATUSES
+    handed = assignment.fill_teams_of(session, [holder]) if done else []
     announce_cases(session, [case_id, *handed])
     return case
 
@@ -114,6 +113,9 @@ def bulk_apply(
     fields: frozenset[str] = frozenset(),
 ) -> list[bulk.BulkOutcome]:
     """One action on many cases (see `cases.bulk`); the cases that changed are announced."""
+    holders = [] if action != "resolve" else list(
+        session.scalars(select(Case.assignee_id).where(Case.id.in_(case_ids)))
+    )  # fmt: skip
     outcomes = bulk.bulk_apply(
         session,
         case_ids=case_ids,
@@ -127,6 +129,8 @@ def bulk_apply(
         weights=weights,
     )
     changed = [o.case_id for o in outcomes if o.changed]
+    if action == "resolve":  # their agents are free for their teams' waiting cases
+        changed += assignment.fill_teams_of(session, holders)
     payloads = case_payloads(session, changed)
     # One publication at the end: the event lock is then held only until this commit.
     publish(session, *(CaseUpdated(payloads[i]) for i in changed if i in payloads))

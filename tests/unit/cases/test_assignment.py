@@ -18,7 +18,7 @@ from carebird.cases.routing import RoutingSetup, Rule, parse_rule
 from carebird.cases.service import assign
 from carebird.db.database import Database
 from carebird.errors import Forbidden
-from carebird.flows.casework import update_case
+from carebird.flows.casework import bulk_apply, update_case
 from carebird.flows.teams import set_status
 from carebird.live.events import events_after, latest_event_id
 from tests.factories import BRAND, agent_with_token, case_of, customer, ingest, intake_for, item
@@ -241,3 +241,18 @@ def test_transactions_assigning_in_two_teams_in_opposite_orders_never_deadlock(
         t.join(timeout=120)
     assert errors == []
     assert None not in assignees(db, cases)
+
+
+def test_resolving_in_bulk_hands_out_the_teams_waiting_cases(db: Database) -> None:
+    team_id, (a,) = team_of(db, "least_loaded", 1, cap=2)
+    cases = new_cases(db, 4)
+    move(db, cases, team_id)
+    assert assignees(db, cases) == [a, a, None, None]
+    with db.session() as s:
+        after = latest_event_id(s)
+    with db.session() as s, s.begin():
+        bulk_apply(s, case_ids=cases[:2], action="resolve", actor_id=a, weights={})
+    assert assignees(db, cases) == [a, a, a, a]
+    with db.session() as s:
+        told = sorted(e.case_id for e in events_after(s, after) if e.kind == "case.updated")
+    assert told == sorted(cases)
