@@ -123,7 +123,8 @@ def auto_assign(session: Session, case: Case) -> int | None:
 
 def _waiting_cases(session: Session, team_id: int) -> list[Case]:
     """The team's active unassigned cases, most urgent first; on PostgreSQL the ones another
-    transaction is changing are skipped (it assigns them itself if it leaves them so)."""
+    transaction holds are skipped (no waiting on them under the team's lock): a later hand-out
+    takes them."""
     stmt = (
         select(Case)
         .where(Case.team_id == team_id, Case.assignee_id.is_(None), Case.status.in_(OPEN_STATUSES))
