@@ -67,8 +67,11 @@ def private(author: AuthorInfo, text: str, **kw: Any) -> InboundItem:
     return item(author, text, kind=MessageKind.DIRECT, **kw)
 
 
-def ingest(db: Database, items: Sequence[InboundItem]) -> BatchReport:
-    """Store and thread `items` in one transaction, as the poller does."""
+def ingest(
+    db: Database, items: Sequence[InboundItem], *, intake: Intake | None = None
+) -> BatchReport:
+    """Store and thread `items` in one transaction, as the poller does (with `intake`: its
+    routing rules, say)."""
     with db.session() as s, s.begin():
         networks = {i.network for i in items}
         known = set(s.scalars(select(NetworkAccount.network)))
@@ -77,7 +80,7 @@ def ingest(db: Database, items: Sequence[InboundItem]) -> BatchReport:
                 NetworkAccount(network=network, handle=BRAND_HANDLE, external_id=BRAND.external_id)
             )
         s.flush()
-        return process_batch(s, list(items), intake=intake_for())
+        return process_batch(s, list(items), intake=intake or intake_for())
 
 
 def case_of(db: Database, external_id: str) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from sqlalchemy import JSON, Integer, func, select
@@ -100,22 +100,40 @@ def file_rules(config: dict[str, Any]) -> tuple[Rule, ...]:
     )
 
 
+class TeamSpec(BaseModel):
+    """A `[[teams]]` entry: a name, and optionally its lead (by e-mail), assignment mode and
+    cap of open cases per agent, which the desk then takes from the file at each start."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)  # other parts read other keys
+
+    name: str = Field(min_length=1, max_length=120)
+    lead: str | None = Field(default=None, min_length=3, max_length=254)
+    assignment: Literal["manual", "round_robin", "least_loaded"] | None = None
+    max_open_per_agent: int | None = Field(default=None, ge=1, le=1000)
+
+
 @dataclass(frozen=True, slots=True)
 class RoutingSetup:
     """What the configuration declares: its rules (applied before the desk's) and its teams."""
 
     rules: tuple[Rule, ...] = ()
     teams: tuple[str, ...] = ()
+    team_specs: tuple[TeamSpec, ...] = ()
 
     @classmethod
     def from_config(cls, routing: dict[str, Any], teams: list[dict[str, Any]]) -> RoutingSetup:
-        names = []
+        specs = []
         for i, team in enumerate(teams):
-            name = team.get("name") if isinstance(team, dict) else None
-            if not isinstance(name, str) or not 0 < len(name.strip()) <= 120:
-                raise InvalidInput(f"teams[{i}]: a team needs a name (1 to 120 characters)")
-            names.append(name.strip())
-        return cls(file_rules(routing), tuple(names))
+            try:
+                raw = {**team, "name": str(team.get("name") or "").strip()}
+                specs.append(TeamSpec.model_validate(raw))
+            except (ValidationError, AttributeError, TypeError) as exc:
+                detail = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else exc
+                raise InvalidInput(
+                    f"teams[{i}]: a team needs a name (1 to 120 characters), and may have a "
+                    f"lead, an assignment and a max_open_per_agent: {detail}"
+                ) from None
+        return cls(file_rules(routing), tuple(s.name for s in specs), tuple(specs))
 
 
 def desk_rules(session: Session) -> list[Rule]:

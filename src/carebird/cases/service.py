@@ -14,6 +14,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from carebird.auth.models import Agent, Team
+from carebird.cases.assignment import auto_assign
 from carebird.cases.log import event_row, record, write_events
 from carebird.cases.models import Case, CaseTag
 from carebird.cases.priority import DEFAULT_WEIGHTS
@@ -68,7 +69,10 @@ def assign(
     team_id: int | None,
     actor_id: int | None,
 ) -> Case:
-    """Set the case's assignee and team (None: nobody); log only what actually changed."""
+    """Set the case's assignee and team (None: nobody); log only what actually changed.
+
+    A case moved to a team without an assignee is handed to one of its members when the team
+    assigns automatically (carebird.cases.assignment)."""
     case = _case(session, case_id)
     if agent_id is not None:
         agent = session.get(Agent, agent_id)
@@ -90,7 +94,8 @@ def assign(
                 at=now,
             )
         )
-    if case.team_id != team_id:
+    moved = case.team_id != team_id
+    if moved:
         old, case.team_id = case.team_id, team_id
         events.append(
             event_row(
@@ -98,6 +103,8 @@ def assign(
             )
         )
     write_events(session, events)
+    if moved:
+        auto_assign(session, case)
     return case
 
 

@@ -82,7 +82,8 @@ def prepare_desk(
     """The first admin (and its generated password, if this process made it), the prepared
     answers and the declared teams, whichever of several starting processes gets there first."""
     from carebird.auth.service import ensure_admin
-    from carebird.cases.routing import ensure_teams
+    from carebird.cases.routing import RoutingSetup, ensure_teams
+    from carebird.cases.teams import apply_declared
     from carebird.reply.templates import seed_default_templates
 
     for attempt in range(3):
@@ -96,6 +97,7 @@ def prepare_desk(
                 )
                 seed_default_templates(session)  # only adds the prepared answers missing
                 ensure_teams(session, teams)  # the [[teams]] of the configuration
+                apply_declared(session, RoutingSetup.from_config({}, settings.teams).team_specs)
             return admin, password
         except (IntegrityError, Conflict):
             if attempt == 2:

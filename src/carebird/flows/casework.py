@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebird.auth.models import Agent
-from carebird.cases import bulk, merging, notes, service
+from carebird.cases import assignment, bulk, merging, notes, service
 from carebird.cases.models import Case
 from carebird.cases.routing import RoutingSetup, route
 from carebird.cases.search import index_cases
@@ -32,13 +33,18 @@ def update_case(
     routing: RoutingSetup,
 ) -> Case:
     """Status, assignee, team, tags, category: only the keys given are touched. A corrected
-    category runs the routing rules again."""
+    category runs the routing rules again; a case its agent resolves or closes frees them for
+    their team's waiting cases."""
+    before = session.get(Case, case_id)
+    holder = before.assignee_id if before is not None else None
     case = service.update_case(
         session, case_id=case_id, changes=changes, actor_id=actor_id, weights=weights
     )
     if changes.get("category") is not None:
         route(session, [case_id], routing, weights=weights)
-    announce_cases(session, [case_id])
+    done = case.status not in assignment.OPEN_STATUSES
+    handed = assignment.fill_teams_of(session, [holder]) if done else []
+    announce_cases(session, [case_id, *handed])
     return case
 
 
@@ -107,6 +113,9 @@ def bulk_apply(
     fields: frozenset[str] = frozenset(),
 ) -> list[bulk.BulkOutcome]:
     """One action on many cases (see `cases.bulk`); the cases that changed are announced."""
+    holders = [] if action != "resolve" else list(
+        session.scalars(select(Case.assignee_id).where(Case.id.in_(case_ids)))
+    )  # fmt: skip
     outcomes = bulk.bulk_apply(
         session,
         case_ids=case_ids,
@@ -120,6 +129,8 @@ def bulk_apply(
         weights=weights,
     )
     changed = [o.case_id for o in outcomes if o.changed]
+    if action == "resolve":  # their agents are free for their teams' waiting cases
+        changed += assignment.fill_teams_of(session, holders)
     payloads = case_payloads(session, changed)
     # One publication at the end: the event lock is then held only until this commit.
     publish(session, *(CaseUpdated(payloads[i]) for i in changed if i in payloads))

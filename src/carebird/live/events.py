@@ -128,6 +128,12 @@ class ForwardAnswered(Announcement):
     kind = "forward.answered"
 
 
+class AgentStatus(Announcement):
+    """An agent's status changed (available, away, offline)."""
+
+    kind = "agent.status"
+
+
 ANNOUNCEMENTS: tuple[type[Announcement], ...] = (
     CaseNew,
     CaseUpdated,
@@ -140,6 +146,7 @@ ANNOUNCEMENTS: tuple[type[Announcement], ...] = (
     NoteNew,
     ForwardNew,
     ForwardAnswered,
+    AgentStatus,
 )
 KINDS: tuple[str, ...] = tuple(a.kind for a in ANNOUNCEMENTS)
 

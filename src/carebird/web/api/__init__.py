@@ -16,12 +16,13 @@ from carebird.web.api import (
     messages,
     routing,
     system,
+    teams,
 )
 
 router = APIRouter()
 for module in (
-    auth, cases, messages, agents, accounts, composer, live, casework, routing, docs, system,
-    acknowledgements,
+    auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
+    system, acknowledgements,
 ):  # fmt: skip
     router.include_router(module.router)
 

@@ -184,6 +184,19 @@ window.carebird = (function () {
       data = null;
     }
     listeners.forEach(function (fn) { fn(type, data || {}); });
+    if (type === "agent.status" && data) {
+      showMyStatus(data);
+    }
+  }
+
+  // The header's status form follows a change made elsewhere (a supervisor, another tab).
+  function showMyStatus(data) {
+    var form = document.querySelector("form.my-status");
+    if (!form || data.agent_id !== Number(document.body.dataset.agentId || 0)) {
+      return;
+    }
+    form.dataset.status = data.status;
+    form.querySelector("select[name=status]").value = data.status;
   }
 
   function live(onEvent, onState) {

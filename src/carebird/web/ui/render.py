@@ -26,6 +26,7 @@ from carebird.live.events import KINDS
 from carebird.web.ui import i18n
 from carebird.web.ui.csrf import CSRF_COOKIE, csrf_token, set_csrf_cookie
 from carebird.web.ui.words import (
+    AGENT_STATUSES,
     category_labels,
     event_labels,
     network_labels,
@@ -110,6 +111,7 @@ def render(
             categories=category_labels(locale),
             networks=network_labels(locale),
             roles=role_labels(locale),
+            agent_statuses=AGENT_STATUSES,
             zone=zone,
             words=page_words(locale, zone),
             csrf_token=token,

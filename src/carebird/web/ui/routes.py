@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from carebird.web.ui import accounts, login, outside, pages, preferences, routing, system
+from carebird.web.ui import accounts, login, outside, pages, preferences, routing, system, teams
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
@@ -12,3 +12,4 @@ router.include_router(outside.router)  # signed links for outside owners: no des
 router.include_router(system.router)  # admins: workers, streams, the outbox
 router.include_router(routing.router)  # supervisors: routing rules and their dry run
 router.include_router(accounts.router)  # admins: connecting network accounts, their settings
+router.include_router(teams.router)  # admins: teams; every agent: their status

@@ -38,6 +38,11 @@ ROLES = {
     "supervisor": N_("Supervisor"),
     "admin": N_("Admin"),
 }
+AGENT_STATUSES = {  # an agent's availability for new cases (translated in the templates)
+    "available": N_("Available"),
+    "away": N_("Away"),
+    "offline": N_("Offline"),
+}
 EVENTS = {
     "created": N_("Case opened"),
     "message": N_("Message"),
