@@ -13,13 +13,14 @@ from carebird.web.api import (
     docs,
     live,
     messages,
+    people,
     routing,
     system,
 )
 
 router = APIRouter()
 for module in (
-    auth, cases, messages, agents, accounts, composer, live, casework, routing, docs, system
+    auth, cases, messages, agents, accounts, composer, live, casework, routing, docs, system, people
 ):  # fmt: skip
     router.include_router(module.router)
 

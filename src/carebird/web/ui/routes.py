@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from carebird.web.ui import login, outside, pages, preferences, routing, system
+from carebird.web.ui import (
+    login,
+    outside,
+    pages,
+    password,
+    people,
+    preferences,
+    routing,
+    system,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
@@ -11,3 +20,5 @@ router.include_router(pages.router)
 router.include_router(outside.router)  # signed links for outside owners: no desk login
 router.include_router(system.router)  # admins: workers, streams, the outbox
 router.include_router(routing.router)  # supervisors: routing rules and their dry run
+router.include_router(people.router)  # admins: people; everyone: their API tokens
+router.include_router(password.router)  # invitation and reset links: no desk login
