@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from carebird.auth import invitations, people
 from carebird.auth.roles import Role, require
+from carebird.auth.service import get_agent
 from carebird.mail import Mailer
 from carebird.web.api.schemas import AgentPublic, Strict
 from carebird.web.deps import Admin, AppSettings, DbSession, Viewer
@@ -51,8 +52,8 @@ def _public(person: people.Person) -> PersonPublic:
 
 
 def _one(agent_id: int, session: DbSession) -> PersonPublic:
-    agent = next(p for p in people.list_people(session) if p.agent.id == agent_id)
-    return _public(agent)
+    agent = get_agent(session, agent_id=agent_id)
+    return _public(people.Person(agent=agent, state=people.person_state(agent)))
 
 
 @router.get("/people", response_model=list[PersonPublic])
