@@ -34,7 +34,11 @@ DONE = {
     "reactivated": N_("The person is reactivated."),
     "revoked": N_("The token is revoked."),
 }
-STATES = {"active": N_("Active"), "invited": N_("Invited"), "inactive": N_("Deactivated")}
+STATES = {
+    "active": N_("Active account"),
+    "invited": N_("Invitation pending"),
+    "inactive": N_("Deactivated account"),
+}
 ERRORS = {
     "last_admin": N_("The desk needs at least one active admin: make another person admin first."),
     "mail": N_("The e-mail could not be sent: check the desk's mail settings (SMTP)."),
