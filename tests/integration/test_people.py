@@ -239,3 +239,36 @@ def test_the_tokens_page_shows_a_new_secret_once(client: TestClient, db: Databas
     assert revoked.status_code == 303
     assert client.get("/api/me", headers=bearer(secret.group(1))).status_code == 401
     assert client.get("/people", follow_redirects=False).status_code == 403  # admins only
+
+
+def test_the_cli_invites_changes_roles_resets_and_deactivates(
+    db_url: str, db: Database, smtp: SmtpCatcher
+) -> None:
+    from click.testing import CliRunner
+
+    from carebird.cli.main import cli
+
+    env = {"CAREBIRD_SMTP_PORT": str(smtp.port), "CAREBIRD_PUBLIC_URL": "http://testserver"}
+
+    def run(*args: str, ok: bool = True) -> str:
+        result = CliRunner().invoke(cli, ["--database", db_url, *args], env=env)
+        assert (result.exit_code == 0) is ok, result.output
+        return result.output + str(result.exception or "")  # `carebird` prints the error
+
+    out = run("agents", "invite", "--email", "Lea@example.test", "--name", "Léa", "--locale", "en")
+    assert "invited agent" in out and "lea@example.test (agent)" in out
+    assert "carebird invites you" in smtp.wait_for(1)[0].body
+    assert "lea@example.test\tagent\tinvited" in run("agents", "list")
+    run("agents", "resend-invitation", "lea@example.test")
+    assert link_of(smtp, 2) != link_of(smtp, 1)
+    assert "is now admin" in run("agents", "role", "lea@example.test", "admin")
+    assert "at least one active admin" in run("agents", "deactivate", "lea@example.test", ok=False)
+    _, token = agent_with_token(db, "admin")
+    assert "deactivated" in run("agents", "deactivate", "lea@example.test")
+    assert "lea@example.test\tadmin\tinactive" in run("agents", "list")
+    assert "reactivate them first" in run("agents", "reset-password", "lea@example.test", ok=False)
+    assert "active again" in run("agents", "reactivate", "lea@example.test")
+    assert "e-mailed" in run("agents", "reset-password", "lea@example.test")
+    assert smtp.wait_for(3)[2].message["Subject"] == "Choose a new password for the carebird desk"
+    assert "no agent" in run("agents", "role", "nobody@example.test", "agent", ok=False)
+    assert token

@@ -123,7 +123,7 @@ def invite(
     name: str,
     role: str,
     locale: str,
-    actor: Agent,
+    invited_by: str,
     mailer: Mailer,
     public_url: str,
 ) -> Sent:
@@ -131,19 +131,19 @@ def invite(
     goes last: if the server refuses it, the caller's transaction rolls the person back."""
     agent = create_agent(session, email=email, name=name, password=None, role=role, locale=locale)
     link = link_for(public_url, _issue_link(session, agent, "invite", utcnow()))
-    _mail(mailer, agent, "invite", link, actor.name)
+    _mail(mailer, agent, "invite", link, invited_by)
     return Sent(agent=agent, link=link)
 
 
 def resend_invitation(
-    session: Session, *, agent_id: int, actor: Agent, mailer: Mailer, public_url: str
+    session: Session, *, agent_id: int, invited_by: str, mailer: Mailer, public_url: str
 ) -> Sent:
     """A fresh invitation link (the previous one stops working), for someone still invited."""
     agent = get_agent(session, agent_id=agent_id)
     if not agent.active or agent.password_hash is not None:
         raise Conflict(f"{agent.email} is not waiting for an invitation")
     link = link_for(public_url, _issue_link(session, agent, "invite", utcnow()))
-    _mail(mailer, agent, "invite", link, actor.name)
+    _mail(mailer, agent, "invite", link, invited_by)
     return Sent(agent=agent, link=link)
 
 

@@ -42,6 +42,14 @@ def _check_admins_left(session: Session) -> None:
         raise Conflict(LAST_ADMIN)
 
 
+def find_agent(session: Session, *, email: str) -> Agent:
+    """The agent with this e-mail address (any case), else NotFound."""
+    agent = session.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+    if agent is None:
+        raise NotFound(f"no agent with e-mail {email.strip()[:254]}")
+    return agent
+
+
 def set_role(session: Session, *, agent_id: int, role: str) -> Agent:
     """Give a person another role (refused when it would leave no active admin)."""
     new = check_role(role)

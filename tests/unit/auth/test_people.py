@@ -51,7 +51,7 @@ def _invite(db: Database, mailer: Mailer, email: str = "nora@example.test") -> t
             name="Nora Faure",
             role="agent",
             locale="en",
-            actor=admin,
+            invited_by=admin.name,
             mailer=mailer,
             public_url="http://desk.test/",
         )
@@ -158,7 +158,11 @@ def test_a_new_link_retires_the_previous_one(
     admin = _admin(db, "other-admin@example.test")
     with db.session() as s, s.begin():
         second = invitations.resend_invitation(
-            s, agent_id=agent_id, actor=admin, mailer=mailer, public_url="http://desk.test"
+            s,
+            agent_id=agent_id,
+            invited_by=admin.name,
+            mailer=mailer,
+            public_url="http://desk.test",
         ).link.rpartition("/")[2]
     assert LINK.search(smtp.wait_for(2)[1].body).group(1) == second  # type: ignore[union-attr]
     with db.session() as s, pytest.raises(invitations.LinkRefused), s.begin():
@@ -167,7 +171,11 @@ def test_a_new_link_retires_the_previous_one(
         invitations.use_link(s, token=second, password=PASSWORD, ip=None)
     with db.session() as s, s.begin(), pytest.raises(Conflict):  # no longer invited
         invitations.resend_invitation(
-            s, agent_id=agent_id, actor=admin, mailer=mailer, public_url="http://desk.test"
+            s,
+            agent_id=agent_id,
+            invited_by=admin.name,
+            mailer=mailer,
+            public_url="http://desk.test",
         )
 
 

@@ -71,7 +71,7 @@ def invite(body: Invite, agent: Admin, session: DbSession, settings: AppSettings
         name=body.name,
         role=body.role,
         locale=body.locale,
-        actor=agent,
+        invited_by=agent.name,
         mailer=Mailer.from_settings(settings),
         public_url=settings.public_url,
     )
@@ -95,7 +95,7 @@ def resend(agent_id: Id, agent: Admin, session: DbSession, settings: AppSettings
     invitations.resend_invitation(
         session,
         agent_id=agent_id,
-        actor=agent,
+        invited_by=agent.name,
         mailer=Mailer.from_settings(settings),
         public_url=settings.public_url,
     )

@@ -129,7 +129,7 @@ def invite_form(
             name=name,
             role=role,
             locale=locale,
-            actor=agent,
+            invited_by=agent.name,
             mailer=Mailer.from_settings(settings),
             public_url=settings.public_url,
         )
@@ -166,7 +166,7 @@ def person_form(
         ),
         "resend": (
             lambda: invitations.resend_invitation(
-                session, agent_id=agent_id, actor=agent, mailer=mailer, public_url=url
+                session, agent_id=agent_id, invited_by=agent.name, mailer=mailer, public_url=url
             ),
             "resent",
         ),
