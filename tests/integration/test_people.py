@@ -272,3 +272,21 @@ def test_the_cli_invites_changes_roles_resets_and_deactivates(
     assert smtp.wait_for(3)[2].message["Subject"] == "Choose a new password for the carebird desk"
     assert "no agent" in run("agents", "role", "nobody@example.test", "agent", ok=False)
     assert token
+
+
+def test_guessing_links_locks_the_address_without_hashing_anything(
+    client: TestClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from carebird.auth import invitations
+
+    hashed: list[str] = []
+    monkeypatch.setattr(invitations, "hash_password", lambda p: hashed.append(p) or "x")
+    body = {"password": PASSWORD, "confirm": PASSWORD}
+    csrf = csrf_of(client.get("/login").text)
+    for n in range(20):
+        guess = client.post(f"/password/cb_guess{n}", data={**body, "csrf_token": csrf})
+        assert guess.status_code == 404 and "n’existe pas" in guess.text
+    locked = client.get("/password/cb_guess-again")
+    assert locked.status_code == 429 and "Trop de tentatives" in locked.text
+    assert client.post("/password/cb_x", data={**body, "csrf_token": csrf}).status_code == 429
+    assert hashed == []

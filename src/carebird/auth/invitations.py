@@ -8,7 +8,8 @@ of kind `invite` or `reset` (never accepted as a credential by `resolve_token`).
 Using a link is one conditional UPDATE (revoked = false and not expired → revoked = true):
 of two requests racing on one link, on either engine, exactly one sets the password. An
 unknown link costs no Argon2 and counts as a failed sign-in of the caller's address (the login
-throttle's IP lock), so guessing links is as slow as guessing passwords.
+throttle's IP lock: 20 unknown links lock it), so guessing links is as slow as guessing
+passwords, and it needs no second database connection.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from carebird.auth.service import (
     get_agent,
     token_digest,
 )
-from carebird.auth.throttle import check_login_allowed, record_login_failure
+from carebird.auth.throttle import begin_attempt, end_attempt
 from carebird.db.base import utcnow
 from carebird.errors import CarebirdError, Conflict
 from carebird.i18n import N_, gettext
@@ -166,24 +167,36 @@ def check_link(
     session: Session, *, token: str, ip: str | None, now: datetime | None = None
 ) -> tuple[Agent, str]:
     """The person a live link is for and its kind; LinkRefused otherwise, LoginThrottled while
-    the caller's address is locked. An unknown link counts as a failure of the address."""
+    the caller's address is locked (nothing counted then).
+
+    The session must have no transaction open: this commits its own, on one connection. The
+    visit counts as a failed sign-in of the address before the link is looked up (atomically
+    with the lock check, see `throttle.begin_attempt`), and a link that exists takes it back:
+    only unknown links count, and parallel guesses see each other's counts.
+    """
     now = now or utcnow()
-    check_login_allowed(session, email=_throttle_key(token), ip=ip, now=now)
-    row = None
-    if token.startswith(TOKEN_PREFIX) and len(token) <= 200:
-        row = session.scalar(
-            select(ApiToken).where(
-                ApiToken.digest == token_digest(token), ApiToken.kind.in_(LINK_KINDS)
+    refusal: Reason | None = None
+    with session.begin():
+        attempt = begin_attempt(session, email=_throttle_key(token), ip=ip, now=now)
+        row = None
+        if token.startswith(TOKEN_PREFIX) and len(token) <= 200:
+            row = session.scalar(
+                select(ApiToken).where(
+                    ApiToken.digest == token_digest(token), ApiToken.kind.in_(LINK_KINDS)
+                )
             )
-        )
-    if row is None:
-        record_login_failure(session, email=_throttle_key(token), ip=ip, now=now)
-        raise LinkRefused("unknown")
-    agent = session.get(Agent, row.agent_id)
-    if row.revoked or agent is None or not agent.active:
-        raise LinkRefused("used")
-    if row.expires_at is None or row.expires_at <= now:
-        raise LinkRefused("expired")
+        if row is None:
+            refusal = "unknown"
+        else:
+            end_attempt(session, attempt)
+            agent = session.get(Agent, row.agent_id)
+            if row.revoked or agent is None or not agent.active:
+                refusal = "used"
+            elif row.expires_at is None or row.expires_at <= now:
+                refusal = "expired"
+    if refusal is not None:
+        raise LinkRefused(refusal)
+    assert row is not None and agent is not None
     return agent, row.kind
 
 
@@ -224,8 +237,7 @@ def use_link(session: Session, *, token: str, password: str, ip: str | None) -> 
     (this commits its own): the link is checked first (cheap), Argon2 runs with no
     transaction held, then the link is consumed. Raises InvalidInput for a password out of
     bounds (the link stays usable), LinkRefused, LoginThrottled."""
-    with session.begin():
-        check_link(session, token=token, ip=ip)
+    check_link(session, token=token, ip=ip)
     check_password(password)
     hashed = hash_password(password)
     with session.begin():

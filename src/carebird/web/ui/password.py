@@ -73,18 +73,18 @@ def _refusal(request: Request, exc: LoginThrottled | LinkRefused) -> HTMLRespons
 
 def _form(request: Request, token: str, problem: str | None = None) -> HTMLResponse:
     """The form for a live link (or why the link is refused)."""
-    with get_db(request).session() as session, session.begin():
+    with get_db(request).session() as session:
         try:
             agent, kind = check_link(session, token=token, ip=_ip(request))
         except (LoginThrottled, LinkRefused) as exc:
             return _refusal(request, exc)
-        return _page(
-            request,
-            422 if problem else 200,
-            person=agent,
-            kind=kind,
-            problem=PROBLEMS[problem] if problem else None,
-        )
+    return _page(
+        request,
+        422 if problem else 200,
+        person=agent,
+        kind=kind,
+        problem=PROBLEMS[problem] if problem else None,
+    )
 
 
 @router.get("/password/{token}", response_class=HTMLResponse)
