@@ -191,9 +191,15 @@ def test_an_invitation_the_mail_server_refuses_creates_nobody(
         sent = client.post(
             "/api/people", json={"email": "x@example.test", "name": "X"}, headers=bearer(token)
         )
-    assert sent.status_code == 502 and sent.json()["error"] == "MailError"
+        assert sent.status_code == 502 and sent.json()["error"] == "MailError"
+        csrf = signed_in(client, db, "root@example.test", "admin")
+        form = {"email": "y@example.test", "name": "Y", "role": "agent", "csrf_token": csrf}
+        page = client.post("/people/invite", data=form)
+        assert page.status_code == 502 and "n'a pas pu être envoyé" in page.text
+        assert 'value="y@example.test"' in page.text  # the form is kept
     with db.session() as s:
-        assert s.scalar(select(Agent.id).where(Agent.email == "x@example.test")) is None
+        for email in ("x@example.test", "y@example.test"):
+            assert s.scalar(select(Agent.id).where(Agent.email == email)) is None
 
 
 def test_api_tokens_one_owns_and_an_admin_sees(client: TestClient, db: Database) -> None:
