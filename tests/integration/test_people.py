@@ -90,6 +90,7 @@ def test_an_admin_invites_on_the_page_and_the_link_sets_a_password_once(
     stranger = TestClient(client.app)
     opened = stranger.get(f"/password/{token}")
     assert opened.status_code == 200 and "nora@example.test" in opened.text
+    assert "&lt;b&gt;Nora&lt;/b&gt;" in opened.text and "<b>Nora" not in opened.text
     assert opened.headers["cache-control"] == "no-store"
     assert opened.headers["referrer-policy"] == "no-referrer"
     link_csrf = csrf_of(opened.text)
