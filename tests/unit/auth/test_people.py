@@ -340,3 +340,29 @@ def test_api_tokens_are_listed_without_secret_and_revoked_by_owner_or_admin(db: 
     with db.session() as s, s.begin():
         people.revoke_api_token(s, actor=admin, token_id=listed[1].id)
     assert check(ana.id) == []
+
+
+def test_two_whole_link_uses_at_once_set_one_password(db: Database, mailer: Mailer) -> None:
+    """Both requests pass the cheap check and hash their password; one consumes the link."""
+    agent_id, token = _invite(db, mailer)
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def use(password: str) -> None:
+        with db.session() as s:
+            start.wait()
+            try:
+                invitations.use_link(s, token=token, password=password, ip="192.0.2.7")
+                outcomes[password] = "set"
+            except invitations.LinkRefused as refused:
+                outcomes[password] = refused.reason
+
+    threads = [threading.Thread(target=use, args=(p,)) for p in ("password one", "password two")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert sorted(outcomes.values()) == ["set", "used"], outcomes
+    winner = next(p for p, outcome in outcomes.items() if outcome == "set")
+    with db.session() as s, s.begin():
+        assert service.authenticate(s, email="nora@example.test", password=winner).id == agent_id
