@@ -138,7 +138,9 @@ class Desk:
             response = self.client.request(
                 p.method, url, params=query, json=p.body, headers=self.headers
             )
-            if response.status_code >= 500:
+            # The test desk has no mail server: an invitation's 502 MailError is its answer.
+            mail_down = response.status_code == 502 and "MailError" in response.text
+            if response.status_code >= 500 and not mail_down:
                 bad.append(f"{p.method.upper()} {url} {query or ''}: {response.status_code}")
         return bad
 

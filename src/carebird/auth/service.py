@@ -34,6 +34,7 @@ TOKEN_PREFIX = "cb_"
 SESSION_TTL = timedelta(hours=12)
 TOUCH_EVERY = timedelta(minutes=1)
 TokenKind = Literal["api", "session"]
+CREDENTIAL_KINDS = ("api", "session")
 
 
 def normalise_email(email: str) -> str:
@@ -54,7 +55,7 @@ def initials_of(name: str) -> str:
     return (words[0][0] + words[-1][0]).upper()
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str) -> None:
     if not MIN_LENGTH <= len(password) <= MAX_LENGTH:
         raise InvalidInput(f"a password needs {MIN_LENGTH} to {MAX_LENGTH} characters")
 
@@ -76,7 +77,7 @@ def create_agent(
         raise InvalidInput("an agent needs a name")
     check_role(role)
     if password is not None:
-        _check_password(password)
+        check_password(password)
     if team_id is not None and session.get(Team, team_id) is None:
         raise InvalidInput(f"team {team_id} does not exist")
     if session.scalar(select(Agent.id).where(Agent.email == email)) is not None:
@@ -162,7 +163,7 @@ def sign_in(
         return SignedIn(agent=agent, token=token, expires_at=row.expires_at if row else None)
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
@@ -188,7 +189,7 @@ def issue_token(
             agent_id=agent.id,
             kind=kind,
             name=name.strip()[:120],
-            digest=_digest(secret),
+            digest=token_digest(secret),
             created_at=now,
             expires_at=now + ttl if ttl is not None else None,
             revoked=False,
@@ -201,14 +202,16 @@ def issue_token(
 def token_row(session: Session, *, token: str) -> ApiToken | None:
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    return session.scalar(select(ApiToken).where(ApiToken.digest == _digest(token)))
+    return session.scalar(select(ApiToken).where(ApiToken.digest == token_digest(token)))
 
 
 def resolve_token(session: Session, *, token: str) -> Agent:
     """The agent a live token belongs to; AuthError when unknown, expired, revoked or inactive."""
     row = token_row(session, token=token)
     now = utcnow()
-    if row is None or row.revoked or (row.expires_at is not None and row.expires_at <= now):
+    if row is None or row.kind not in CREDENTIAL_KINDS:  # never an invitation or reset link
+        raise AuthError("invalid or expired credentials")
+    if row.revoked or (row.expires_at is not None and row.expires_at <= now):
         raise AuthError("invalid or expired credentials")
     agent = session.get(Agent, row.agent_id)
     if agent is None or not agent.active:

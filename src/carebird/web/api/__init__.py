@@ -14,6 +14,7 @@ from carebird.web.api import (
     docs,
     live,
     messages,
+    people,
     routing,
     system,
     teams,
@@ -22,7 +23,7 @@ from carebird.web.api import (
 router = APIRouter()
 for module in (
     auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
-    system, acknowledgements,
+    system, acknowledgements, people,
 ):  # fmt: skip
     router.include_router(module.router)
 

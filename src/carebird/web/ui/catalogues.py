@@ -32,7 +32,12 @@ OPTIONS = {
 }
 # Modules outside web/ whose words an agent reads (marked with `N_`, translated per locale).
 PACKAGE = WEB.parent
-OTHER_SOURCES = ("reply/composer.py", "cases/timeline.py", "cases/priority.py")
+OTHER_SOURCES = (
+    "reply/composer.py",
+    "cases/timeline.py",
+    "cases/priority.py",
+    "auth/invitations.py",
+)
 KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 

@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from carebird.web.ui import accounts, login, outside, pages, preferences, routing, system, teams
+from carebird.web.ui import (
+    accounts,
+    login,
+    outside,
+    pages,
+    password,
+    people,
+    preferences,
+    routing,
+    system,
+    teams,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
@@ -13,3 +24,5 @@ router.include_router(system.router)  # admins: workers, streams, the outbox
 router.include_router(routing.router)  # supervisors: routing rules and their dry run
 router.include_router(accounts.router)  # admins: connecting network accounts, their settings
 router.include_router(teams.router)  # admins: teams; every agent: their status
+router.include_router(people.router)  # admins: people; everyone: their API tokens
+router.include_router(password.router)  # invitation and reset links: no desk login
