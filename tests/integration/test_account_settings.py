@@ -182,3 +182,33 @@ def test_holidays_are_days_of_the_calendar() -> None:
     for bad in ("2027-02-29", "00-10", "1-1", "2026-1-01", "christmas"):
         with pytest.raises(InvalidInput):
             check_holidays([bad])
+
+
+def test_acknowledgements_are_switched_on_the_page(
+    client: TestClient, settings: Settings, db: Database
+) -> None:
+    account_id = an_account(settings, db)
+    _, token = agent_with_token(db, "admin")
+    client.cookies.set("carebird_session", token)
+    page = client.get("/accounts").text
+    found = CSRF.search(page)
+    assert found is not None and f'action="/accounts/{account_id}/acknowledgements"' in page
+    form = {"csrf_token": found.group(1), "private": "1", "max_per_hour": "12",
+            "automated_posts": "5", "automated_minutes": "15"}  # fmt: skip
+    saved = client.post(
+        f"/accounts/{account_id}/acknowledgements", data=form, follow_redirects=False
+    )
+    assert saved.status_code == 303, saved.text
+    assert options_of(db, account_id)["acknowledge"] == {
+        "public": False, "private": True, "max_per_hour": 12, "automated_posts": 5,
+        "automated_minutes": 15, "max_age_minutes": 60,
+    }  # fmt: skip
+    refused = client.post(
+        f"/accounts/{account_id}/acknowledgements", data={**form, "max_per_hour": "0"}
+    )
+    assert refused.status_code == 422 and "max_per_hour" in refused.text
+    assert options_of(db, account_id)["acknowledge"]["max_per_hour"] == 12
+    # Unticking a box switches the channel off again.
+    off = {k: v for k, v in form.items() if k != "private"}
+    client.post(f"/accounts/{account_id}/acknowledgements", data=off)
+    assert options_of(db, account_id)["acknowledge"]["private"] is False

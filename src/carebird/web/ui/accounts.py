@@ -24,6 +24,7 @@ from carebird.ingest import connect
 from carebird.ingest.accounts import disconnect_account, list_accounts
 from carebird.ingest.health import health_report
 from carebird.ingest.models import NetworkAccount
+from carebird.reply.acknowledgement import ack_settings, set_ack_settings
 from carebird.reply.signature import POLICIES
 from carebird.web.deps import Admin, AppSettings, DbSession, form_agent
 from carebird.web.ui.render import render
@@ -36,6 +37,7 @@ DONE = {
     "connected": N_("The account is connected: its credentials are stored encrypted."),
     "saved": N_("The account's settings are saved."),
     "disconnected": N_("The account is disconnected: its credentials are forgotten."),
+    "acknowledgement": N_("The account's acknowledgement settings are saved."),
 }
 SIGNATURES = {"initials": N_("Agent's initials (^MC)"), "none": N_("No signature")}
 HEALTH = {"ok": N_("OK"), "warning": N_("Warning"), "alarm": N_("Alarm"), "paused": N_("Paused")}
@@ -77,6 +79,7 @@ def _page(
         status_code=status_code,
         accounts=accounts,
         health=_health(session, accounts),
+        acks={a.id: ack_settings(a.options) for a in accounts},
         health_labels=HEALTH,
         signatures=SIGNATURES,
         policies=POLICIES,
@@ -247,6 +250,32 @@ async def settings_form(
     except InvalidInput as exc:
         return _page(request, agent, session, settings, error=str(exc), status_code=422)
     return RedirectResponse("/accounts?done=saved", status_code=303)
+
+
+def ack_changes(form: dict[str, str]) -> dict[str, Any]:
+    """The acknowledgement form as settings (unticked boxes are absent from a form)."""
+    out: dict[str, Any] = {"public": "public" in form, "private": "private" in form}
+    for name in ("max_per_hour", "automated_posts", "automated_minutes"):
+        text = form.get(name, "").strip()
+        if text:
+            try:
+                out[name] = int(text)
+            except ValueError:
+                raise InvalidInput(f"acknowledge.{name} must be a whole number") from None
+    return out
+
+
+@router.post("/accounts/{account_id}/acknowledgements", response_class=HTMLResponse)
+async def acknowledgements_form(
+    request: Request, account_id: AccountId, session: DbSession, settings: AppSettings
+) -> Response:
+    form = await _form(request)
+    agent = form_agent(request, session, settings, form.get("csrf_token", ""), "admin")
+    try:
+        set_ack_settings(session, account_id, ack_changes(form), merge=True)
+    except InvalidInput as exc:
+        return _page(request, agent, session, settings, error=str(exc), status_code=422)
+    return RedirectResponse("/accounts?done=acknowledgement", status_code=303)
 
 
 @router.post("/accounts/{account_id}/disconnect")
