@@ -4,7 +4,7 @@ the badges (category, language, network, account), the waiting time and the answ
 Filters: mine, unassigned, assignee, team, category, language (of the message that opened the
 case), network, status (default: the active ones), account, tag; search: words in the case's
 messages or its customer's handle and name (carebird.cases.search). Deadlines run in business
-time (carebird.cases.sla).
+time, in the case's account's calendar (carebird.cases.sla, carebird.cases.calendars).
 """
 
 from __future__ import annotations
@@ -164,18 +164,20 @@ def _attach_waiting(
         return
     since, answered = waiting_on_us(session, ids)
     facts = facts_of(session, list(since)) if sla is not None and sla.needs_facts else {}
+    calendars = sla.calendars(session) if sla is not None and since else None
     for r in rows:
         r.waiting_since = since.get(r.id)
         if r.waiting_since is None:
             continue
         r.waiting_seconds = max(0, int((now - r.waiting_since).total_seconds()))
-        if sla is not None:
+        if sla is not None and calendars is not None:
             due = deadline(
                 sla.policy_for(facts.get(r.id)),
                 status=r.status,
                 waiting_since=r.waiting_since,
                 answered_before=r.id in answered,
                 now=now,
+                calendar=calendars.of(r.account_id),  # the account's hours and holidays
             )
             if due is not None:
                 r.due_at, r.breached = due.due_at, due.breached

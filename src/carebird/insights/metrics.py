@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from carebird.auth.models import Agent, Team
 from carebird.cases.conditions import facts_of
 from carebird.cases.models import Case, CaseEvent
-from carebird.cases.sla import SlaSetup, add_business_time
+from carebird.cases.sla import SlaSetup
 from carebird.ingest.models import Author, Message, NetworkAccount
 
 
@@ -139,14 +139,21 @@ def with_deadlines(
     the first customer message) and whether the first answer came later (or has not come and
     the deadline passed)."""
     it = iter(times)
+    calendars = sla.calendars(session)
     while part := list(itertools.islice(it, batch)):
         facts = facts_of(session, [t.case_id for t in part]) if sla.needs_facts else {}
+        ids = [t.case_id for t in part]
+        accounts = {
+            c: a
+            for c, a in session.execute(select(Case.id, Case.account_id).where(Case.id.in_(ids)))
+        }
         for t in part:
             if t.first_inbound_at is None:
                 yield t
                 continue
             policy = sla.policy_for(facts.get(t.case_id))
-            due = add_business_time(policy.hours, t.first_inbound_at, policy.first_response)
+            calendar = calendars.of(accounts.get(t.case_id))  # the account's, else the desk's
+            due = calendar.add(t.first_inbound_at, policy.first_response)
             if due is None:
                 yield t
                 continue

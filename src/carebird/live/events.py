@@ -128,6 +128,12 @@ class ForwardAnswered(Announcement):
     kind = "forward.answered"
 
 
+class SlaAlert(Announcement):
+    """A deadline warned (80 %) or breached (100 %): for the case's team lead (`lead_id`)."""
+
+    kind = "sla.alert"
+
+
 ANNOUNCEMENTS: tuple[type[Announcement], ...] = (
     CaseNew,
     CaseUpdated,
@@ -140,6 +146,7 @@ ANNOUNCEMENTS: tuple[type[Announcement], ...] = (
     NoteNew,
     ForwardNew,
     ForwardAnswered,
+    SlaAlert,
 )
 KINDS: tuple[str, ...] = tuple(a.kind for a in ANNOUNCEMENTS)
 
