@@ -7,7 +7,8 @@ reopening, paused while the case waits on the customer). A breach carries out th
 `on_breach` (priority boost, to the team's lead, to another team), each written as a case event.
 
 Two watchers running at once write each mark once: on PostgreSQL the pass holds a transaction
-advisory lock, so the second one reads the first one's marks; SQLite has one writer at a time.
+advisory lock, so the second one reads the first one's marks; on SQLite it takes the write lock
+first (one writer at a time).
 The periodic job (`jobs/tasks.watch_deadlines`) runs this; the flow announces and e-mails.
 """
 
@@ -72,8 +73,11 @@ def _marked(session: Session, ids: Sequence[int]) -> set[tuple[int, str, str, st
 
 
 def _lock(session: Session) -> None:
+    """One watcher pass at a time, held until commit: the next one reads the marks written."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+    else:  # a write first: SQLite's write lock, taken before anything is read
+        session.execute(text("UPDATE cases SET id = id WHERE 1 = 0"))
 
 
 @dataclass(frozen=True, slots=True)
