@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from carebird.auth.models import Team
 from carebird.auth.service import create_agent
+from carebird.cases.inbox import inbox
 from carebird.cases.log import record
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.sla import SlaSetup
@@ -96,6 +97,26 @@ def test_a_case_counts_in_its_account_s_calendar(db: Database) -> None:
     with db.session() as s:
         data = s.scalars(select(CaseEvent.data).where(CaseEvent.kind == "sla_breached")).one()
     assert data["due_at"] == (T0 + timedelta(days=2, minutes=30)).isoformat()
+    with db.session() as s:  # the inbox counts in the account's calendar too
+        (row,) = inbox(s, sla=sla, now=T0 + timedelta(days=1)).items
+    assert row.due_at == T0 + timedelta(days=2, minutes=30) and not row.breached
+
+
+def test_the_inbox_shows_the_resolution_deadline_and_none_while_paused(db: Database) -> None:
+    sla = setup({"name": "Fix fast", "first_response_minutes": 6000, "resolution_minutes": 120})
+    ingest(db, [item(customer(5), "Mon colis ?", external_id="r")])
+    case_id = case_of(db, "r")
+    ingest(db, [item(BRAND, "On regarde.", minutes=10, in_reply_to_id="r")])
+    with db.session() as s:
+        (row,) = inbox(s, sla=sla, now=T0 + timedelta(minutes=20)).items
+    assert row.waiting_since is None and row.due_at == T0 + timedelta(minutes=120)
+    with db.session() as s:
+        (row,) = inbox(s, sla=sla, now=T0 + timedelta(minutes=121)).items
+    assert row.breached
+    set_status(db, case_id, "waiting_customer", T0 + timedelta(minutes=30))
+    with db.session() as s:
+        (row,) = inbox(s, sla=sla, now=T0 + timedelta(minutes=40)).items
+    assert row.due_at is None  # the clock is paused: nothing runs
 
 
 def lead_and_team(db: Database, team: str, email: str, locale: str = "en") -> tuple[int, int]:
