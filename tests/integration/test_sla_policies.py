@@ -19,6 +19,8 @@ from carebird.cases.sla import SlaSetup
 from carebird.db.database import Database
 from carebird.flows.deadlines import lead_notices, send_notices, watch_deadlines
 from carebird.ingest.models import NetworkAccount
+from carebird.insights.export import case_record
+from carebird.insights.metrics import case_times, with_deadlines
 from carebird.live.events import events_after
 from carebird.mail import Mailer
 from tests.factories import BRAND, T0, case_of, customer, ingest, item
@@ -214,3 +216,21 @@ def test_two_watchers_at_once_write_each_mark_once(db: Database) -> None:
         rows = s.execute(select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.data)).all()
     written = [(c, d["target"]) for c, k, d in rows if k == "sla_breached"]
     assert len(written) == len(set(written)) == 40
+
+
+def test_the_export_gives_the_resolution_deadline_with_its_pause(db: Database) -> None:
+    sla = setup({"name": "Fix fast", "first_response_minutes": 60, "resolution_minutes": 120})
+    ingest(db, [item(customer(6), "Mon colis ?", external_id="x")])
+    case_id = case_of(db, "x")
+    ingest(db, [item(BRAND, "Votre numéro ?", minutes=10, in_reply_to_id="x")])
+    set_status(db, case_id, "waiting_customer", T0 + timedelta(minutes=30))
+    ingest(db, [item(customer(6), "1234", minutes=90, in_reply_to_id="x")])
+    set_status(db, case_id, "resolved", T0 + timedelta(minutes=170))
+    with db.session() as s, s.begin():
+        s.get_one(Case, case_id).resolved_at = T0 + timedelta(minutes=170)
+    with db.session() as s:
+        (times,) = list(with_deadlines(s, case_times(s), sla, now=T0 + timedelta(days=1)))
+    record_ = case_record(times)
+    assert record_["resolution_due_at"] == (T0 + timedelta(minutes=180)).isoformat()
+    assert record_["resolution_breached"] is False  # 170 < 180: the pause did not count
+    assert record_["first_response_breached"] is False
