@@ -191,27 +191,38 @@ def test_the_team_lead_is_told_live_and_e_mailed_once(db: Database) -> None:
     ]
 
 
-def test_two_watchers_at_once_write_each_mark_once(db: Database) -> None:
+def test_two_watchers_at_once_write_and_e_mail_each_mark_once(db: Database) -> None:
     sla = setup({"name": "Hour", "first_response_minutes": 60, "resolution_minutes": 90})
+    _, team_id = lead_and_team(db, "Care", "lea@example.test")
     ingest(db, [item(customer(10 + n), COMPLAINT, external_id=f"e{n}") for n in range(20)])
+    with db.session() as s, s.begin():
+        s.execute(update(Case).values(team_id=team_id))
     start = threading.Barrier(2)
     counts: list[int] = []
     errors: list[BaseException] = []
 
-    def run() -> None:
+    def run(mailer: Mailer) -> None:
         try:
             start.wait()
-            counts.append(watch(db, sla, T0 + timedelta(minutes=100)))
-        except BaseException as exc:
+            with db.session() as s, s.begin():  # as jobs.tasks.watch_deadlines does
+                found = watch_deadlines(s, sla, now=T0 + timedelta(minutes=100))
+                notices = lead_notices(s, found, public_url="http://d", tz=sla.calendar.tz)
+            send_notices(mailer, notices)
+            counts.append(len(found))
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    assert sorted(counts) == [0, 40]  # one watcher wrote all 20 x 2 breaches, the other none
+    with SmtpCatcher() as smtp:
+        mailer = Mailer(host="127.0.0.1", port=smtp.port, sender="desk@example.test")
+        threads = [threading.Thread(target=run, args=(mailer,)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert sorted(counts) == [0, 40]  # one watcher wrote all 20 x 2 breaches, the other none
+        assert len(smtp.wait_for(40)) == 40
+        assert len(smtp.messages) == 40  # every send has returned: none more will come
     with db.session() as s:
         rows = s.execute(select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.data)).all()
     written = [(c, d["target"]) for c, k, d in rows if k == "sla_breached"]
