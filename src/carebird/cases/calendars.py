@@ -16,6 +16,7 @@ hour a clock repeats (autumn) is taken at its first occurrence.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -164,6 +165,9 @@ class Calendar:
         return self.hours.is_open(at) and not self.holidays.closes(at.astimezone(self.tz).date())
 
     def _chunk(self, first: date, days: int) -> list[tuple[datetime, datetime]]:
+        return list(_chunk(self, first, days))
+
+    def _compute_chunk(self, first: date, days: int) -> list[tuple[datetime, datetime]]:
         """Open periods (UTC, merged, in order) of the local days [first, first + days)."""
         lo, hi = _instant(first, time(0), self.tz), _instant(first + timedelta(days), time(0),
                                                              self.tz)  # fmt: skip
@@ -239,6 +243,12 @@ class Calendar:
         for begin, _ in self.open_intervals(at, HORIZON_DAYS + 1):
             return begin
         return None
+
+
+@functools.lru_cache(maxsize=4096)
+def _chunk(calendar: Calendar, first: date, days: int) -> tuple[tuple[datetime, datetime], ...]:
+    """A calendar's chunk, computed once: a watcher pass asks for the same days per case."""
+    return tuple(calendar._compute_chunk(first, days))
 
 
 def _subtract(
