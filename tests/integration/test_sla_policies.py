@@ -245,3 +245,20 @@ def test_the_export_gives_the_resolution_deadline_with_its_pause(db: Database) -
     assert record_["resolution_due_at"] == (T0 + timedelta(minutes=180)).isoformat()
     assert record_["resolution_breached"] is False  # 170 < 180: the pause did not count
     assert record_["first_response_breached"] is False
+
+
+def test_a_reopened_case_starts_a_new_resolution_clock(db: Database) -> None:
+    sla = setup({"name": "Fix fast", "first_response_minutes": 6000, "resolution_minutes": 120})
+    ingest(db, [item(customer(7), "Mon colis ?", external_id="o")])
+    case_id = case_of(db, "o")
+    ingest(db, [item(BRAND, "Livré ce matin.", minutes=10, in_reply_to_id="o")])
+    set_status(db, case_id, "resolved", T0 + timedelta(minutes=20))
+    with db.session() as s, s.begin():
+        s.get_one(Case, case_id).resolved_at = T0 + timedelta(minutes=20)
+    assert watch(db, sla, T0 + timedelta(minutes=200)) == 0  # resolved: no clock runs
+    ingest(db, [item(customer(7), "Non, rien reçu", minutes=300, in_reply_to_id="o")])
+    with db.session() as s:
+        assert s.get_one(Case, case_id).status == "open"  # reopened at minute 300
+    assert watch(db, sla, T0 + timedelta(minutes=395)) == 0  # 95 < 96 (80 %)
+    assert watch(db, sla, T0 + timedelta(minutes=420)) == 1
+    assert marks(db, case_id) == [("sla_breached", "resolution")]
