@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # drive the polling plan — fast while open, slow at night — and, later, SLA clocks.
     opening_hours: str = "Mon-Sat 08:00-22:00"
     timezone: str = "Europe/Paris"
+    # Closed local days: "2026-12-24", yearly "12-25", ranges "12-24..12-26" (checked at start,
+    # see carebird.cases.calendars; an account's options may set its own).
+    holidays: list[str] = Field(default_factory=list, max_length=200)
     poll_open_seconds: float = Field(default=30.0, gt=0)
     poll_closed_seconds: float = Field(default=300.0, gt=0)
     # First-response target counted inside opening hours: the inbox's SLA deadline.

@@ -141,10 +141,10 @@ def test_the_expected_wait_is_the_median_first_answer_of_answered_cases(db: Data
 
 
 def test_closed_desk_states_the_next_opening_in_its_time_zone(db: Database) -> None:
-    from carebird.cases.hours import BusinessHours
+    from carebird.cases.calendars import Calendar
 
     _account(db, PRIVATE_ON)
-    hours = BusinessHours.parse("Mon-Fri 10:00-12:00", "Europe/Paris")
+    hours = Calendar.parse("Mon-Fri 10:00-12:00", "Europe/Paris")
     # T0 is Monday 2 March 2026, 09:00 UTC = 10:00 Paris; 13:00 UTC is after closing.
     late = dataclasses.replace(SETUP, hours=hours, clock=lambda: T0 + timedelta(hours=4))
     _take(db, [private(customer(1), "ma carte", minutes=235, language="fr")], late)

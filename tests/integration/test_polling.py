@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from carebird.cases.hours import BusinessHours, PollingPlan
+from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.errors import BudgetExhausted, RateLimited, TransientNetworkError
 from carebird.flows.intake import process_batch
@@ -94,3 +95,27 @@ def test_reconciliation_stores_only_what_the_timeline_missed(db: Database) -> No
         intake=intake_for(),
     )
     assert report.stored == 3 and report.duplicates == 3 and _count(db) == 6
+
+
+def test_an_account_s_streams_poll_by_its_own_calendar(db: Database, settings: Settings) -> None:
+    from carebird.ingest.models import NetworkAccount
+    from carebird.jobs.tasks import Desk
+
+    with db.session() as s, s.begin():
+        tokyo = NetworkAccount(
+            network="x", handle="Brand_JP", external_id="jp",
+            options={"timezone": "Asia/Tokyo", "holidays": ["2026-05-04"]},
+        )  # fmt: skip
+        s.add(tokyo)
+        s.flush()
+        tokyo_id = tokyo.id
+    desk = Desk(settings.model_copy(update={"opening_hours": "Mon-Fri 09:00-18:00",
+                                            "timezone": "Europe/Paris"}), db)  # fmt: skip
+    desk.refresh_accounts(force=True)
+    monday_noon_paris = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)  # 19:00 in Tokyo, a holiday
+    assert desk.plan_for(None).interval(monday_noon_paris) == desk.plan.open_seconds
+    assert desk.plan_for(tokyo_id).interval(monday_noon_paris) == desk.plan.closed_seconds
+    holiday_morning_tokyo = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)  # 11:00 in Tokyo, closed
+    assert desk.plan_for(tokyo_id).interval(holiday_morning_tokyo) == desk.plan.closed_seconds
+    tuesday_morning_tokyo = datetime(2026, 5, 5, 0, 30, tzinfo=UTC)  # 09:30 in Tokyo
+    assert desk.plan_for(tokyo_id).interval(tuesday_morning_tokyo) == desk.plan.open_seconds

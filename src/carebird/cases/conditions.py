@@ -1,6 +1,7 @@
 """What a case shows, and the conditions rules and SLA policies put on it: category, language,
 network, account, keywords, a regular expression, the author's followers and verified status,
-urgency cues and the case's tags (see carebird.cases.routing and carebird.cases.sla)."""
+urgency cues, the case's tags and its priority score (see carebird.cases.routing and
+carebird.cases.sla)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ class Conditions(BaseModel):
     verified: bool | None = None
     cues: list[str] | None = Field(default=None, max_length=MAX_LIST)  # any urgency cue
     tags: list[str] | None = Field(default=None, max_length=MAX_LIST)  # any of the case's tags
+    min_priority: float | None = Field(default=None, ge=-(10**6), le=10**6)  # the case's score
 
     _lists = field_validator(
         "category", "language", "network", "account", "keywords", "cues", "tags", mode="before"
@@ -78,6 +80,7 @@ class Facts:
     verified: bool
     cues: set[str]
     tags: set[str]
+    priority: float = 0.0
 
 
 def facts_of(session: Session, case_ids: Sequence[int]) -> dict[int, Facts]:
@@ -91,7 +94,7 @@ def facts_of(session: Session, case_ids: Sequence[int]) -> dict[int, Facts]:
 def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
     out: dict[int, Facts] = {}
     for c in session.execute(
-        select(Case.id, Case.category, Case.network, NetworkAccount.handle, Author)
+        select(Case.id, Case.category, Case.network, NetworkAccount.handle, Author, Case.priority)
         .join(Author, Author.id == Case.customer_id)
         .outerjoin(NetworkAccount, NetworkAccount.id == Case.account_id)
         .where(Case.id.in_(ids))
@@ -99,7 +102,7 @@ def _facts(session: Session, ids: Sequence[int]) -> dict[int, Facts]:
         author: Author = c[4]
         out[c.id] = Facts(
             c.id, c.category, None, c.network, c.handle, "", author.followers,
-            bool(author.verified), set(), set(),
+            bool(author.verified), set(), set(), float(c.priority or 0.0),
         )  # fmt: skip
     texts: dict[int, list[str]] = {}
     for m in session.execute(
@@ -139,6 +142,8 @@ def matches(when: Conditions, f: Facts) -> bool:
         and _any(when.cues, f.cues)
         and _any(when.tags, f.tags)
     ):
+        return False
+    if when.min_priority is not None and f.priority < when.min_priority:
         return False
     if when.min_followers is not None and f.followers < when.min_followers:
         return False

@@ -10,9 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from carebird.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from carebird.cases.calendars import Calendar
 
 _DAYS = {
     **{d: i for i, d in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
@@ -94,16 +98,21 @@ class BusinessHours:
 
 @dataclass(frozen=True)
 class PollingPlan:
-    """Seconds between polls of a quiet source: fast while the desk is open, slow at night."""
+    """Seconds between polls of a quiet source: fast while the desk (or the source's account)
+    is open, slow at night and on holidays (a business calendar: carebird.cases.calendars)."""
 
     open_seconds: float = 30.0
     closed_seconds: float = 300.0
-    hours: BusinessHours | None = None
+    hours: BusinessHours | Calendar | None = None
 
     def interval(self, now: datetime) -> float:
         if self.hours is None or self.hours.is_open(now):
             return self.open_seconds
         # Never sleep through the opening: wake up when the desk opens.
         within = timedelta(seconds=self.closed_seconds)
-        until_open = (self.hours.next_change(now, within=within) - now).total_seconds()
+        if isinstance(self.hours, BusinessHours):
+            opens: datetime | None = self.hours.next_change(now, within=within)
+        else:
+            opens = self.hours.next_opening(now)
+        until_open = (opens - now).total_seconds() if opens is not None else self.closed_seconds
         return max(1.0, min(self.closed_seconds, until_open))

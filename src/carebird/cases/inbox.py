@@ -4,7 +4,7 @@ the badges (category, language, network, account), the waiting time and the answ
 Filters: mine, unassigned, assignee, team, category, language (of the message that opened the
 case), network, status (default: the active ones), account, tag; search: words in the case's
 messages or its customer's handle and name (carebird.cases.search). Deadlines run in business
-time (carebird.cases.sla).
+time, in the case's account's calendar (carebird.cases.sla, carebird.cases.calendars).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from carebird.cases.models import Case, CaseTag
 from carebird.cases.queries import CaseRow, Page, Sort, select_page, text_condition
 from carebird.cases.search import facet_condition, search_condition
 from carebird.cases.sla import SlaSetup, deadline, waiting_on_us
+from carebird.cases.sla_clock import clocks
 from carebird.cases.states import ACTIVE
 from carebird.db.base import utcnow
 from carebird.errors import InvalidInput
@@ -158,24 +159,39 @@ def _attach_badges(session: Session, rows: list[InboxRow]) -> None:
 def _attach_waiting(
     session: Session, rows: list[InboxRow], *, sla: SlaSetup | None, now: datetime
 ) -> None:
-    """Since when each active case's customer waits on us, and the deadline that runs."""
+    """Since when each active case's customer waits on us, and the deadline that runs first:
+    the answer's, or the resolution's (its policy has one and the case is not waiting on the
+    customer), in the case's account's calendar."""
     ids = [r.id for r in rows if r.status in ACTIVE_STATUSES]
     if not ids:
         return
     since, answered = waiting_on_us(session, ids)
-    facts = facts_of(session, list(since)) if sla is not None and sla.needs_facts else {}
     for r in rows:
         r.waiting_since = since.get(r.id)
-        if r.waiting_since is None:
-            continue
-        r.waiting_seconds = max(0, int((now - r.waiting_since).total_seconds()))
-        if sla is not None:
-            due = deadline(
-                sla.policy_for(facts.get(r.id)),
-                status=r.status,
-                waiting_since=r.waiting_since,
-                answered_before=r.id in answered,
-                now=now,
-            )
-            if due is not None:
-                r.due_at, r.breached = due.due_at, due.breached
+        if r.waiting_since is not None:
+            r.waiting_seconds = max(0, int((now - r.waiting_since).total_seconds()))
+    running = clocks(session, ids) if sla is not None and sla.has_resolution else {}
+    if sla is None or not (since or running):
+        return
+    facts = facts_of(session, sorted(set(since) | set(running))) if sla.needs_facts else {}
+    calendars = sla.calendars(session)
+    for r in rows:
+        policy, calendar = sla.policy_for(facts.get(r.id)), calendars.of(r.account_id)
+        dues = []
+        answer = deadline(
+            policy,
+            status=r.status,
+            waiting_since=r.waiting_since,
+            answered_before=r.id in answered,
+            now=now,
+            calendar=calendar,  # the account's hours and holidays
+        )
+        if answer is not None:
+            dues.append(answer.due_at)
+        clock = running.get(r.id)
+        if clock is not None and policy.resolution is not None:
+            resolve = clock.due(calendar, policy.resolution)
+            dues += [resolve] if resolve is not None else []
+        if dues:
+            r.due_at = min(dues)
+            r.breached = now > r.due_at

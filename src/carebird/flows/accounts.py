@@ -5,22 +5,22 @@ paused or active. Every value is checked before anything is stored (bad input: `
 Option keys other parts read (the account's `options`):
     listening       list of search queries (connectors' search streams)
     signature       "initials" | "none" (carebird.reply.signature)
-    opening_hours   "Mon-Sat 08:00-22:00" (carebird.cases.hours.BusinessHours.parse); absent:
+    opening_hours   "Mon-Sat 08:00-22:00" (carebird.cases.hours.BusinessHours); absent:
                     the desk's CAREBIRD_OPENING_HOURS
     timezone        an IANA zone, e.g. "Europe/Paris"; absent: the desk's CAREBIRD_TIMEZONE
-    holidays        list of "YYYY-MM-DD" (one day) or "MM-DD" (every year), sorted, unique
+    holidays        list of "YYYY-MM-DD" (one day), "MM-DD" (every year) or a range of either
+                    ("12-24..12-26"), sorted, unique (carebird.cases.calendars)
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from carebird.cases.hours import BusinessHours
+from carebird.cases.calendars import Holidays, check_calendar_options
 from carebird.errors import InvalidInput
 from carebird.ingest.accounts import get_account
 from carebird.ingest.models import NetworkAccount
@@ -29,8 +29,6 @@ from carebird.reply.signature import POLICIES
 ROLES = ("support", "brand")
 MAX_QUERIES = 20
 MAX_QUERY = 512
-MAX_HOLIDAYS = 366
-_HOLIDAY = re.compile(r"^(?:(\d{4})-)?(\d{2})-(\d{2})$")
 # Keys a change may carry, besides raw `options` (the API's whole mapping, checked the same way).
 FIELDS = frozenset(
     {
@@ -61,24 +59,15 @@ def check_listening(value: Any) -> list[str]:
 
 
 def check_holidays(value: Any) -> list[str]:
-    """Each holiday "YYYY-MM-DD" or yearly "MM-DD", a real day of the calendar."""
+    """Holidays as typed (a list, or one text separated by commas or spaces) made a sorted
+    list, each read by the business calendar: "YYYY-MM-DD", yearly "MM-DD", or a range
+    "12-24..12-26"."""
     if isinstance(value, str):
         value = re.split(r"[\s,;]+", value)
     if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
         raise InvalidInput("holidays: a list of days")
     days = sorted({d.strip() for d in value if d.strip()})
-    if len(days) > MAX_HOLIDAYS:
-        raise InvalidInput(f"at most {MAX_HOLIDAYS} holidays")
-    for day in days:
-        m = _HOLIDAY.match(day)
-        try:
-            if m is None:
-                raise ValueError
-            date(int(m[1] or 2024), int(m[2]), int(m[3]))  # 2024: a leap year allows 02-29
-        except ValueError:
-            raise InvalidInput(
-                f"holiday {day[:40]!r}: write YYYY-MM-DD, or MM-DD for every year"
-            ) from None
+    Holidays.parse(days)
     return days
 
 
@@ -97,7 +86,7 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
     zone = str(out.get("timezone") or "UTC").strip()
     if "timezone" in out:
         out["timezone"] = zone
-    BusinessHours.parse(str(out.get("opening_hours") or "24/7"), zone)  # zone checked too
+    check_calendar_options({k: out[k] for k in ("opening_hours", "timezone") if k in out})
     if "opening_hours" in out:
         out["opening_hours"] = str(out["opening_hours"]).strip()
     if "holidays" in out:

@@ -29,6 +29,8 @@ COLUMNS = [
     "resolution_seconds",
     "first_response_due_at",
     "first_response_breached",
+    "resolution_due_at",
+    "resolution_breached",
 ]
 
 
@@ -55,6 +57,8 @@ def case_record(t: CaseTimes) -> dict[str, Any]:
         "resolution_seconds": t.resolution_seconds,
         "first_response_due_at": iso(t.first_response_due_at),
         "first_response_breached": t.first_response_breached,
+        "resolution_due_at": iso(t.resolution_due_at),
+        "resolution_breached": t.resolution_breached,
     }
 
 

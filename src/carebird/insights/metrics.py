@@ -11,15 +11,17 @@ import dataclasses
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from carebird.auth.models import Agent, Team
+from carebird.cases.calendars import Calendar
 from carebird.cases.conditions import facts_of
 from carebird.cases.models import Case, CaseEvent
-from carebird.cases.sla import SlaSetup, add_business_time
+from carebird.cases.sla import SlaSetup
+from carebird.cases.sla_clock import Clock, clocks
 from carebird.ingest.models import Author, Message, NetworkAccount
 
 
@@ -41,6 +43,8 @@ class CaseTimes:
     assignee: str | None = None  # the agent's e-mail
     first_response_due_at: datetime | None = None  # by the SLA policy covering the case
     first_response_breached: bool | None = None
+    resolution_due_at: datetime | None = None  # the policy's resolution target, if it has one
+    resolution_breached: bool | None = None
 
     @property
     def first_response_seconds(self) -> float | None:
@@ -144,14 +148,23 @@ def with_deadlines(
     the first customer message) and whether the first answer came later (or has not come and
     the deadline passed)."""
     it = iter(times)
+    calendars = sla.calendars(session)
     while part := list(itertools.islice(it, batch)):
         facts = facts_of(session, [t.case_id for t in part]) if sla.needs_facts else {}
+        ids = [t.case_id for t in part]
+        accounts = {
+            c: a
+            for c, a in session.execute(select(Case.id, Case.account_id).where(Case.id.in_(ids)))
+        }
+        running = clocks(session, ids) if sla.has_resolution else {}
         for t in part:
+            policy = sla.policy_for(facts.get(t.case_id))
+            calendar = calendars.of(accounts.get(t.case_id))  # the account's, else the desk's
+            t = _resolution(t, policy.resolution, running.get(t.case_id), calendar, now)
             if t.first_inbound_at is None:
                 yield t
                 continue
-            policy = sla.policy_for(facts.get(t.case_id))
-            due = add_business_time(policy.hours, t.first_inbound_at, policy.first_response)
+            due = calendar.add(t.first_inbound_at, policy.first_response)
             if due is None:
                 yield t
                 continue
@@ -159,3 +172,17 @@ def with_deadlines(
             yield dataclasses.replace(
                 t, first_response_due_at=due, first_response_breached=answered > due
             )
+
+
+def _resolution(
+    t: CaseTimes, target: timedelta | None, clock: Clock | None, calendar: Calendar, now: datetime
+) -> CaseTimes:
+    """The resolution deadline (paused while waiting on the customer) and whether the case was
+    resolved later (or is not resolved and the deadline passed)."""
+    if target is None or clock is None:
+        return t
+    due = clock.due(calendar, target)
+    if due is None:
+        return t
+    done = t.resolved_at if t.resolved_at is not None else now
+    return dataclasses.replace(t, resolution_due_at=due, resolution_breached=done > due)

@@ -33,7 +33,7 @@ SCHEDULES: tuple[Every, ...] = (
     Every("reconcile", lambda s: s.reconcile_interval_seconds, "search for what timelines lost"),
     Every("rescore", lambda s: s.rescore_interval_seconds, "waiting cases rise"),
     Every("expire_presence", lambda s: 10.0, "viewing/typing marks vanish"),
-    Every("watch_deadlines", lambda s: 60.0, "answer deadlines warn at 80 %, breach at 100 %"),
+    Every("watch_deadlines", lambda s: 60.0, "SLA targets warn at 80 %, breach at 100 %"),
     Every("purge_events", lambda s: 3600.0, "old live events are dropped"),
 )
 

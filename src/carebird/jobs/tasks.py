@@ -9,6 +9,7 @@ by one of them at a time and each periodic pass runs once.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -21,7 +22,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from carebird.cases.hours import BusinessHours, PollingPlan
+from carebird.cases.calendars import Calendar, Calendars
+from carebird.cases.hours import PollingPlan
 from carebird.cases.scoring import rescore_active
 from carebird.cases.sla import SlaSetup
 from carebird.config import Settings
@@ -39,16 +41,19 @@ from carebird.jobs.polling import PollOutcome, poll_source, reconcile_source
 from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, SEND_BATCH
 from carebird.live.events import purge_events as purge_live_events
 from carebird.live.runners import WorkerBeat
+from carebird.mail import Mailer
 from carebird.reply.sending import due_count
 
 log = logging.getLogger(__name__)
 
 
 def polling_plan(settings: Settings) -> PollingPlan:
+    """The desk's plan: its opening hours, time zone and holidays (an account may differ:
+    `Desk.plan_for`)."""
     return PollingPlan(
         open_seconds=settings.poll_open_seconds,
         closed_seconds=settings.poll_closed_seconds,
-        hours=BusinessHours.parse(settings.opening_hours, settings.timezone),
+        hours=Calendar.parse(settings.opening_hours, settings.timezone, settings.holidays),
     )
 
 
@@ -74,6 +79,7 @@ class Desk:
         self._sources: dict[str, Source] = {}
         self._senders: dict[str, Connector] = {}
         self._signature: str | None = None
+        self._calendars: Calendars | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
 
@@ -104,6 +110,8 @@ class Desk:
             if signature == self._signature:
                 return
             built = account_connectors(self.db, self.settings)
+            with self.db.session() as session:
+                self._calendars = Calendars.load(session, self.sla.calendar)
             self._sources = {s.connector.source: s for s in built.sources}
             self._senders = built.senders
             self._signature = signature
@@ -127,6 +135,12 @@ class Desk:
         self.refresh_accounts()
         return dict(self._sources)
 
+    def plan_for(self, account_id: int | None) -> PollingPlan:
+        """The polling plan of one account's streams: its own calendar, else the desk's."""
+        if self._calendars is None:
+            return self.plan
+        return dataclasses.replace(self.plan, hours=self._calendars.of(account_id))
+
     def senders(self) -> dict[str, Connector]:
         self.refresh_accounts()
         return {**self.extra_senders, **self._senders}
@@ -146,7 +160,7 @@ def poll_stream(desk: Desk, source_key: str, failures: int = 0) -> PollOutcome |
             source.connector,
             account_id=source.account_id,
             intake=desk.intake,
-            plan=desk.plan,
+            plan=desk.plan_for(source.account_id),
             limit=desk.settings.ingest_batch_size,
             # A copy made in one step: the sender's thread records limits on the same meter.
             limits=lambda: dict(source.meter.limits),
@@ -214,9 +228,17 @@ def rescore(desk: Desk) -> int:
 
 
 def watch_deadlines(desk: Desk) -> int:
-    """Answer deadlines: warnings at 80 %, breaches at 100 %, written once per wait."""
+    """Deadlines: warnings at 80 %, breaches at 100 %, written once per clock; the teams'
+    leads are told live and e-mailed once the marks are committed."""
     with desk.db.session() as session, session.begin():
-        return len(deadlines.watch_deadlines(session, desk.sla, now=utcnow()))
+        marks = deadlines.watch_deadlines(
+            session, desk.sla, now=utcnow(), weights=desk.intake.weights
+        )
+        notices = deadlines.lead_notices(
+            session, marks, public_url=desk.settings.public_url, tz=desk.sla.calendar.tz
+        )
+    deadlines.send_notices(Mailer.from_settings(desk.settings), notices)
+    return len(marks)
 
 
 def expire_presence(desk: Desk) -> None:

@@ -134,6 +134,12 @@ class AgentStatus(Announcement):
     kind = "agent.status"
 
 
+class SlaAlert(Announcement):
+    """A deadline warned (80 %) or breached (100 %): for the case's team lead (`lead_id`)."""
+
+    kind = "sla.alert"
+
+
 ANNOUNCEMENTS: tuple[type[Announcement], ...] = (
     CaseNew,
     CaseUpdated,
@@ -147,6 +153,7 @@ ANNOUNCEMENTS: tuple[type[Announcement], ...] = (
     ForwardNew,
     ForwardAnswered,
     AgentStatus,
+    SlaAlert,
 )
 KINDS: tuple[str, ...] = tuple(a.kind for a in ANNOUNCEMENTS)
 

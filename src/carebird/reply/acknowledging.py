@@ -25,20 +25,20 @@ from __future__ import annotations
 
 import logging
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from carebird.cases.hours import BusinessHours
+from carebird.cases.calendars import Calendar, account_calendar
 from carebird.cases.log import record
 from carebird.cases.models import Case
-from carebird.cases.sla import HORIZON_DAYS, open_intervals
 from carebird.config import Settings
 from carebird.db.base import utcnow
-from carebird.errors import CarebirdError
+from carebird.errors import CarebirdError, InvalidInput
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.reply.acknowledgement import AckSettings, ack_settings, ack_texts, language_of
 from carebird.reply.composer import _limit as limit_for
@@ -56,43 +56,36 @@ RECENT_CASES = 500  # the newest cases searched for them (a bounded query on a b
 
 @dataclass(frozen=True, slots=True)
 class AckSetup:
-    """The desk-wide part: opening hours (None: always open), the wait stated before any
-    case was answered, and the clock (tests move it)."""
+    """The desk-wide part: its business calendar (None: always open; an account's own hours
+    and holidays win), the wait stated before any case was answered, and the clock (tests
+    move it)."""
 
-    hours: BusinessHours | None = None
+    hours: Calendar | None = None
     default_wait: timedelta = timedelta(hours=1)
     clock: Callable[[], datetime] = field(default=utcnow)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AckSetup:
         return cls(
-            hours=BusinessHours.parse(settings.opening_hours, settings.timezone),
+            hours=Calendar.parse(settings.opening_hours, settings.timezone, settings.holidays),
             default_wait=timedelta(minutes=settings.sla_first_response_minutes),
         )
 
+    def calendar_of(self, options: Mapping[str, Any] | None) -> Calendar | None:
+        """The account's calendar (its options over the desk's); None: always open."""
+        if self.hours is None:
+            return None
+        try:
+            return account_calendar(self.hours, options)
+        except InvalidInput:  # options written around the checks: the desk's calendar rules
+            return self.hours
 
-def next_opening(hours: BusinessHours, at: datetime) -> datetime | None:
-    """When the desk opens next (UTC), None while it is open. The one place an acknowledgement
-    asks; a calendar with holidays can answer instead (its own `next_opening(at)`)."""
-    if hours.is_open(at):
+
+def reopens_at(calendar: Calendar | None, at: datetime) -> datetime | None:
+    """When a closed desk opens next (UTC); None while it is open (or always open)."""
+    if calendar is None or calendar.is_open(at):
         return None
-    for begin, _ in open_intervals(hours, at, HORIZON_DAYS):
-        return begin
-    return None
-
-
-def business_time(hours: BusinessHours | None, start: datetime, end: datetime) -> timedelta:
-    """Open time between `start` and `end` (all of it when there are no hours)."""
-    if end <= start:
-        return timedelta(0)
-    if hours is None:
-        return end - start
-    total = timedelta(0)
-    for begin, stop in open_intervals(hours, start, (end - start).days + 2):
-        if begin >= end:
-            break
-        total += min(stop, end) - begin
-    return total
+    return calendar.next_opening(at)
 
 
 def _utc(value: datetime | str) -> datetime:
@@ -126,8 +119,10 @@ def expected_wait(session: Session, setup: AckSetup, *, sample: int = SAMPLE) ->
         .order_by(first_out.c.at.desc())
         .limit(sample)
     ).all()
+    desk = setup.hours
     waits = [
-        business_time(setup.hours, _utc(came), _utc(went)).total_seconds() for came, went in rows
+        (desk.between(_utc(came), _utc(went)) if desk else _utc(went) - _utc(came)).total_seconds()
+        for came, went in rows
     ]
     if not waits:
         return setup.default_wait
@@ -284,8 +279,9 @@ def _text(
 ) -> str | None:
     """The longest wording that fits the network (with Mastodon's @mention), else None."""
     network, private = target.case.network, opening.is_private
-    opens = next_opening(setup.hours, now) if setup.hours is not None else None
-    zone = setup.hours.tz if setup.hours is not None else UTC
+    calendar = setup.calendar_of(target.account.options)
+    opens = reopens_at(calendar, now)
+    zone = calendar.tz if calendar is not None else UTC
     texts = ack_texts(
         language_of(opening.language),
         wait=wait,

@@ -127,6 +127,22 @@ def test_sla_policies_from_the_configuration_pick_the_first_that_covers_a_case()
         ([{"name": "x", "when": {"category": "rant"}, "first_response_minutes": 5}], "category"),
         ([{"first_response_minutes": 5}], "name"),
         ("not a list", "must be a list"),
+        (
+            [{"name": "x", "first_response_minutes": 5, "resolution_minutes": -1}],
+            "resolution_minutes",
+        ),
+        (
+            [{"name": "x", "first_response_minutes": 5, "on_breach": {"boost": 10}}],
+            r"on_breach\.boost: Extra inputs",
+        ),
+        (
+            [{"name": "x", "first_response_minutes": 5, "on_breach": {"team": ""}}],
+            r"on_breach\.team",
+        ),
+        (
+            [{"name": "x", "when": {"min_priority": "high"}, "first_response_minutes": 5}],
+            r"when\.min_priority",
+        ),
     ],
 )
 def test_a_bad_sla_policy_is_a_clear_error(policies: object, message: str) -> None:
@@ -138,3 +154,40 @@ def test_a_bad_sla_policy_is_a_clear_error(policies: object, message: str) -> No
             {"policies": policies}, opening_hours="Mon-Fri 09:00-18:00", timezone="UTC",
             default_minutes=60,
         )  # fmt: skip
+
+
+def test_policies_by_priority_and_network_with_every_target_and_escalation() -> None:
+    from carebird.cases.routing import Facts
+    from carebird.cases.sla import SlaSetup
+
+    setup = SlaSetup.from_config(
+        {"policies": [
+            {"name": "Hot", "when": {"min_priority": 70}, "first_response_minutes": 15,
+             "next_response_minutes": 30, "resolution_minutes": 240,
+             "on_breach": {"priority_boost": 10, "assign_to_lead": True}},
+            {"name": "Mastodon", "when": {"network": "mastodon", "account": "@Brand"},
+             "first_response_minutes": 120, "on_breach": {"team": "Escalations"}},
+        ]},
+        opening_hours="Mon-Fri 09:00-18:00", timezone="Europe/Paris", default_minutes=240,
+        holidays=["12-25"],
+    )  # fmt: skip
+
+    def facts(network: str, priority: float) -> Facts:
+        return Facts(1, "question", "fr", network, "Brand", "", 0, False, set(), set(), priority)
+
+    hot = setup.policy_for(facts("x", 85))
+    assert (hot.name, hot.first_response, hot.next_response, hot.resolution) == (
+        "Hot",
+        timedelta(minutes=15),
+        timedelta(minutes=30),
+        timedelta(minutes=240),
+    )
+    assert hot.on_breach is not None and hot.on_breach.priority_boost == 10
+    assert hot.on_breach.assign_to_lead and hot.on_breach.team is None
+    assert hot.target_name(answered_before=True) == "next_response"
+    masto = setup.policy_for(facts("mastodon", 20))
+    assert masto.name == "Mastodon" and masto.resolution is None
+    assert masto.on_breach is not None and masto.on_breach.team == "Escalations"
+    assert masto.target_name(answered_before=True) == "first_response"  # no next target
+    assert setup.policy_for(facts("x", 20)).name == "default"
+    assert not setup.calendar.is_open(datetime(2026, 12, 25, 10, tzinfo=UTC))  # a holiday

@@ -56,7 +56,7 @@ def test_warning_then_breach_once_each_in_business_time(db: Database) -> None:
     assert marks(db, case_id) == [("sla_warning", due)]
     with db.session() as s:
         told = [(e.kind, e.case_id) for e in events_after(s, start)]
-    assert told == [("case.updated", case_id)]
+    assert told == [("sla.alert", case_id), ("case.updated", case_id)]
     assert watch(db, T0 + timedelta(days=1, minutes=25)) == 0  # written once
     assert watch(db, T0 + timedelta(days=1, minutes=30)) == 1
     assert watch(db, T0 + timedelta(days=2)) == 0

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from carebird.cases.hours import BusinessHours
+from carebird.cases.calendars import Calendar
 from carebird.errors import InvalidInput
 from carebird.reply.acknowledgement import (
     AckSettings,
@@ -16,10 +16,10 @@ from carebird.reply.acknowledgement import (
     language_of,
     validate_ack,
 )
-from carebird.reply.acknowledging import business_time, next_opening
+from carebird.reply.acknowledging import AckSetup, reopens_at
 from carebird.reply.length import measure
 
-HOURS = BusinessHours.parse("Mon-Sat 08:00-22:00", "Europe/Paris")
+HOURS = Calendar.parse("Mon-Sat 08:00-22:00", "Europe/Paris")
 SATURDAY_NIGHT = datetime(2026, 12, 5, 22, 30, tzinfo=UTC)  # 23:30 in Paris
 
 
@@ -66,7 +66,8 @@ def test_languages_and_waits() -> None:
 
 
 def test_texts_state_the_wait_and_the_next_opening_in_the_desks_zone() -> None:
-    opens = next_opening(HOURS, SATURDAY_NIGHT)
+    opens = reopens_at(HOURS, SATURDAY_NIGHT)
+    assert opens is not None
     assert opens == datetime(2026, 12, 7, 7, 0, tzinfo=UTC)  # Monday 08:00 in Paris
     local = opens.astimezone(HOURS.tz)
     fr = ack_texts("fr", wait=timedelta(minutes=25), opening=local, zone="Europe/Paris",
@@ -78,13 +79,17 @@ def test_texts_state_the_wait_and_the_next_opening_in_the_desks_zone() -> None:
                    now=SATURDAY_NIGHT)  # fmt: skip
     assert en[0] == "Hello, message received! We will get back to you within ~25 min."
     assert all(not measure("x", t).over for t in fr + en)
-    assert next_opening(HOURS, datetime(2026, 12, 7, 9, 0, tzinfo=UTC)) is None  # open
+    assert reopens_at(HOURS, datetime(2026, 12, 7, 9, 0, tzinfo=UTC)) is None  # open
+    assert reopens_at(None, SATURDAY_NIGHT) is None  # always open
 
 
-def test_business_time_counts_only_opening_hours() -> None:
-    # Saturday 21:30 Paris -> Monday 08:30 Paris: 30 min on Saturday, 30 min on Monday.
-    start = datetime(2026, 12, 5, 20, 30, tzinfo=UTC)
-    end = datetime(2026, 12, 7, 7, 30, tzinfo=UTC)
-    assert business_time(HOURS, start, end) == timedelta(hours=1)
-    assert business_time(None, start, end) == end - start
-    assert business_time(HOURS, end, start) == timedelta(0)
+def test_an_account_s_holidays_and_hours_move_the_next_opening() -> None:
+    """The account's calendar (its options over the desk's) says when the desk reopens: a
+    Monday holiday pushes Saturday night's "we reopen" to Tuesday."""
+    setup = AckSetup(hours=HOURS)
+    holiday = setup.calendar_of({"holidays": ["2026-12-07"]})
+    assert reopens_at(holiday, SATURDAY_NIGHT) == datetime(2026, 12, 8, 7, 0, tzinfo=UTC)
+    montreal = setup.calendar_of({"timezone": "America/Montreal"})
+    assert reopens_at(montreal, SATURDAY_NIGHT) is None  # 17:30 on Saturday there: open
+    broken = setup.calendar_of({"opening_hours": "whenever"})  # written around the checks
+    assert broken == HOURS

@@ -199,7 +199,28 @@ window.carebird = (function () {
     form.querySelector("select[name=status]").value = data.status;
   }
 
+  // A deadline warned or breached on a case of a team this agent leads (`sla.alert`).
+  function slaAlert(type, data) {
+    var me = Number(document.body.getAttribute("data-agent-id"));
+    if (type !== "sla.alert" || !me || Number(data.lead_id) !== me) {
+      return;
+    }
+    var targets = {
+      first_response: _("first response"),
+      next_response: _("next response"),
+      resolution: _("resolution")
+    };
+    var words = { id: Number(data.case_id), target: targets[data.target] || "" };
+    notify(data.state === "sla_breached"
+      ? _("SLA breached on case #%(id)s (%(target)s)", words)
+      : _("SLA warning on case #%(id)s (%(target)s)", words),
+    data.state === "sla_breached" ? "error" : "info");
+  }
+
   function live(onEvent, onState) {
+    if (!listeners.length) {
+      listeners.push(slaAlert);
+    }
     listeners.push(onEvent);
     if (onState) {
       stateListeners.push(onState);

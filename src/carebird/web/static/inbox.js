@@ -433,7 +433,7 @@
       refreshSoon();  // catch up on anything missed while disconnected
     }
   });
-  window.setInterval(tick, 15000);
+  window.setInterval(tick, 1000);  // each row's countdown, red the second its deadline passes
   window.setInterval(load, 60000);  // waiting times re-order the list even without events
   load();
 })();
