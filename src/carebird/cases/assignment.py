@@ -164,16 +164,18 @@ def fill_teams_of(session: Session, agent_ids: Iterable[int | None]) -> list[int
     return [c for team_id in sorted(t for t in teams if t) for c in fill_team(session, team_id)]
 
 
-def hand_back(session: Session, agent_id: int, *, reason: str) -> list[int]:
-    """An agent went away: their active cases whose customer waits on us lose them and go
-    to another member of the case's team; the cases changed."""
+def hand_back(
+    session: Session, agent_id: int, *, reason: str, only_waiting: bool = True
+) -> list[int]:
+    """An agent went away: their active cases whose customer waits on us (all of them, when
+    they leave the desk: `only_waiting=False`) lose them and go to another member of the
+    case's team; the cases changed."""
     active = list(
         session.scalars(
             select(Case.id).where(Case.assignee_id == agent_id, Case.status.in_(OPEN_STATUSES))
         )
     )
-    waiting, _ = waiting_on_us(session, active)
-    ids = sorted(waiting)
+    ids = sorted(waiting_on_us(session, active)[0]) if only_waiting else sorted(active)
     if not ids:
         return []
     cases = list(

@@ -150,7 +150,8 @@ def agents_role(ctx: Context, email: str, role: str) -> None:
 @pass_ctx
 def agents_deactivate(ctx: Context, email: str) -> None:
     """Stop a person signing in; their sessions and API tokens are revoked at once."""
-    from carebird.auth.people import find_agent, set_active
+    from carebird.auth.people import find_agent
+    from carebird.flows.teams import set_active
 
     with ctx.db().session() as session, session.begin():
         agent = set_active(session, agent_id=find_agent(session, email=email).id, active=False)

@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from carebird.auth import people
 from carebird.auth.models import Agent
 from carebird.cases import teams
+from carebird.cases.assignment import hand_back
 from carebird.flows.announce import announce_cases
 from carebird.live.events import AgentStatus, publish
 
@@ -48,3 +50,13 @@ def set_status(session: Session, *, actor: Agent, agent_id: int, status: str) ->
         ),
     )
     return moved
+
+
+def set_active(session: Session, *, agent_id: int, active: bool) -> Agent:
+    """See `carebird.auth.people.set_active`; someone leaving the desk also hands back every
+    active case assigned to them (a deactivated assignee could answer none of them)."""
+    agent = people.set_active(session, agent_id=agent_id, active=active)
+    if not active:
+        announce_cases(session, hand_back(session, agent_id, reason="deactivated",
+                                          only_waiting=False))  # fmt: skip
+    return agent

@@ -157,6 +157,30 @@ def test_an_agent_going_away_hands_back_the_cases_awaiting_an_answer(db: Databas
         assert latest_event_id(s) == after + 2
 
 
+def test_someone_deactivated_hands_back_every_active_case(db: Database) -> None:
+    """Leaving the desk is not going away for lunch: even an answered case (the customer may
+    write again) goes back to the team, to someone who can still answer it."""
+    from carebird.flows.teams import set_active
+
+    team_id, (a, b) = team_of(db, "round_robin", 2)
+    agent_with_token(db, "admin")  # the desk keeps an admin whoever leaves
+    ingest(db, [item(customer(601), "my parcel is lost", external_id="d1")])
+    ingest(db, [item(customer(602), "my parcel is late", external_id="d2")])
+    ingest(db, [item(BRAND, "@customer602 on it", minutes=5, in_reply_to_id="d2")])
+    waiting, answered = case_of(db, "d1"), case_of(db, "d2")
+    with db.session() as s, s.begin():
+        for case_id in (waiting, answered):
+            assign(s, case_id=case_id, agent_id=a, team_id=team_id, actor_id=a)
+    with db.session() as s, s.begin():
+        assert set_active(s, agent_id=a, active=False).active is False
+    assert assignees(db, [waiting, answered]) == [b, b]
+    with db.session() as s:
+        reasons = s.scalars(
+            select(CaseEvent.data).where(CaseEvent.kind == "assigned", CaseEvent.old == str(a))
+        ).all()
+    assert list(reasons) == [{"auto": "deactivated"}] * 2
+
+
 def test_a_routed_case_is_assigned_when_it_opens(db: Database) -> None:
     team_id, (a, _b) = team_of(db, "round_robin", 2)
     with db.session() as s:

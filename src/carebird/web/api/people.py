@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from carebird.auth import invitations, people
 from carebird.auth.roles import Role, require
 from carebird.auth.service import get_agent
+from carebird.flows import teams as team_flows
 from carebird.mail import Mailer
 from carebird.web.api.schemas import AgentPublic, Strict
 from carebird.web.deps import Admin, AppSettings, DbSession, Viewer
@@ -85,7 +86,7 @@ def change(agent_id: Id, body: PersonChange, agent: Admin, session: DbSession) -
     if body.role is not None:
         people.set_role(session, agent_id=agent_id, role=body.role)
     if body.active is not None:
-        people.set_active(session, agent_id=agent_id, active=body.active)
+        team_flows.set_active(session, agent_id=agent_id, active=body.active)
     return _one(agent_id, session)
 
 

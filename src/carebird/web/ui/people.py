@@ -17,6 +17,7 @@ from carebird.auth.models import Agent
 from carebird.auth.roles import RANK, has_role
 from carebird.auth.service import issue_token
 from carebird.errors import CarebirdError, Conflict, InvalidInput, NotFound
+from carebird.flows import teams as team_flows
 from carebird.i18n import N_
 from carebird.mail import Mailer, MailError
 from carebird.web.deps import Admin, AppSettings, DbSession, Viewer, form_agent
@@ -157,11 +158,11 @@ def person_form(
     changes: dict[str, tuple[Callable[[], Any], str]] = {
         "role": (lambda: people.set_role(session, agent_id=agent_id, role=role), "role"),
         "deactivate": (
-            lambda: people.set_active(session, agent_id=agent_id, active=False),
+            lambda: team_flows.set_active(session, agent_id=agent_id, active=False),
             "deactivated",
         ),
         "reactivate": (
-            lambda: people.set_active(session, agent_id=agent_id, active=True),
+            lambda: team_flows.set_active(session, agent_id=agent_id, active=True),
             "reactivated",
         ),
         "resend": (
