@@ -135,20 +135,30 @@ def test_an_admin_connects_x_mastodon_and_bluesky_accounts(
             settings = page.locator("tr.account-settings").nth(1)
             settings.locator("summary").click()
             settings.locator("input[name=opening_hours]").fill("tous les jours")
-            settings.get_by_role("button", name="Enregistrer").click()
+            settings.get_by_role("button", name="Enregistrer", exact=True).click()
             expect(page.locator("p.notice.error")).to_contain_text("cannot read opening hours")
             settings = page.locator("tr.account-settings").nth(1)
             settings.locator("summary").click()
             settings.locator("input[name=opening_hours]").fill("lun-ven 09:00-18:00")
             settings.locator("input[name=holidays]").fill("12-25, 2026-12-31")
             settings.locator("textarea[name=listening]").fill("Ligne Azur\n#LigneAzur")
-            settings.get_by_role("button", name="Enregistrer").click()
+            settings.get_by_role("button", name="Enregistrer", exact=True).click()
             page.wait_for_url(f"{server.url}/accounts?done=saved")
             with db.session() as s:
                 mastodon = next(a for a in list_accounts(s) if a.network == "mastodon")
             assert mastodon.options["opening_hours"] == "lun-ven 09:00-18:00"
             assert mastodon.options["holidays"] == ["12-25", "2026-12-31"]
             assert mastodon.options["listening"] == ["Ligne Azur", "#LigneAzur"]
+            # Acknowledgements of private messages switched on for the Mastodon account.
+            settings = page.locator("tr.account-settings").nth(1)
+            settings.locator("summary").click()
+            settings.get_by_label("Messages privés").check()
+            settings.get_by_role("button", name="Enregistrer l'accusé de réception").click()
+            page.wait_for_url(f"{server.url}/accounts?done=acknowledgement")
+            with db.session() as s:
+                mastodon = next(a for a in list_accounts(s) if a.network == "mastodon")
+            assert mastodon.options["acknowledge"]["private"] is True
+            assert mastodon.options["acknowledge"]["public"] is False
             screenshot(page, "accounts", ready="tr.account")
 
             # Disconnecting the Bluesky account forgets its credentials.
