@@ -249,6 +249,9 @@ def calibrate(texts: Sequence[str], categories: Sequence[str]) -> dict[str, Any]
     gold_idx = np.array([labels.index(c) for c in categories])
     rule = choose(labels, cat, comp, categories)
     temperature = fit_temperature(cat, gold_idx)
+    is_comp = np.array([c == COMPLAINT for c in categories], dtype=int)
+    comp2 = np.column_stack([1.0 - comp, comp])
+    comp_temperature = fit_temperature(comp2, is_comp)
     return {
         **rule.as_dict(),
         "chosen_on": f"{folds}-fold cross-validation over the training corpus",
@@ -260,5 +263,10 @@ def calibrate(texts: Sequence[str], categories: Sequence[str]) -> dict[str, Any]
             "ece": round(ece(cat, gold_idx), 4),
             "temperature": round(temperature, 4),
             "ece_temperature_scaled": round(ece(scale(cat, temperature), gold_idx), 4),
+            "complaint_ece": round(ece(comp2, is_comp), 4),
+            "complaint_temperature": round(comp_temperature, 4),
+            "complaint_ece_temperature_scaled": round(
+                ece(scale(comp2, comp_temperature), is_comp), 4
+            ),
         },
     }

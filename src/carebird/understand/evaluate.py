@@ -213,6 +213,12 @@ def calibration(
     if temperature:
         out["temperature_from_cv"] = temperature
         out["category_ece_temperature_scaled"] = round(ece(scale(cat, temperature), idx), 4)
+    comp_temperature = stored.get("complaint_temperature") if isinstance(stored, dict) else None
+    if comp_temperature:
+        out["complaint_temperature_from_cv"] = comp_temperature
+        out["complaint_ece_temperature_scaled"] = round(
+            ece(scale(comp2, comp_temperature), is_comp), 4
+        )
     return out
 
 
@@ -245,38 +251,46 @@ def summary(figures: dict[str, Any]) -> list[str]:
     """The figures as lines for a person: every figure as `path: value`, then the categories'
     desk figures side by side, arg-max against the decision rule."""
     lines: list[str] = []
+    _flatten("", figures, lines)
+    if "categories" in figures:
+        lines += _category_table(figures["categories"])
+    return lines
 
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), v)
-        elif isinstance(value, list):
-            for i, v in enumerate(value):
-                walk(f"{prefix}[{i}]", v)
-        else:
-            lines.append(f"{prefix}: {value}")
 
-    walk("", figures)
-    cats = figures.get("categories")
-    if cats:
-        after = cats["with_decision"]
-        lines += ["", f"categories, {cats['n']} hand-labelled real messages: arg-max -> decision"]
-        for key in (
-            "accuracy",
-            "macro_f1",
-            "missed_complaint_rate",
-            "support_vs_other_macro_f1",
-            "complaint_vs_rest_macro_f1",
-        ):
-            lines.append(f"  {key:28} {cats[key]:.4f} -> {after[key]:.4f}")
-        for c, row in cats["per_class"].items():
-            new = after["per_class"][c]
-            lines.append(
-                f"  {c:12} precision {row['precision']:.3f} -> {new['precision']:.3f}"
-                f"  recall {row['recall']:.3f} -> {new['recall']:.3f}  (n={row['support']})"
-            )
-        cal = cats["calibration"]
+def _flatten(prefix: str, value: Any, lines: list[str]) -> None:
+    if prefix.endswith("_reliability"):
+        return  # a table, in `_category_table`
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, lines)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _flatten(f"{prefix}[{i}]", v, lines)
+    else:
+        lines.append(f"{prefix}: {value}")
+
+
+def _category_table(cats: dict[str, Any]) -> list[str]:
+    after = cats["with_decision"]
+    lines = ["", f"categories, {cats['n']} hand-labelled real messages: arg-max -> decision"]
+    for key in (
+        "accuracy",
+        "macro_f1",
+        "missed_complaint_rate",
+        "support_vs_other_macro_f1",
+        "complaint_vs_rest_macro_f1",
+    ):
+        lines.append(f"  {key:28} {cats[key]:.4f} -> {after[key]:.4f}")
+    for c, row in cats["per_class"].items():
+        new = after["per_class"][c]
         lines.append(
-            f"  category ECE {cal['category_ece']:.4f}, complaint ECE {cal['complaint_ece']:.4f}"
+            f"  {c:12} precision {row['precision']:.3f} -> {new['precision']:.3f}"
+            f"  recall {row['recall']:.3f} -> {new['recall']:.3f}  (n={row['support']})"
         )
+    lines += ["", "category reliability (confidence bin: n, mean confidence, accuracy)"]
+    for row in cats["calibration"]["category_reliability"]:
+        if row["n"]:
+            lines.append(
+                f"  {row['bin']}: {row['n']:4}  {row['confidence']:.3f}  {row['accuracy']:.3f}"
+            )
     return lines
