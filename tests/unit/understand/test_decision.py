@@ -147,3 +147,41 @@ def test_the_shipped_classifier_applies_the_shipped_rule() -> None:
     rule = BuiltinClassifier().decision()
     assert rule == Decision(stored["other_min"], stored["complaint_min"]) != ARGMAX
     assert rule.other_min >= 0.5
+
+
+def test_the_shipped_thresholds_are_what_cross_validation_on_the_corpus_chooses() -> None:
+    """`carebird train --corpus` is reproducible: the same folds, the same thresholds."""
+    from carebird.understand.decision import calibrate
+    from carebird.understand.defaults import SHIPPED, corpus_rows
+
+    rows = corpus_rows()
+    fresh = calibrate([r["text"] for r in rows], [r["category"] for r in rows])
+    stored = json.loads(SHIPPED.with_suffix(".json").read_text())["decision"]
+    assert (fresh["other_min"], fresh["complaint_min"]) == (
+        stored["other_min"],
+        stored["complaint_min"],
+    )
+    assert fresh["cv"]["rule"]["missed_complaint_rate"] <= TARGET
+
+
+def test_training_a_category_model_stores_its_rule_in_the_description(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from carebird.cli.main import cli
+
+    texts = {
+        "complaint": "still no delivery for order {i}, nobody answers, useless service",
+        "assistance": "hi, how do I change the address on order {i}? thanks",
+        "other": "watching match number {i} at the pub with friends tonight lol",
+    }
+    csv_path = tmp_path / "labels.csv"
+    lines = ["text,label"] + [f'"{t.format(i=i)}",{c}' for c, t in texts.items() for i in range(12)]
+    csv_path.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "cat.joblib"
+    args = ["train", "--labels", str(csv_path), "--task", "category", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    stored = json.loads(out.with_suffix(".json").read_text())["decision"]
+    assert 0.5 <= stored["other_min"] <= 0.95 and stored["complaint_min"] > 0
+    assert stored["chosen_on"] == "5-fold cross-validation over the training corpus"
+    assert BuiltinClassifier(model_path=out).decision() == read_beside(out) != ARGMAX
