@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from carebird.cli.main import cli
+from carebird.understand.labels import CATEGORIES
+from tests.support.processes import run_cli
 from tests.support.shared import shared_data
 
 LABELS = Path(__file__).resolve().parents[1] / "data" / "category_labels.csv"
@@ -16,7 +19,7 @@ LABELS = Path(__file__).resolve().parents[1] / "data" / "category_labels.csv"
 def test_eval_prints_every_figure() -> None:
     data = shared_data("complaints-acl2019/complaints-data.csv").parents[1]
     result = CliRunner().invoke(
-        cli, ["eval", "--data", str(data), "--labels", str(LABELS), "--folds", "3"]
+        cli, ["eval", "--data", str(data), "--labels", str(LABELS), "--folds", "3", "--json"]
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
@@ -28,3 +31,78 @@ def test_eval_prints_every_figure() -> None:
     categories = figures["categories"]
     assert categories["n"] == 600  # every hand label found its text
     assert categories["per_class"]["complaint"]["precision"] > 0.7
+    # The decision rule (thresholds chosen on the corpus, not on these labels) files fewer
+    # real complaints as `other` than the plain arg-max.
+    after = categories["with_decision"]
+    assert after["missed_complaint_rate"] < categories["missed_complaint_rate"]
+    assert after["missed_complaint_rate"] <= 0.05
+    assert 0 < categories["calibration"]["category_ece"] < 0.5
+
+
+TWCS = [
+    ("11", "@SkyRailHelp my train was cancelled again and nobody had a clue, useless", "complaint"),
+    ("12", "@GreenCartUK ordered on the 2nd, still no delivery and no reply", "complaint"),
+    ("13", "@PixelBank hi, how do I reset my password? the link isn't showing", "assistance"),
+    ("14", "@GreenCartUK thank you so much, the driver was brilliant today!", "praise"),
+    ("15", "watching the match at the pub tonight with the lads, come on!", "other"),
+]
+FREE = [
+    ("0001", "@free ça fait 5 jours que je n'ai plus internet et personne ne répond", "complaint"),
+    ("0002", "@free vous livrez en Belgique ?", "question"),
+    ("0003", "RT : grand jeu concours, tentez de gagner un smartphone !", "other"),
+    ("0004", "@free ce serait top d'avoir des prises dans tous les trains", "suggestion"),
+]
+
+
+def _fixture(tmp_path: Path) -> tuple[Path, Path]:
+    """A tiny data folder shaped like ../shared/data and its hand labels."""
+    data = tmp_path / "data"
+    for folder, name, rows in (
+        ("twcs-head5k", "twcs.csv", TWCS),
+        ("free-mobile-tweets-fr", "free_tweet_export.csv", FREE),
+    ):
+        (data / folder).mkdir(parents=True)
+        with (data / folder / name).open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["tweet_id", "author", "text"])
+            writer.writerows([(i, "someone", text) for i, text, _ in rows])
+    labels = tmp_path / "labels.csv"
+    with labels.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["dataset", "id", "category"])
+        writer.writerows([("twcs", i, c) for i, _, c in TWCS])
+        writer.writerows([("free-mobile", i, c) for i, _, c in FREE])
+    return data, labels
+
+
+def test_eval_prints_the_desk_figures_before_and_after_the_decision(tmp_path: Path) -> None:
+    data, labels = _fixture(tmp_path)
+    args = ("eval", "--data", str(data), "--labels", str(labels), "--only", "categories")
+    figures = json.loads(run_cli({}, tmp_path, *args, "--json"))
+    assert set(figures) == {"categories"}
+    cats = figures["categories"]
+    desk = {
+        "accuracy",
+        "macro_f1",
+        "missed_complaint_rate",
+        "support_vs_other_macro_f1",
+        "complaint_vs_rest_macro_f1",
+        "accuracy_by_dataset",
+        "per_class",
+    }
+    assert desk | {"n", "with_decision", "calibration"} <= set(cats)
+    assert cats["n"] == 9 and set(cats["accuracy_by_dataset"]) == {"twcs", "free-mobile"}
+    after = cats["with_decision"]
+    assert desk <= set(after) and set(after["thresholds"]) == {"other_min", "complaint_min"}
+    for figures_ in (cats, after):
+        assert set(figures_["per_class"]) == set(CATEGORIES)
+        assert set(figures_["per_class"]["complaint"]) == {"precision", "recall", "f1", "support"}
+        assert figures_["per_class"]["complaint"]["support"] == 3
+        assert 0.0 <= figures_["missed_complaint_rate"] <= 1.0
+    cal = cats["calibration"]
+    assert {"category_ece", "complaint_ece", "category_reliability"} <= set(cal)
+    assert sum(row["n"] for row in cal["category_reliability"]) == 9
+    assert "temperature_from_cv" in cal  # the shipped description's cross-validated fit
+    text = run_cli({}, tmp_path, *args)
+    assert "categories.with_decision.missed_complaint_rate:" in text
+    assert "arg-max -> decision" in text and "missed_complaint_rate" in text

@@ -61,6 +61,11 @@ def classify_cmd(
     help="Train from the desk's database: the corpus plus agents' corrections.",
 )
 @click.option(
+    "--corpus",
+    is_flag=True,
+    help="Train the shipped model: the project corpus, decision thresholds by cross-validation.",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -74,17 +79,20 @@ def train_cmd(
     label_column: str,
     task: str,
     from_desk: bool,
+    corpus: bool,
     out: Path | None,
 ) -> None:
     """Train a model; point `--model` or CAREBIRD_MODEL_PATH at it to use it."""
-    from carebird.understand.train import train_from_csv, train_from_desk
+    from carebird.understand.train import train_corpus, train_from_csv, train_from_desk
 
     out = out or ctx.settings.model_path
     if out is None:
         raise click.UsageError("give --out or set CAREBIRD_MODEL_PATH")
-    if from_desk == (labels_path is not None):
-        raise click.UsageError("give exactly one of --labels CSV or --from-desk")
-    if labels_path is not None:
+    if [from_desk, corpus, labels_path is not None].count(True) != 1:
+        raise click.UsageError("give exactly one of --labels CSV, --from-desk or --corpus")
+    if corpus:
+        model = train_corpus()
+    elif labels_path is not None:
         model = train_from_csv(
             labels_path, text_column=text_column, label_column=label_column, task=task
         )
@@ -110,11 +118,41 @@ def train_cmd(
     show_default=True,
 )
 @click.option("--folds", default=10, show_default=True)
-def eval_cmd(data: Path, labels_csv: Path, folds: int) -> None:
+@click.option(
+    "--only",
+    type=click.Choice(["complaints", "sentiment", "categories"]),
+    multiple=True,
+    help="Evaluate only these parts (repeatable; default: all).",
+)
+@click.option(
+    "--model",
+    "model_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Evaluate a model trained with `carebird train` on the categories (default: shipped).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def eval_cmd(
+    data: Path,
+    labels_csv: Path,
+    folds: int,
+    only: tuple[str, ...],
+    model_path: Path | None,
+    as_json: bool,
+) -> None:
     """Evaluate the shipped models and the training recipe on the real data sets."""
-    from carebird.understand.evaluate import run_all
+    from carebird.understand.classifier import BuiltinClassifier
+    from carebird.understand.evaluate import PARTS, run_all, summary
 
     figures = run_all(
-        data, labels_csv, folds=folds, progress=lambda step: click.echo(f"… {step}", err=True)
+        data,
+        labels_csv,
+        folds=folds,
+        progress=lambda step: click.echo(f"… {step}", err=True),
+        parts=only or PARTS,
+        classifier=BuiltinClassifier(model_path=model_path) if model_path else None,
     )
-    click.echo(json.dumps(figures, indent=2))
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+    else:
+        click.echo("\n".join(summary(figures)))

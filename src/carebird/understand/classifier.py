@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -18,7 +18,8 @@ import numpy as np
 
 from carebird.errors import InvalidInput
 from carebird.plugins import CLASSIFIERS, load
-from carebird.understand.defaults import default_model
+from carebird.understand.decision import ARGMAX, Decision, decide, read_beside
+from carebird.understand.defaults import default_decision, default_model
 from carebird.understand.labels import CATEGORIES, SENTIMENTS
 from carebird.understand.model import Head, TextModel, load_model
 from carebird.understand.text import for_model
@@ -60,11 +61,13 @@ class BuiltinClassifier:
         self.model_path = model_path
         self._lock = threading.Lock()
         self._mtime: float | None = None
+        self._decision = ARGMAX
         self._model = self._load()
 
     def _load(self) -> TextModel:
         base = default_model()
         if self.model_path is None:
+            self._decision = default_decision()
             return base
         if not self.model_path.is_file():
             raise InvalidInput(
@@ -72,6 +75,12 @@ class BuiltinClassifier:
             )
         self._mtime = self.model_path.stat().st_mtime
         custom = load_model(self.model_path)
+        # The rule stored with the custom model; a model without a category head of its
+        # own keeps the default's (its thresholds were chosen for that head).
+        stored = read_beside(self.model_path)
+        if stored == ARGMAX and "category" not in custom.heads:
+            stored = default_decision()
+        self._decision = stored
         # Heads missing from a custom model (e.g. it only retrained sentiment) come from default.
         return TextModel(heads={**base.heads, **custom.heads}, created_at=custom.created_at)
 
@@ -89,10 +98,16 @@ class BuiltinClassifier:
                         self._model = self._load()
         return self._model
 
+    def decision(self) -> Decision:
+        """The category decision rule of the current model (understand/decision.py)."""
+        self.model()
+        return self._decision
+
     def classify(self, texts: Sequence[str]) -> list[TextScores]:
         if not texts:
             return []
-        return scores_from(*self.probabilities([for_model(t) for t in texts]))
+        probabilities = self.probabilities([for_model(t) for t in texts])
+        return scores_from(*probabilities, decision=self.decision())
 
     def probabilities(self, norm: list[str]) -> Probabilities:
         """The arguments of `scores_from` for texts already normalised by `for_model`."""
@@ -126,11 +141,20 @@ def scores_from(
     sent_labels: Sequence[str],
     sent: np.ndarray,
     complaint: np.ndarray,
+    *,
+    decision: Decision = ARGMAX,
 ) -> list[TextScores]:
-    """TextScores from probability matrices (rows = texts, columns in the labels' order)."""
-    columns = score_columns(cat_labels, cat, sent_labels, sent, complaint)
+    """TextScores from probability matrices (rows = texts, columns in the labels' order),
+    each text's category chosen by `decision` (the plain arg-max by default)."""
+    columns = score_columns(cat_labels, cat, sent_labels, sent, complaint, decision=decision)
     if columns is None:
-        return _scores_by_row(cat_labels, cat, sent_labels, sent, complaint)
+        out = _scores_by_row(cat_labels, cat, sent_labels, sent, complaint)
+        if decision != ARGMAX and out:
+            chosen = decide(
+                cat_labels, np.asarray(cat, dtype=float), np.asarray(complaint), decision
+            )
+            out = [replace(s, category=c) for s, c in zip(out, chosen, strict=True)]
+        return out
     return list(map(TextScores, *columns))
 
 
@@ -163,6 +187,8 @@ def score_columns(
     sent_labels: Sequence[str],
     sent: Any,
     complaint: Any,
+    *,
+    decision: Decision = ARGMAX,
 ) -> ScoreColumns | None:
     """What `scores_from` returns, as columns, with the arg-max and the column order done by
     numpy for the whole batch: when that gives exactly the same values, i.e. float matrices
@@ -191,6 +217,8 @@ def score_columns(
             ([labels[i] for i in best], [dict(zip(names, r, strict=True)) for r in ordered])
         )
     (categories, cat_scores), (sentiments, sent_scores) = columns
+    if decision != ARGMAX:
+        categories = decide(cat_labels, cat, complaint, decision)
     return categories, cat_scores, sentiments, sent_scores, complaint.tolist()
 
 

@@ -14,6 +14,7 @@ import os
 from pathlib import Path
 
 from carebird.errors import InvalidInput
+from carebird.understand.decision import Decision, read_beside
 from carebird.understand.model import TextModel, load_model, train_heads
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,13 @@ def train_default() -> TextModel:
     }
     heads = train_heads([r["text"] for r in rows], tasks, trained_on="carebird corpus")
     return TextModel(heads=heads)
+
+
+@functools.cache
+def default_decision() -> Decision:
+    """The shipped model's category decision rule, from its JSON description (`carebird train
+    --corpus` chooses it); a default model retrained from the corpus follows the same recipe."""
+    return read_beside(SHIPPED)
 
 
 def _cache_path() -> Path:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,17 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold
 
-from carebird.understand.defaults import default_model
+from carebird.understand.classifier import BuiltinClassifier
+from carebird.understand.decision import (
+    ARGMAX,
+    decide,
+    ece,
+    rates,
+    reliability,
+    scale,
+    stored_beside,
+)
+from carebird.understand.defaults import SHIPPED, default_model
 from carebird.understand.labels import CATEGORIES, SENTIMENTS
 from carebird.understand.model import train_head
 from carebird.understand.text import for_model
@@ -113,23 +123,7 @@ def sentiment(data: Path) -> dict[str, Any]:
     }
 
 
-def category_sample(data: Path, labels_csv: Path) -> dict[str, Any]:
-    """Per-class precision/recall of the shipped model on the project's hand-labelled sample."""
-    texts = {
-        ("twcs", r["tweet_id"]): r["text"]
-        for r in read_csv_records(data / "twcs-head5k" / "twcs.csv")
-    }
-    texts.update(
-        (("free-mobile", r["tweet_id"]), r["text"])
-        for r in read_csv_records(data / "free-mobile-tweets-fr" / "free_tweet_export.csv")
-    )
-    with labels_csv.open(encoding="utf-8", newline="") as fh:
-        gold_rows = [r for r in csv.DictReader(fh) if (r["dataset"], r["id"]) in texts]
-    sample = [texts[(r["dataset"], r["id"])] for r in gold_rows]
-    gold = [r["category"] for r in gold_rows]
-    head = default_model().heads["category"]
-    p = head.proba([for_model(t) for t in sample])
-    pred = [head.labels[i] for i in p.argmax(axis=1)]
+def _category_figures(gold: list[str], pred: list[str], datasets: list[str]) -> dict[str, Any]:
     prec, rec, f1, support = precision_recall_fscore_support(
         gold, pred, labels=list(CATEGORIES), zero_division=0
     )
@@ -143,21 +137,92 @@ def category_sample(data: Path, labels_csv: Path) -> dict[str, Any]:
         for i, c in enumerate(CATEGORIES)
     }
     by_set = {}
-    for name in ("twcs", "free-mobile"):
-        idx = [i for i, r in enumerate(gold_rows) if r["dataset"] == name]
+    for name in sorted(set(datasets), key=DATASETS.index):
+        idx = [i for i, d in enumerate(datasets) if d == name]
         by_set[name] = round(
             float(accuracy_score([gold[i] for i in idx], [pred[i] for i in idx])), 4
         )
+    desk = rates(gold, pred)
     return {
         "n": len(gold),
-        "accuracy": round(float(accuracy_score(gold, pred)), 4),
+        "accuracy": desk["accuracy"],
         "macro_f1": round(
             float(f1_score(gold, pred, labels=list(CATEGORIES), average="macro", zero_division=0)),
             4,
         ),
+        **{k: v for k, v in desk.items() if k != "accuracy"},
         "accuracy_by_dataset": by_set,
         "per_class": per_class,
     }
+
+
+DATASETS = ("twcs", "free-mobile")
+
+
+def category_sample(
+    data: Path, labels_csv: Path, *, classifier: BuiltinClassifier | None = None
+) -> dict[str, Any]:
+    """The shipped model (or `classifier`) on the project's hand-labelled real messages: the
+    plain arg-max's figures (top level, as before), the same under the model's decision rule
+    (`with_decision`), and the reliability of the category probabilities (`calibration`)."""
+    texts = {
+        ("twcs", r["tweet_id"]): r["text"]
+        for r in read_csv_records(data / "twcs-head5k" / "twcs.csv")
+    }
+    texts.update(
+        (("free-mobile", r["tweet_id"]), r["text"])
+        for r in read_csv_records(data / "free-mobile-tweets-fr" / "free_tweet_export.csv")
+    )
+    with labels_csv.open(encoding="utf-8", newline="") as fh:
+        gold_rows = [r for r in csv.DictReader(fh) if (r["dataset"], r["id"]) in texts]
+    sample = [texts[(r["dataset"], r["id"])] for r in gold_rows]
+    gold = [r["category"] for r in gold_rows]
+    datasets = [r["dataset"] for r in gold_rows]
+    clf = classifier or BuiltinClassifier()
+    labels, cat, _, _, comp = clf.probabilities([for_model(t) for t in sample])
+    rule = clf.decision()
+    argmax = decide(labels, cat, comp, ARGMAX)
+    out = _category_figures(gold, argmax, datasets)
+    out["with_decision"] = {
+        "thresholds": rule.as_dict(),
+        **_category_figures(gold, decide(labels, cat, comp, rule), datasets),
+    }
+    out["calibration"] = calibration(labels, cat, comp, gold, clf)
+    return out
+
+
+def calibration(
+    labels: Any, cat: np.ndarray, comp: np.ndarray, gold: list[str], clf: BuiltinClassifier
+) -> dict[str, Any]:
+    """ECE and reliability table of the category head, the complaint probability's ECE, and
+    the category ECE after the temperature that cross-validation on the corpus found."""
+    labels = list(labels)
+    known = [i for i, g in enumerate(gold) if g in labels]
+    idx = np.array([labels.index(gold[i]) for i in known], dtype=int)
+    cat = cat[known]
+    is_comp = np.array([gold[i] == "complaint" for i in known], dtype=int)
+    comp2 = np.column_stack([1.0 - comp[known], comp[known]])
+    out: dict[str, Any] = {
+        "bins": 10,
+        "category_ece": round(ece(cat, idx), 4),
+        "complaint_ece": round(ece(comp2, is_comp), 4),
+        "category_reliability": reliability(cat, idx),
+    }
+    stored = stored_beside(clf.model_path or SHIPPED).get("cv") or {}
+    temperature = stored.get("temperature") if isinstance(stored, dict) else None
+    if temperature:
+        out["temperature_from_cv"] = temperature
+        out["category_ece_temperature_scaled"] = round(ece(scale(cat, temperature), idx), 4)
+    comp_temperature = stored.get("complaint_temperature") if isinstance(stored, dict) else None
+    if comp_temperature:
+        out["complaint_temperature_from_cv"] = comp_temperature
+        out["complaint_ece_temperature_scaled"] = round(
+            ece(scale(comp2, comp_temperature), is_comp), 4
+        )
+    return out
+
+
+PARTS = ("complaints", "sentiment", "categories")
 
 
 def run_all(
@@ -166,11 +231,66 @@ def run_all(
     *,
     folds: int = 10,
     progress: Callable[[str], None] = lambda _: None,
+    parts: Sequence[str] = PARTS,
+    classifier: BuiltinClassifier | None = None,
 ) -> dict[str, Any]:
-    progress("complaints (10-fold cross-validation and transfer)")
-    out: dict[str, Any] = {"complaints": complaints(data, folds=folds)}
-    progress("sentiment (English, French)")
-    out["sentiment"] = sentiment(data)
-    progress("categories on the hand-labelled sample")
-    out["categories"] = category_sample(data, labels_csv)
+    out: dict[str, Any] = {}
+    if "complaints" in parts:
+        progress("complaints (10-fold cross-validation and transfer)")
+        out["complaints"] = complaints(data, folds=folds)
+    if "sentiment" in parts:
+        progress("sentiment (English, French)")
+        out["sentiment"] = sentiment(data)
+    if "categories" in parts:
+        progress("categories on the hand-labelled sample")
+        out["categories"] = category_sample(data, labels_csv, classifier=classifier)
     return out
+
+
+def summary(figures: dict[str, Any]) -> list[str]:
+    """The figures as lines for a person: every figure as `path: value`, then the categories'
+    desk figures side by side, arg-max against the decision rule."""
+    lines: list[str] = []
+    _flatten("", figures, lines)
+    if "categories" in figures:
+        lines += _category_table(figures["categories"])
+    return lines
+
+
+def _flatten(prefix: str, value: Any, lines: list[str]) -> None:
+    if prefix.endswith("_reliability"):
+        return  # a table, in `_category_table`
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, lines)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            _flatten(f"{prefix}[{i}]", v, lines)
+    else:
+        lines.append(f"{prefix}: {value}")
+
+
+def _category_table(cats: dict[str, Any]) -> list[str]:
+    after = cats["with_decision"]
+    lines = ["", f"categories, {cats['n']} hand-labelled real messages: arg-max -> decision"]
+    for key in (
+        "accuracy",
+        "macro_f1",
+        "missed_complaint_rate",
+        "support_vs_other_macro_f1",
+        "complaint_vs_rest_macro_f1",
+    ):
+        lines.append(f"  {key:28} {cats[key]:.4f} -> {after[key]:.4f}")
+    for c, row in cats["per_class"].items():
+        new = after["per_class"][c]
+        lines.append(
+            f"  {c:12} precision {row['precision']:.3f} -> {new['precision']:.3f}"
+            f"  recall {row['recall']:.3f} -> {new['recall']:.3f}  (n={row['support']})"
+        )
+    lines += ["", "category reliability (confidence bin: n, mean confidence, accuracy)"]
+    for row in cats["calibration"]["category_reliability"]:
+        if row["n"]:
+            lines.append(
+                f"  {row['bin']}: {row['n']:4}  {row['confidence']:.3f}  {row['accuracy']:.3f}"
+            )
+    return lines

@@ -161,6 +161,9 @@ class Head:
 class TextModel:
     heads: dict[str, Head] = field(default_factory=dict)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    # The category decision rule's thresholds (understand/decision.py), chosen by `carebird
+    # train`; read back from the JSON description. None: the plain arg-max.
+    decision: dict[str, Any] | None = None
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -171,6 +174,7 @@ class TextModel:
                 t: {"labels": h.labels, "trained_on": h.trained_on, "examples": h.examples}
                 for t, h in self.heads.items()
             },
+            **({"decision": self.decision} if self.decision is not None else {}),
         }
 
     def save(self, path: Path) -> None:

@@ -122,9 +122,10 @@ def _analyse_builtin(classifier: BuiltinClassifier, texts: Sequence[str]) -> lis
         for t, low in zip(texts, lowered, strict=True)
     ]
     probabilities = classifier.probabilities(norm)
-    columns = score_columns(*probabilities)
+    decision = classifier.decision()
+    columns = score_columns(*probabilities, decision=decision)
     if columns is None:
-        scores = scores_from(*probabilities)
+        scores = scores_from(*probabilities, decision=decision)
         columns = (
             [s.category for s in scores],
             [s.category_scores for s in scores],

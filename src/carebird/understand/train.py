@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from carebird.errors import InvalidInput
 from carebird.ingest.models import Message
-from carebird.understand.defaults import corpus_rows
+from carebird.understand.decision import calibrate
+from carebird.understand.defaults import corpus_rows, default_decision, train_default
 from carebird.understand.labels import TASKS
 from carebird.understand.model import TextModel, train_head, train_heads
 from carebird.understand.models_db import Label
@@ -66,7 +67,19 @@ def train_from_csv(path: Path, *, text_column: str, label_column: str, task: str
         ]
     check_labels(task, labels)
     head = train_head(task, texts, labels, trained_on=str(path.name))
-    return TextModel(heads={task: head})
+    model = TextModel(heads={task: head})
+    if task == "category" and min(labels.count(c) for c in set(labels)) >= 2:
+        model.decision = calibrate(texts, labels)  # thresholds by CV over this CSV
+    return model
+
+
+def train_corpus() -> TextModel:
+    """The shipped model: the default recipe on the project corpus, with its decision rule
+    chosen by cross-validation over the same corpus (`carebird train --corpus`)."""
+    rows = corpus_rows()
+    model = train_default()
+    model.decision = calibrate([r["text"] for r in rows], [r["category"] for r in rows])
+    return model
 
 
 def train_from_desk(session: Session) -> TextModel:
@@ -95,4 +108,5 @@ def train_from_desk(session: Session) -> TextModel:
         {"category": cats, "complaint": ["1" if c == "complaint" else "0" for c in cats]},
         trained_on=source,
     )
-    return TextModel(heads=heads)
+    # The corpus outweighs the corrections: the shipped rule's thresholds still apply.
+    return TextModel(heads=heads, decision=default_decision().as_dict())

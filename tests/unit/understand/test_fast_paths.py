@@ -325,7 +325,7 @@ def test_the_builtin_shortcut_falls_back_to_rows(monkeypatch: pytest.MonkeyPatch
     understander = Understander()
     texts = list(corpus()[:300])
     want = [u.as_dict() for u in understander.analyse(texts)]
-    monkeypatch.setattr("carebird.understand.service.score_columns", lambda *a: None)
+    monkeypatch.setattr("carebird.understand.service.score_columns", lambda *a, **kw: None)
     assert [u.as_dict() for u in understander.analyse(texts)] == want
 
 
