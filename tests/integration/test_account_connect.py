@@ -199,6 +199,9 @@ def test_mastodon_registers_once_per_instance_and_connects(
         "https://mastodon.example/api/v1",
         "https://mastodon.example?x=1",
         "https://mastodon.example:99999",
+        "https://masto\x00don.example",  # what an HTTP client would choke on: a 422 here
+        "https://ex ample.org",
+        "https://-bad-.example",
         "",
     ],
 )

@@ -33,6 +33,10 @@ def test_an_admin_sets_up_a_team_and_cases_follow_statuses(
     tid = team["id"]
     dup = client.post("/api/teams", json={"name": "billing TEAM"}, headers=h)
     assert dup.status_code == 409 and "already exists" in dup.json()["detail"]
+    # A name outside ASCII twice (SQLite's lower() folds ASCII only): a 409, never a 500.
+    assert client.post("/api/teams", json={"name": "Équipe É"}, headers=h).status_code == 201
+    dup = client.post("/api/teams", json={"name": "Équipe É"}, headers=h)
+    assert dup.status_code == 409, dup.text
     bad = client.patch(f"/api/teams/{tid}", json={"assignment": "random"}, headers=h)
     assert bad.status_code == 422
     bad = client.patch(f"/api/teams/{tid}", json={"max_open_per_agent": 0}, headers=h)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from carebird.auth.models import Agent, Team
@@ -78,7 +79,8 @@ def _name(session: Session, raw: str, *, team_id: int | None = None) -> str:
     name = " ".join(str(raw).split())
     if not 0 < len(name) <= 120:
         raise InvalidInput("a team needs a name (1 to 120 characters)")
-    other = session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower()))
+    # lower() on both sides: SQLite folds ASCII only, and must compare like with like.
+    other = session.scalar(select(Team.id).where(func.lower(Team.name) == func.lower(name)))
     if other is not None and other != team_id:
         raise Conflict(f"a team named {name!r} already exists")
     return name
@@ -86,8 +88,12 @@ def _name(session: Session, raw: str, *, team_id: int | None = None) -> str:
 
 def create_team(session: Session, *, name: str) -> Team:
     team = Team(name=_name(session, name), created_at=utcnow())
-    session.add(team)
-    session.flush()
+    try:
+        with session.begin_nested():  # two admins creating one name at once: one wins
+            session.add(team)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"a team named {team.name!r} already exists") from None
     return team
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import secrets
 import socket
 import time
@@ -28,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebird.crypto import seal, unseal
-from carebird.errors import AuthError, ConnectorError, InvalidInput
+from carebird.errors import AuthError, ConnectorError, InvalidInput, TransientNetworkError
 from carebird.ingest.accounts import store_connection
 from carebird.ingest.base import AuthorInfo
 from carebird.ingest.calls import AccountSpec, Backoff
@@ -124,6 +125,8 @@ def instance_url(raw: str, *, allow_private: bool) -> str:
         or parts.fragment
     ):
         raise InvalidInput("a server address is a name alone, e.g. https://mastodon.social")
+    if not _is_host(host):
+        raise InvalidInput(f"{host[:100]!r} is not a server name, e.g. mastodon.social")
     scheme = parts.scheme.lower()
     if not allow_private:
         if scheme != "https":
@@ -131,6 +134,23 @@ def instance_url(raw: str, *, allow_private: bool) -> str:
         _public_only(host, port or 443)
     shown = f"[{host}]" if ":" in host else host
     return f"{scheme}://{shown}{f':{port}' if port else ''}"
+
+
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", re.IGNORECASE)
+
+
+def _is_host(host: str) -> bool:
+    """An IP address or a DNS name (IDNA allowed): nothing an HTTP client would choke on."""
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    try:
+        name = host.encode("idna").decode("ascii").rstrip(".")
+    except UnicodeError:
+        return False
+    return 0 < len(name) <= 253 and all(_LABEL.fullmatch(part) for part in name.split("."))
 
 
 def _public_only(host: str, port: int) -> None:
@@ -350,6 +370,8 @@ def connect_bluesky(
         me = verify_identity(spec)
     except AuthError:
         raise InvalidInput("Bluesky refused this handle and app password") from None
+    except TransientNetworkError as exc:  # a name typed wrong, or a server that is down
+        raise InvalidInput(f"the server {base} did not answer ({exc}): check the address") from None
     creds = {"app_password": app_password, **tokens}
     return store_connection(
         session,
