@@ -17,7 +17,6 @@ from carebird.errors import InvalidInput
 from carebird.understand import defaults
 from carebird.understand.classifier import BuiltinClassifier
 from carebird.understand.model import TextModel, load_model, train_heads
-from carebird.understand.model_store import convert_legacy
 from carebird.understand.text import for_model
 
 MARKER_ENV = "CAREBIRD_TEST_PWNED"
@@ -162,14 +161,20 @@ def test_train_writes_the_safe_format(tmp_path: Path) -> None:
     assert load_model(out_path).heads["complaint"].labels == ["0", "1"]
 
 
-LEGACY = defaults.HERE / "models" / "default.joblib"
+LEGACY = Path(__file__).parents[2] / "data" / "legacy_default_probabilities.npz"
 
 
 def test_the_shipped_model_gives_the_legacy_models_probabilities() -> None:
-    """default.npz was converted from the pickled default.joblib: same probabilities, exactly,
-    on the whole corpus."""
-    old = convert_legacy(LEGACY)
-    new = load_model(defaults.SHIPPED)
-    norm = [for_model(r["text"]) for r in defaults.corpus_rows()]
-    for task in ("category", "sentiment", "complaint"):
-        assert np.array_equal(old.heads[task].proba(norm), new.heads[task].proba(norm))
+    """default.npz was converted from the pickled default.joblib of carebird 0.x, which gave
+    these probabilities (a third of the corpus; float32 as computed). The conversion was
+    checked equal on the whole corpus with both files present (commit 1910b65). If the
+    shipped model is ever retrained, this test and its fixture have served their purpose."""
+    with np.load(LEGACY, allow_pickle=False) as old:
+        shipped = load_model(defaults.SHIPPED)
+        assert shipped.created_at == str(old["created_at"]), "retrained: see the docstring"
+        norm = [for_model(t) for t in json.loads(bytes(old["texts"]).decode())]
+        for task in ("category", "sentiment", "complaint"):
+            new = shipped.heads[task].proba(norm)
+            # exactly equal here; a few float32 ulps apart with another numpy's SIMD exp
+            assert abs(new - old[task]).max() <= 1e-6
+            assert (new.argmax(axis=1) == old[task].argmax(axis=1)).all()
