@@ -12,6 +12,7 @@ rather than a guess.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import unicodedata
@@ -164,6 +165,9 @@ def _identifier() -> Any:
 
     identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(MODEL_LANGUAGES)
+    # Its 140 languages' table (28 MB) is kept to undo `set_languages`, never done here.
+    with contextlib.suppress(AttributeError):
+        identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
     return identifier
 
 
