@@ -48,7 +48,7 @@ _NB_PARAMS = ("c", "alpha", "class_weight", "max_iter")
 def _retrain_hint(path: Path) -> str:
     return (
         f"retrain it with `carebird train --out {path.with_suffix('.npz')}`, or, only if you "
-        f"trust the file, convert it with `carebird convert-model {path}`"
+        f"trust the file, convert it with `carebird convert-model --i-trust-this-file {path}`"
     )
 
 

@@ -178,3 +178,31 @@ def test_the_shipped_model_gives_the_legacy_models_probabilities() -> None:
             # exactly equal here; a few float32 ulps apart with another numpy's SIMD exp
             assert abs(new - old[task]).max() <= 1e-6
             assert (new.argmax(axis=1) == old[task].argmax(axis=1)).all()
+
+
+def test_a_pickle_copied_over_a_watched_model_is_not_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The desk reloads a replaced model file; a pickle in its place is refused, the model
+    loaded before stays, and the next valid file is picked up."""
+    marker = tmp_path / "pwned"
+    monkeypatch.setenv(MARKER_ENV, str(marker))
+    path = tmp_path / "desk.npz"
+    model = _small_model()
+    model.save(path)
+    watching = BuiltinClassifier(model_path=path)
+    before = watching.model()
+    joblib.dump({"format": 1, "sklearn": sklearn.__version__, "model": _Payload()}, path)
+    os.utime(path, (1, 1))  # a distinct mtime on fast disks
+    assert watching.model() is before
+    assert "keeping the model loaded before" in caplog.text
+    assert not marker.exists()
+    model.extra = {"version": 2}
+    model.save(path)
+    os.utime(path, (2, 2))
+    reloaded = watching.model()
+    assert reloaded is not before
+    assert reloaded.extra == {"version": 2}
+    assert np.array_equal(
+        reloaded.heads["complaint"].proba(PROBES), model.heads["complaint"].proba(PROBES)
+    )
