@@ -3,7 +3,8 @@
 A model file is a numpy ``.npz`` archive read with ``allow_pickle=False``: plain numeric and
 text arrays (each feature extractor's IDF, each head's coefficients, intercept and classes)
 and ``description``, the model's JSON description as UTF-8 bytes. The description (also
-written beside the file as ``<name>.json`` for people and tools) names, for each head, its
+written beside the file as ``<name>.json`` for people and tools; keys added there to the
+description of the same model, such as decision thresholds, are read too) names, for each head, its
 feature extractor and classifier with their parameters; loading rebuilds the same fitted
 objects from it, so probabilities are exactly those of the model that was saved.
 
@@ -127,9 +128,26 @@ def load_model(path: Path) -> TextModel:
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path} is not a readable carebird model file: {exc}") from exc
     try:
-        return _rebuild(description, arrays)
+        model = _rebuild(description, arrays)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise InvalidInput(f"{path} is not a valid carebird model file: {exc!r}") from exc
+    model.extra.update(_sidecar_extra(path, model.created_at))
+    return model
+
+
+_CORE = frozenset({"format", "sklearn", "created_at", "heads", "features"})
+
+
+def _sidecar_extra(path: Path, created_at: str) -> dict[str, Any]:
+    """Extra keys added to the JSON description beside the file (e.g. decision thresholds
+    set after training), if it describes this very model (same `created_at`)."""
+    try:
+        sidecar = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(sidecar, dict) or sidecar.get("created_at") != created_at:
+        return {}
+    return {k: v for k, v in sidecar.items() if k not in _CORE}
 
 
 def _read_arrays(path: Path) -> dict[str, np.ndarray]:
@@ -160,8 +178,7 @@ def _rebuild(description: dict[str, Any], arrays: dict[str, np.ndarray]) -> Text
             trained_on=str(spec.get("trained_on", "")),
             examples=int(spec.get("examples", 0)),
         )
-    core = {"format", "sklearn", "created_at", "heads", "features"}
-    extra = {k: v for k, v in description.items() if k not in core}
+    extra = {k: v for k, v in description.items() if k not in _CORE}
     return TextModel(heads=heads, created_at=str(description["created_at"]), extra=extra)
 
 

@@ -206,3 +206,24 @@ def test_a_pickle_copied_over_a_watched_model_is_not_loaded(
     assert np.array_equal(
         reloaded.heads["complaint"].proba(PROBES), model.heads["complaint"].proba(PROBES)
     )
+
+
+def test_keys_added_to_the_json_beside_the_model_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "m.npz"
+    model = _small_model()
+    model.extra = {"thresholds": {"complaint": 0.5}}
+    model.save(path)
+    sidecar = path.with_suffix(".json")
+    description = json.loads(sidecar.read_text())
+    description["thresholds"] = {"complaint": 0.8}
+    description["decision"] = {"by": "calibration"}
+    sidecar.write_text(json.dumps(description))
+    assert load_model(path).extra == {
+        "thresholds": {"complaint": 0.8},
+        "decision": {"by": "calibration"},
+    }
+    description["created_at"] = "2000-01-01T00:00:00+00:00"  # describes another model
+    sidecar.write_text(json.dumps(description))
+    assert load_model(path).extra == {"thresholds": {"complaint": 0.5}}
+    sidecar.write_text("{not json")
+    assert load_model(path).extra == {"thresholds": {"complaint": 0.5}}
