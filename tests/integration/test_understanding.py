@@ -97,7 +97,7 @@ def test_agent_correction_is_a_label_and_retraining_changes_the_prediction(
     assert [(lab.task, lab.label) for lab in labels] == [("category", "suggestion")]
     assert case is not None and case.category_source == "agent"
 
-    model_path = tmp_path / "desk.joblib"
+    model_path = tmp_path / "desk.npz"
     classifier = BuiltinClassifier(model_path=None)
     out = CliRunner().invoke(
         cli, ["--database", db.url, "train", "--from-desk", "--out", str(model_path)]
@@ -117,7 +117,7 @@ def test_model_file_replaced_is_used_without_restart(tmp_path: Path) -> None:
         + [f"red gadget number {i},0" for i in range(30)]
     )
     csv_path.write_text("\n".join(rows) + "\n")
-    model_path = tmp_path / "m.joblib"
+    model_path = tmp_path / "m.npz"
     runner = CliRunner()
     r = runner.invoke(
         cli,

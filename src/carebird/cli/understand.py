@@ -156,3 +156,38 @@ def eval_cmd(
         click.echo(json.dumps(figures, indent=2))
     else:
         click.echo("\n".join(summary(figures)))
+
+
+@cli.command("convert-model")
+@click.argument("legacy", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Model file to write (default: LEGACY with the suffix .npz).",
+)
+@click.option(
+    "--i-trust-this-file",
+    "trusted",
+    is_flag=True,
+    help="Required: unpickling the old file runs any code it holds.",
+)
+def convert_model_cmd(legacy: Path, out: Path | None, trusted: bool) -> None:
+    """Convert a pickled (joblib) model of an older carebird to arrays and JSON.
+
+    Loading a pickle can run code: convert only files you trained yourself, or retrain
+    with `carebird train` instead. The new file gives the same probabilities.
+    """
+    from carebird.understand.model_store import convert_legacy
+
+    if not trusted:
+        raise click.UsageError(
+            "unpickling a model file runs any code it holds: give --i-trust-this-file "
+            "if you trained it yourself, or retrain with `carebird train`"
+        )
+    out = out or legacy.with_suffix(".npz")
+    if out.resolve() == legacy.resolve():
+        raise click.UsageError("--out must differ from the legacy file")
+    model = convert_legacy(legacy)
+    model.save(out)
+    click.echo(json.dumps({"model": str(out), **model.describe()}, indent=2))

@@ -82,7 +82,11 @@ class BuiltinClassifier:
             stored = default_decision()
         self._decision = stored
         # Heads missing from a custom model (e.g. it only retrained sentiment) come from default.
-        return TextModel(heads={**base.heads, **custom.heads}, created_at=custom.created_at)
+        return TextModel(
+            heads={**base.heads, **custom.heads},
+            created_at=custom.created_at,
+            extra={**base.extra, **custom.extra},  # the description's other keys, custom first
+        )
 
     def model(self) -> TextModel:
         """The current model, reloading it if its file was replaced (no restart needed)."""
@@ -95,7 +99,11 @@ class BuiltinClassifier:
                 with self._lock:
                     if mtime != self._mtime:
                         log.info("reloading model %s", self.model_path)
-                        self._model = self._load()
+                        try:
+                            self._model = self._load()
+                        except InvalidInput as exc:  # e.g. a pickle copied over it
+                            self._mtime = mtime  # reported once, not at every batch
+                            log.error("%s; keeping the model loaded before", exc)
         return self._model
 
     def decision(self) -> Decision:

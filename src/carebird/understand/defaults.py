@@ -1,7 +1,7 @@
 """The default model: trained only on the project's own bilingual corpus (`corpus/*.csv`).
 
-It ships prebuilt in `models/default.joblib`; if that file cannot be used (another
-scikit-learn version), the same model is trained from the corpus once and cached.
+It ships prebuilt in `models/default.npz` (arrays and JSON, see `model_store`); if that file
+cannot be used, the same model is trained from the corpus once and cached.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from carebird.understand.model import TextModel, load_model, train_heads
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 CORPUS = HERE / "corpus"
-SHIPPED = HERE / "models" / "default.joblib"
+SHIPPED = HERE / "models" / "default.npz"
 
 
 def corpus_rows() -> list[dict[str, str]]:
@@ -53,7 +53,7 @@ def default_decision() -> Decision:
 
 def _cache_path() -> Path:
     base = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return base / "carebird" / "default.joblib"
+    return base / "carebird" / "default.npz"
 
 
 @functools.cache

@@ -1,13 +1,22 @@
 """Language of short, informal texts: French and English first, other languages recognised.
 
-Scores function words and letters typical of each language (word lists written for carebird);
-non-Latin scripts are told apart by their Unicode ranges. Handles, URLs, hashtags and emoji are
-ignored, so "@Brand 😡😡" is undetermined ("und") rather than a guess.
+Two detectors, combined. Word lists written for carebird score function words and letters
+typical of seven languages, and non-Latin scripts are told apart by their Unicode ranges:
+a few microseconds a text, sure of most French and English. When they are unsure (a short
+text, few known words, another language), py3langid (langid.py's naive-Bayes model over byte
+n-grams; its model ships in its package as arrays, nothing is downloaded) decides among
+`MODEL_LANGUAGES`. `python -m benchmarks.language` measures each alone and combined.
+Handles, URLs, hashtags and emoji are ignored, so "@Brand 😡😡" is undetermined ("und")
+rather than a guess.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
+import unicodedata
+from typing import Any
 
 # Handles, hashtags and URLs as written; detect runs _STRIP_FAST, the same (tests compare them).
 _STRIP = re.compile(r"https?://\S+|www\.\S+|[@#]\w+", re.I)
@@ -103,22 +112,90 @@ _LETTER_INDEX = tuple((_LANG_ORDER.index(lang), chars) for lang, chars in _LETTE
 
 
 def detect(text: str) -> str:
-    """An ISO 639-1 code, or "und" when the text carries no language evidence."""
+    """An ISO 639-1 code, or "und" when the text carries no language evidence.
+
+    The word lists decide when they are sure (two words' worth of evidence, at least twice
+    the runner-up's) or the text is a non-Latin script; otherwise py3langid's model, limited
+    to `MODEL_LANGUAGES`, decides, unless it is unsure and the word lists had a verdict.
+    """
     text = _STRIP_FAST.sub(" ", text[:2000])
     if not _ALPHA.search(text):
         return UNDETERMINED
+    verdict, top, second = _by_words(text)
+    if verdict != UNDETERMINED and (top < 0 or (top >= SURE and top >= 2 * second)):
+        return verdict
+    # NFKC: "ｍｅｒｃｉ" and "𝐦𝐞𝐫𝐜𝐢" (styled letters) are "merci" to the model
+    lang, confidence = _identifier().classify(unicodedata.normalize("NFKC", text))
+    if verdict != UNDETERMINED and confidence < TRUST_MODEL:
+        return verdict
+    if verdict == UNDETERMINED and confidence < TRUST_MODEL_ALONE:
+        return UNDETERMINED
+    return str(lang)
+
+
+# Languages py3langid may answer: those of the word lists and the most used on the networks
+# in Europe and beyond (its 140 include many that short texts are mistaken for: "lol no" is
+# not Fulah).
+MODEL_LANGUAGES: tuple[str, ...] = (
+    *_LANG_ORDER,
+    *sorted(_w("pl tr sv da no fi ro cs sk hu el ru uk bg ar he fa hi zh ja ko th vi id ms ca")),
+)
+SURE = 4  # half points: two words, or a word and a letter
+TRUST_MODEL = 0.7  # the model overrules the word lists when at least this sure
+TRUST_MODEL_ALONE = 0.3  # ... and speaks alone (no word-list verdict) from this
+
+
+def warm_up() -> None:
+    """Load py3langid's model now (about a second) rather than in the first unsure text."""
+    _identifier()
+
+
+def detect_by_model(text: str) -> str:
+    """py3langid's guess among `MODEL_LANGUAGES` (its model ships in its package), "und"
+    when the text has no letters once handles, hashtags and URLs are removed."""
+    text = _STRIP_FAST.sub(" ", text[:2000])
+    if not _ALPHA.search(text):
+        return UNDETERMINED
+    return str(_identifier().classify(unicodedata.normalize("NFKC", text))[0])
+
+
+@functools.cache
+def _identifier() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(MODEL_LANGUAGES)
+    # Its 140 languages' table (28 MB) is kept to undo `set_languages`, never done here.
+    with contextlib.suppress(AttributeError):
+        identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
+    return identifier
+
+
+def detect_by_words(text: str) -> str:
+    """The word lists' verdict alone."""
+    text = _STRIP_FAST.sub(" ", text[:2000])
+    if not _ALPHA.search(text):
+        return UNDETERMINED
+    return _by_words(text)[0]
+
+
+def _by_words(text: str) -> tuple[str, int, int]:
+    """(verdict, best score, runner-up's score) of the word lists on a stripped text with
+    letters; a non-Latin script's verdict has the score -1."""
     ascii_only = text.isascii()  # no other script, no accented letter: skip those tests
     if not ascii_only and _NON_LATIN.search(text):
         script = _script_of(text)
         if script is not None:
-            return script
+            return script, -1, 0
     lowered = text.lower()
     scores = _word_scores(lowered, ascii_only)
     french_letter = False if ascii_only else _add_letter_scores(scores, lowered)
     top = max(scores)
     if top == 0:
-        return UNDETERMINED
-    return _winner(scores, top, french_letter)
+        return UNDETERMINED, 0, 0
+    winner = _winner(scores, top, french_letter)
+    ordered = sorted(scores)
+    return winner, top, ordered[-2]
 
 
 def _script_of(text: str) -> str | None:

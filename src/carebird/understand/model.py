@@ -2,12 +2,12 @@
 
 A model file holds one or more *heads* (category, sentiment, complaint), each a logistic
 regression over a fitted feature extractor; heads trained together share one extractor, so a
-text is vectorised once for all of them. Written with joblib beside a JSON description.
+text is vectorised once for all of them. Files hold arrays and JSON only (`model_store`):
+loading a model can never run code.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
 import scipy.sparse as sp
 import sklearn
@@ -28,7 +27,7 @@ from carebird.understand.features import HashedTfidf
 from carebird.understand.text import for_model
 
 log = logging.getLogger(__name__)
-FORMAT = 1
+FORMAT = 2  # 1: a joblib pickle (refused; `carebird convert-model`)
 
 
 def build_features() -> Any:
@@ -164,9 +163,12 @@ class TextModel:
     # The category decision rule's thresholds (understand/decision.py), chosen by `carebird
     # train`; read back from the JSON description. None: the plain arg-max.
     decision: dict[str, Any] | None = None
+    # More keys of the JSON description (e.g. decision thresholds): saved and loaded as they are.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> dict[str, Any]:
         return {
+            **self.extra,
             "format": FORMAT,
             "sklearn": sklearn.__version__,
             "created_at": self.created_at,
@@ -178,13 +180,10 @@ class TextModel:
         }
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        joblib.dump(
-            {"format": FORMAT, "sklearn": sklearn.__version__, "model": self}, tmp, compress=3
-        )
-        tmp.replace(path)  # atomic: a desk watching the file never reads half of it
-        path.with_suffix(".json").write_text(json.dumps(self.describe(), indent=2))
+        """Arrays and JSON in `path` (atomically), the JSON description beside it."""
+        from carebird.understand.model_store import save_model
+
+        save_model(self, path)
 
 
 def train_heads(
@@ -232,21 +231,7 @@ def train_head(
 
 
 def load_model(path: Path) -> TextModel:
-    """Load a model file; refuse files of another format or scikit-learn version."""
-    import warnings
+    """Load a model file (arrays and JSON); refuse pickles and anything else."""
+    from carebird.understand.model_store import load_model as load
 
-    with warnings.catch_warnings():
-        # A version mismatch is reported by us below as a clear error, not as a warning.
-        warnings.simplefilter("ignore")
-        data = joblib.load(path)
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise InvalidInput(f"{path} is not a carebird model file")
-    if data.get("sklearn") != sklearn.__version__:
-        raise InvalidInput(
-            f"{path} was trained with scikit-learn {data.get('sklearn')}, "
-            f"this is {sklearn.__version__}: retrain it with `carebird train`"
-        )
-    model = data["model"]
-    if not isinstance(model, TextModel):
-        raise InvalidInput(f"{path} holds no carebird model")
-    return model
+    return load(path)

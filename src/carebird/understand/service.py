@@ -16,7 +16,7 @@ from carebird.understand.classifier import (
     scores_from,
 )
 from carebird.understand.cues import MAX_CUE_CHARS, find_cues, find_cues_lowered
-from carebird.understand.language import detect
+from carebird.understand.language import detect, warm_up
 from carebird.understand.pii import find_personal_data
 from carebird.understand.text import MAX_MODEL_CHARS, for_model, for_model_lowered
 
@@ -50,6 +50,7 @@ class Understander:
 
     def __init__(self, classifier: Classifier | None = None) -> None:
         self.classifier = classifier or load_classifier("builtin")
+        warm_up()  # the language model, loaded once per process
         if _is_builtin(self.classifier):
             _warm_up(self.classifier)
 

@@ -171,7 +171,7 @@ def test_normalisation_is_the_plain_one() -> None:
 
 
 def test_language_is_the_plain_one() -> None:
-    assert [language.detect(t) for t in corpus()] == [plain_detect(t) for t in corpus()]
+    assert [language.detect_by_words(t) for t in corpus()] == [plain_detect(t) for t in corpus()]
 
 
 def test_cues_are_the_plain_ones() -> None:

@@ -83,4 +83,4 @@ def test_a_missing_model_file_is_a_clear_error(tmp_path: Path) -> None:
     from carebird.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="not found"):
-        load_classifier("builtin", model_path=tmp_path / "nope.joblib")
+        load_classifier("builtin", model_path=tmp_path / "nope.npz")
