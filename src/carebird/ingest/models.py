@@ -122,6 +122,7 @@ class Message(Base):
         UniqueConstraint("network", "external_id"),
         Index("ix_messages_case_created", "case_id", "created_at"),
         Index("ix_messages_conversation", "network", "conversation_id"),
+        Index("ix_messages_accurate", "accurate_at", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -150,6 +151,8 @@ class Message(Base):
     sentiment: Mapped[str | None] = mapped_column(String(12))
     cues: Mapped[list[Any]] = mapped_column(JSON, default=list)
     personal_data: Mapped[list[Any]] = mapped_column(JSON, default=list)  # kinds and spans
+    # When the accurate tier re-read it (carebird.flows.reclassify); None: not yet.
+    accurate_at: Mapped[datetime | None]
 
 
 class Cursor(Base):
