@@ -17,9 +17,11 @@ the same files again from the corpus, the same way on every machine (one BLAS th
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import logging
 import threading
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,8 +126,15 @@ class AccurateHeads:
             arrays[f"{task}.coef"] = self.coef[task]
             arrays[f"{task}.intercept"] = self.intercept[task]
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, **arrays)  # type: ignore[arg-type]
+        tmp = path.with_name(path.name + ".tmp")
+        # np.savez_compressed, with a fixed date: the same heads give the same bytes.
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for name, array in sorted(arrays.items()):
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, np.ascontiguousarray(array), allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, buf.getvalue())
         tmp.replace(path)
         description = {"format": FORMAT, "labels": self.labels, **self.meta}
         path.with_suffix(".json").write_text(json.dumps(description, indent=2) + "\n")
