@@ -3,6 +3,7 @@ each message once however many workers run (both engines; the race on PostgreSQL
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import threading
 from collections.abc import Callable, Sequence
@@ -210,3 +211,39 @@ def test_two_workers_never_read_the_same_message(pg_db: Database) -> None:
     assert a and b, "both workers took part"
     assert not a & b
     assert len(a) + len(b) == len(readers[0].read) + len(readers[1].read) == 120
+
+
+def test_the_embedded_runner_reclassifies_in_the_background(db: Database, db_url: str) -> None:
+    from carebird.jobs.runner import background
+
+    texts = ["the app crashes every time I open it", "vous livrez en Belgique ?", "🙂"]
+    ingest(db, [item(customer(200 + i), t) for i, t in enumerate(texts)])
+    settings = Settings(
+        env="test",
+        database_url=db_url,
+        secret_key=secrets.token_urlsafe(32),
+        accurate_tier=True,
+        accurate_tier_interval_seconds=0.2,
+    )
+
+    def pending() -> int:
+        with db.session() as s:
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(Message)
+                    .where(Message.accurate_at.is_(None), Message.direction == "in")
+                )
+                or 0
+            )
+
+    async def run() -> int:
+        async with background(settings, db) as desk:
+            assert desk is not None
+            for _ in range(600):  # up to a minute: the encoder loads on first use
+                if pending() == 0:
+                    break
+                await asyncio.sleep(0.1)
+        return pending()
+
+    assert asyncio.run(run()) == 0
