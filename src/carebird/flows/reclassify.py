@@ -89,7 +89,7 @@ def claim(session: Session, limit: int) -> Sequence[Any]:
             Message.sentiment,
         )
         .where(Message.accurate_at.is_(None), Message.direction == "in")
-        .order_by(Message.created_at.desc(), Message.id.desc())
+        .order_by(Message.created_at.desc())  # ix_messages_accurate_pending, backwards
         .limit(limit)
         .with_for_update(skip_locked=True, of=Message)
     ).all()

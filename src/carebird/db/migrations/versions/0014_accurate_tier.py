@@ -18,9 +18,16 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.add_column("messages", sa.Column("accurate_at", sa.DateTime(), nullable=True))
-    op.create_index("ix_messages_accurate", "messages", ["accurate_at", "created_at"])
+    pending = sa.text("accurate_at IS NULL AND direction = 'in'")
+    op.create_index(
+        "ix_messages_accurate_pending",
+        "messages",
+        ["created_at"],
+        postgresql_where=pending,
+        sqlite_where=pending,
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_messages_accurate", table_name="messages")
+    op.drop_index("ix_messages_accurate_pending", table_name="messages")
     op.drop_column("messages", "accurate_at")
