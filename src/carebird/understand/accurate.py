@@ -209,6 +209,7 @@ class AccurateClassifier:
         self.heads = AccurateHeads.load(path)
         self.encoder = Encoder()
         self._tfidf = self.heads.tfidf()
+        self.classify(["warm-up"])  # the encoder's tables load now, not in the first batch
 
     def classify(self, texts: Sequence[str]) -> list[TextScores]:
         if not texts:
