@@ -247,3 +247,14 @@ def test_the_embedded_runner_reclassifies_in_the_background(db: Database, db_url
         return pending()
 
     assert asyncio.run(run()) == 0
+
+
+def test_with_the_accurate_tier_at_intake_nothing_is_left_to_read(db: Database) -> None:
+    from datetime import timedelta
+
+    from carebird.flows.intake import Intake
+    from carebird.understand.service import Understander
+
+    intake = Intake(Understander(AccurateClassifier()), timedelta(days=7), DEFAULT_WEIGHTS)
+    ingest(db, [item(customer(300), "le colis n'est jamais arrivé")], intake=intake)
+    assert _pass(db, ReclassifySetup(Scripted())) == 0
