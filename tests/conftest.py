@@ -24,6 +24,8 @@ from tests.support.pg_cluster import PgCluster
 from tests.support.shared import shared_data
 
 __all__ = ["shared_data"]
+# Settings built in this process: the accurate tier's background pass is off unless asked for.
+os.environ.setdefault("CAREBIRD_ACCURATE_TIER", "false")
 _counter = itertools.count()
 
 

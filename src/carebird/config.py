@@ -62,6 +62,15 @@ class Settings(BaseSettings):
     classifier: str = "builtin"
     model_path: Path | None = None
     priority_weights: dict[str, float] = Field(default_factory=dict)
+    # The accurate tier re-reads inbound messages in the background (carebird.flows.reclassify):
+    # None = on when its encoder package is installed; "unsure" = only the messages the fast
+    # tier placed below `accurate_tier_confidence`; a pass takes up to `accurate_tier_batch`
+    # messages per transaction, for up to `accurate_tier_interval_seconds`, recent ones first.
+    accurate_tier: bool | None = None
+    accurate_tier_messages: Literal["all", "unsure"] = "all"
+    accurate_tier_confidence: float = Field(default=0.7, gt=0, le=1)
+    accurate_tier_batch: int = Field(default=128, ge=1, le=5000)
+    accurate_tier_interval_seconds: float = Field(default=5.0, gt=0)
     # Teams the desk creates at start (`[[teams]] name = "…"`) and routing rules as code
     # (`[[routing.rules]]`, see carebird.cases.routing), checked when the desk starts.
     teams: list[dict[str, Any]] = Field(default_factory=list)

@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 START_TIMEOUT = 90.0
+# The accurate tier re-reads messages in the background, changing what the fast tier said:
+# off unless a test asks for it (tests/integration/test_reclassify.py does).
+QUIET_TIERS = {"CAREBIRD_ACCURATE_TIER": "false"}
 
 
 def run_cli(env: dict[str, str], workdir: Path, *args: str) -> str:
@@ -25,7 +28,11 @@ def run_cli(env: dict[str, str], workdir: Path, *args: str) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "carebird", *args],
         cwd=workdir,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")}, **env},
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith("CAREBIRD_")},
+            **QUIET_TIERS,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=120,
@@ -60,7 +67,7 @@ class Carebird:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "carebird", *self.args],
             cwd=workdir,
-            env={**clean, **env},
+            env={**clean, **QUIET_TIERS, **env},
             stdin=subprocess.DEVNULL,
             stdout=self._files[0],
             stderr=self._files[1],

@@ -30,7 +30,9 @@ def test_an_unknown_name_lists_the_installed_ones() -> None:
         LookupError, match=r"^no connector 'y'; installed: bluesky, mastodon, sim, x$"
     ):
         plugins.connector_class("y")
-    with pytest.raises(LookupError, match=r"no classifier 'z'; installed: builtin, embeddings"):
+    with pytest.raises(
+        LookupError, match=r"no classifier 'z'; installed: accurate, builtin, embeddings"
+    ):
         load_classifier("z")
     with pytest.raises(LookupError, match=r"^no plugin 'a'; installed: none$"):
         plugins.load("carebird.no-such-group", "a")

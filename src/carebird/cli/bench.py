@@ -157,10 +157,15 @@ def bench_ingest(
 
 
 def bench_understand(
-    settings: Settings, *, messages: int = 20_000, batch_size: int = 1000
+    settings: Settings,
+    *,
+    messages: int = 20_000,
+    batch_size: int = 1000,
+    classifier: str | None = None,
 ) -> dict[str, Any]:
     """The understanding step (language, category, sentiment, cues, personal data, priority)
-    with the desk's configured classifier (the shipped one unless the settings name another)."""
+    with the desk's configured classifier (the shipped one unless the settings name another),
+    or the one named by `classifier`."""
     import resource
 
     from threadpoolctl import threadpool_limits
@@ -172,8 +177,11 @@ def bench_understand(
     _, items = generate(messages, seed=3)
     texts = [it.text for it in items]
     t0 = time.perf_counter()
+    name = classifier or settings.classifier
     understander = Understander(
-        load_classifier(settings.classifier, model_path=settings.model_path)
+        load_classifier(
+            name, model_path=settings.model_path if name == settings.classifier else None
+        )
     )
     load_s = time.perf_counter() - t0
     weights = weights_for(settings.priority_weights)
@@ -195,6 +203,7 @@ def bench_understand(
         run_s = time.perf_counter() - t0
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
+        "classifier": name,
         "messages": len(texts),
         "model_load_seconds": round(load_s, 3),
         "messages_per_s": round(len(texts) / run_s),
@@ -220,12 +229,49 @@ def ingest_cmd(ctx: Context, messages: int, batch_size: int) -> None:
     click.echo(json.dumps(figures, indent=2))
 
 
+def bench_tiers(
+    settings: Settings, tiers: list[str], *, messages: int, accurate_messages: int
+) -> dict[str, Any]:
+    """`bench_understand` for each tier, each in a fresh process (its own peak memory): the
+    fast tier is the configured classifier (builtin if that is the accurate one)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    fast = settings.classifier if settings.classifier != "accurate" else "builtin"
+    runs = {"fast": (fast, messages), "accurate": ("accurate", accurate_messages)}
+    out: dict[str, Any] = {}
+    for tier in tiers:
+        name, n = runs[tier]
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            out[tier] = pool.submit(
+                bench_understand, settings, messages=n, classifier=name
+            ).result()
+    return out
+
+
 @bench.command("understand")
-@click.option("--messages", default=20_000, show_default=True)
+@click.option("--messages", default=20_000, show_default=True, help="For the fast tier.")
+@click.option("--accurate-messages", default=2_000, show_default=True)
+@click.option(
+    "--tier",
+    "tiers",
+    type=click.Choice(["fast", "accurate"]),
+    multiple=True,
+    help="Only this tier (repeatable; default: both).",
+)
 @pass_ctx
-def understand_cmd(ctx: Context, messages: int) -> None:
-    """Messages/s of the whole understanding step on one core, and the peak memory."""
-    click.echo(json.dumps(bench_understand(ctx.settings, messages=messages), indent=2))
+def understand_cmd(
+    ctx: Context, messages: int, accurate_messages: int, tiers: tuple[str, ...]
+) -> None:
+    """Messages/s of the whole understanding step on one core, and the peak memory, for the
+    fast tier (every message) and the accurate tier (re-reads live traffic in the background)."""
+    from carebird.understand.accurate import available
+
+    chosen = list(tiers) or (["fast", "accurate"] if available() else ["fast"])
+    figures = bench_tiers(
+        ctx.settings, chosen, messages=messages, accurate_messages=accurate_messages
+    )
+    click.echo(json.dumps(figures, indent=2))
 
 
 @bench.command("cost")

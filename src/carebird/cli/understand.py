@@ -191,3 +191,23 @@ def convert_model_cmd(legacy: Path, out: Path | None, trusted: bool) -> None:
     model = convert_legacy(legacy)
     model.save(out)
     click.echo(json.dumps({"model": str(out), **model.describe()}, indent=2))
+
+
+@cli.command("train-accurate")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Heads file to write (.npz, beside its .json); default: the shipped one.",
+)
+def train_accurate_cmd(out: Path | None) -> None:
+    """Train the accurate tier's heads from the project's corpus (the same on every machine);
+    with `--out x.npz`, point `classifier = "accurate"` and `model_path` at it to use it."""
+    from carebird.understand.accurate import SHIPPED, train_accurate
+
+    out = out or SHIPPED
+    if out.suffix != ".npz":
+        raise click.UsageError("--out must name a .npz file")
+    heads = train_accurate()
+    heads.save(out)
+    click.echo(json.dumps({"heads": str(out), "labels": heads.labels, **heads.meta}, indent=2))

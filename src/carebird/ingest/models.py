@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -114,6 +115,9 @@ class Author(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+PENDING = "accurate_at IS NULL AND direction = 'in'"
+
+
 class Message(Base):
     """Every message in or out, stored exactly once per (network, external_id)."""
 
@@ -122,6 +126,13 @@ class Message(Base):
         UniqueConstraint("network", "external_id"),
         Index("ix_messages_case_created", "case_id", "created_at"),
         Index("ix_messages_conversation", "network", "conversation_id"),
+        # Inbound messages the accurate tier has not read, newest first (flows/reclassify.py).
+        Index(
+            "ix_messages_accurate_pending",
+            "created_at",
+            postgresql_where=text(PENDING),
+            sqlite_where=text(PENDING),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -150,6 +161,8 @@ class Message(Base):
     sentiment: Mapped[str | None] = mapped_column(String(12))
     cues: Mapped[list[Any]] = mapped_column(JSON, default=list)
     personal_data: Mapped[list[Any]] = mapped_column(JSON, default=list)  # kinds and spans
+    # When the accurate tier re-read it (carebird.flows.reclassify); None: not yet.
+    accurate_at: Mapped[datetime | None]
 
 
 class Cursor(Base):

@@ -32,6 +32,11 @@ SCHEDULES: tuple[Every, ...] = (
     Every("ensure_polling", lambda s: ACCOUNTS_REFRESH_SECONDS, "every stream has its next poll"),
     Every("reconcile", lambda s: s.reconcile_interval_seconds, "search for what timelines lost"),
     Every("rescore", lambda s: s.rescore_interval_seconds, "waiting cases rise"),
+    Every(
+        "reclassify",
+        lambda s: s.accurate_tier_interval_seconds,
+        "the accurate tier re-reads new inbound messages",
+    ),
     Every("expire_presence", lambda s: 10.0, "viewing/typing marks vanish"),
     Every("watch_deadlines", lambda s: 60.0, "SLA targets warn at 80 %, breach at 100 %"),
     Every("purge_events", lambda s: 3600.0, "old live events are dropped"),

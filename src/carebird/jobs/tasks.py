@@ -33,6 +33,7 @@ from carebird.flows import deadlines
 from carebird.flows.announce import announce_rescored
 from carebird.flows.intake import Intake
 from carebird.flows.presence import expire_presence as expire_presence_marks
+from carebird.flows.reclassify import ReclassifySetup, reclassify_batch
 from carebird.flows.replies import send_pending
 from carebird.ingest.base import CanReconcile, Connector
 from carebird.ingest.models import NetworkAccount
@@ -75,6 +76,7 @@ class Desk:
         self.plan = polling_plan(settings)
         self.extra_senders = dict(extra_senders or {})
         self._intake: Intake | None = None
+        self._reclassify: ReclassifySetup | bool | None = False  # False: not built yet
         self._sla: SlaSetup | None = None
         self._sources: dict[str, Source] = {}
         self._senders: dict[str, Connector] = {}
@@ -96,6 +98,15 @@ class Desk:
         if self._intake is None:
             self._intake = Intake.from_settings(self.settings)
         return self._intake
+
+    @property
+    def reclassify(self) -> ReclassifySetup | None:
+        """The accurate tier's background pass (None: off), built on first use."""
+        if self._reclassify is False:
+            with self._lock:
+                if self._reclassify is False:
+                    self._reclassify = ReclassifySetup.from_settings(self.settings)
+        return self._reclassify if isinstance(self._reclassify, ReclassifySetup) else None
 
     # -- accounts -----------------------------------------------------------------------------
 
@@ -225,6 +236,24 @@ def rescore(desk: Desk) -> int:
         count = rescore_active(session, weights=desk.intake.weights)
         announce_rescored(session, count)
         return count
+
+
+def reclassify(desk: Desk, *, budget: float | None = None) -> int:
+    """The accurate tier re-reads inbound messages it has not read, newest first, a batch per
+    transaction, for up to `budget` seconds (the schedule's interval); messages read."""
+    setup = desk.reclassify
+    if setup is None:
+        return 0
+    budget = desk.settings.accurate_tier_interval_seconds if budget is None else budget
+    deadline, done = time.monotonic() + budget, 0
+    while True:
+        with desk.db.session() as session, session.begin():
+            report = reclassify_batch(
+                session, setup, weights=desk.intake.weights, routing=desk.intake.routing
+            )
+        done += report.read
+        if report.read < setup.batch or time.monotonic() >= deadline:
+            return done
 
 
 def watch_deadlines(desk: Desk) -> int:

@@ -80,6 +80,7 @@ def build_app(desk: tasks.Desk, *, stopping: threading.Event) -> procrastinate.A
         "ensure_polling": ensure_polling,
         "reconcile": sync(tasks.reconcile),
         "rescore": sync(tasks.rescore),
+        "reclassify": sync(tasks.reclassify),
         "expire_presence": sync(tasks.expire_presence),
         "watch_deadlines": sync(tasks.watch_deadlines),
         "purge_events": sync(tasks.purge_events),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from itertools import starmap
 from typing import Any, TypeGuard
 
+from carebird.db.base import utcnow
 from carebird.ingest.base import Direction, InboundItem
 from carebird.understand.classifier import (
     BuiltinClassifier,
@@ -76,6 +77,8 @@ class Understander:
         inbound = [i for i, it in enumerate(items) if it.direction is Direction.IN]
         found = self.analyse([items[i].text for i in inbound])
         cols: list[dict[str, Any]] = [{} for _ in items]
+        # Read by the accurate tier already: its background pass has nothing to add.
+        accurate = {"accurate_at": utcnow()} if self.classifier.name == "accurate" else {}
         for i, u in zip(inbound, found, strict=True):
             cols[i] = {
                 "language": items[i].language or u.language,  # the network's own tag wins
@@ -84,6 +87,7 @@ class Understander:
                 "sentiment": u.sentiment,
                 "cues": u.cues,
                 "personal_data": u.personal_data,
+                **accurate,
             }
         return cols
 

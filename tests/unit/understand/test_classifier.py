@@ -92,7 +92,7 @@ def test_the_shipped_model_is_what_the_corpus_trains() -> None:
 
 def test_classifiers_are_plugins() -> None:
     assert isinstance(load_classifier("builtin"), BuiltinClassifier)
-    with pytest.raises(LookupError, match="installed: builtin"):
+    with pytest.raises(LookupError, match="installed: accurate, builtin"):
         load_classifier("no-such-model")
 
 

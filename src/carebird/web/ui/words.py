@@ -52,6 +52,7 @@ EVENTS = {
     "tag_added": N_("Tag added"),
     "tag_removed": N_("Tag removed"),
     "category": N_("Category"),
+    "reclassified": N_("Category (second reading)"),
     "reply_queued": N_("Reply queued"),
     "reply_sent": N_("Reply sent"),
     "reply_error": N_("Reply error"),
