@@ -14,7 +14,6 @@ from click.testing import CliRunner
 
 from carebird.cli.main import cli
 from carebird.errors import InvalidInput
-from carebird.understand import defaults
 from carebird.understand.classifier import BuiltinClassifier
 from carebird.understand.model import TextModel, load_model, train_heads
 from carebird.understand.text import for_model
@@ -159,25 +158,6 @@ def test_train_writes_the_safe_format(tmp_path: Path) -> None:
     assert out.exit_code == 0, out.output
     assert out_path.read_bytes()[:4] == b"PK\x03\x04"
     assert load_model(out_path).heads["complaint"].labels == ["0", "1"]
-
-
-LEGACY = Path(__file__).parents[2] / "data" / "legacy_default_probabilities.npz"
-
-
-def test_the_shipped_model_gives_the_legacy_models_probabilities() -> None:
-    """default.npz was converted from the pickled default.joblib of carebird 0.x, which gave
-    these probabilities (a third of the corpus; float32 as computed). The conversion was
-    checked equal on the whole corpus with both files present (commit 1910b65). If the
-    shipped model is ever retrained, this test and its fixture have served their purpose."""
-    with np.load(LEGACY, allow_pickle=False) as old:
-        shipped = load_model(defaults.SHIPPED)
-        assert shipped.created_at == str(old["created_at"]), "retrained: see the docstring"
-        norm = [for_model(t) for t in json.loads(bytes(old["texts"]).decode())]
-        for task in ("category", "sentiment", "complaint"):
-            new = shipped.heads[task].proba(norm)
-            # exactly equal here; a few float32 ulps apart with another numpy's SIMD exp
-            assert abs(new - old[task]).max() <= 1e-6
-            assert (new.argmax(axis=1) == old[task].argmax(axis=1)).all()
 
 
 def test_a_pickle_copied_over_a_watched_model_is_not_loaded(
