@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     accurate_tier_confidence: float = Field(default=0.7, gt=0, le=1)
     accurate_tier_batch: int = Field(default=128, ge=1, le=5000)
     accurate_tier_interval_seconds: float = Field(default=5.0, gt=0)
+    # The accurate tier's heads (`carebird train --from-desk --tier accurate` writes them;
+    # reloaded when the file changes); None: the shipped heads.
+    accurate_model_path: Path | None = None
     # Teams the desk creates at start (`[[teams]] name = "…"`) and routing rules as code
     # (`[[routing.rules]]`, see carebird.cases.routing), checked when the desk starts.
     teams: list[dict[str, Any]] = Field(default_factory=list)

@@ -71,6 +71,21 @@ def classify_cmd(
     default=None,
     help="Model file to write (default: the desk's model_path).",
 )
+@click.option(
+    "--tier",
+    type=click.Choice(["fast", "accurate", "both"]),
+    default="both",
+    show_default=True,
+    help="With --from-desk: which tier learns (the accurate one when its encoder is installed).",
+)
+@click.option(
+    "--accurate-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --from-desk: the accurate tier's heads (default: accurate_model_path).",
+)
+@click.option("--force", is_flag=True, help="With --from-desk: install even a worse candidate.")
+@click.option("--json", "as_json", is_flag=True, help="With --from-desk: the report as JSON.")
 @pass_ctx
 def train_cmd(
     ctx: Context,
@@ -81,26 +96,97 @@ def train_cmd(
     from_desk: bool,
     corpus: bool,
     out: Path | None,
+    tier: str,
+    accurate_out: Path | None,
+    force: bool,
+    as_json: bool,
 ) -> None:
-    """Train a model; point `--model` or CAREBIRD_MODEL_PATH at it to use it."""
-    from carebird.understand.train import train_corpus, train_from_csv, train_from_desk
+    """Train a model; point `--model` or CAREBIRD_MODEL_PATH at it to use it.
 
+    With --from-desk, both tiers learn from the corpus plus agents' corrections; the newest
+    corrections are held out first, and the new model replaces the one in use only when it is
+    not worse on them (or with --force), else it is written beside as NAME.candidate.npz and
+    the command exits with status 3 (as when there are too few corrections).
+    """
+    from carebird.understand.train import train_corpus, train_from_csv
+
+    if [from_desk, corpus, labels_path is not None].count(True) != 1:
+        raise click.UsageError("give exactly one of --labels CSV, --from-desk or --corpus")
+    if from_desk:
+        _learn_from_desk(ctx, out, accurate_out, tier=tier, force=force, as_json=as_json)
+        return
     out = out or ctx.settings.model_path
     if out is None:
         raise click.UsageError("give --out or set CAREBIRD_MODEL_PATH")
-    if [from_desk, corpus, labels_path is not None].count(True) != 1:
-        raise click.UsageError("give exactly one of --labels CSV, --from-desk or --corpus")
     if corpus:
         model = train_corpus()
     elif labels_path is not None:
         model = train_from_csv(
             labels_path, text_column=text_column, label_column=label_column, task=task
         )
-    else:
-        with ctx.db().session() as session:
-            model = train_from_desk(session)
     model.save(out)
     click.echo(json.dumps({"model": str(out), **model.describe()}, indent=2))
+
+
+def _desk_targets(
+    ctx: Context, out: Path | None, accurate_out: Path | None, tier: str
+) -> dict[str, tuple[Path, Path | None]]:
+    """Per tier learning: (the file to write, the file in use at the desk or None)."""
+    from carebird.understand.accurate import available
+
+    s = ctx.settings
+    found = {
+        "fast": (out or s.model_path, s.model_path, "--out or CAREBIRD_MODEL_PATH"),
+        "accurate": (
+            accurate_out or s.accurate_model_path,
+            s.accurate_model_path,
+            "--accurate-out or CAREBIRD_ACCURATE_MODEL_PATH",
+        ),
+    }
+    tiers = ["fast", "accurate"] if tier == "both" else [tier]
+    if tier == "both" and not available():
+        tiers = ["fast"]
+        click.echo("accurate tier skipped: its encoder package is not installed", err=True)
+    targets = {}
+    for name in tiers:
+        target, in_use, how = found[name]
+        if target is None:
+            raise click.UsageError(f"{name} tier: give {how}")
+        targets[name] = (target, in_use)
+    return targets
+
+
+def _learn_from_desk(
+    ctx: Context,
+    out: Path | None,
+    accurate_out: Path | None,
+    *,
+    tier: str,
+    force: bool,
+    as_json: bool,
+) -> None:
+    from carebird.understand.learn import Tier, TierReport, describe, desk_corrections, learn_tier
+
+    targets = _desk_targets(ctx, out, accurate_out, tier)
+    with ctx.db().session() as session:
+        corrections = desk_corrections(session)
+
+    def evaluated(report: TierReport) -> None:  # printed before the model is written
+        if not as_json:
+            click.echo("\n".join(describe(report)))
+
+    reports = []
+    for name, (target, in_use) in targets.items():
+        r = learn_tier(
+            Tier(name), corrections, target=target, in_use=in_use, force=force, evaluated=evaluated
+        )
+        reports.append(r)
+        if r.written and not as_json:
+            click.echo(f"  {'installed' if r.installed else 'candidate written'}: {r.written}")
+    if as_json:
+        click.echo(json.dumps({"tiers": [r.as_dict() for r in reports]}, indent=2))
+    if not all(r.installed for r in reports):
+        raise click.exceptions.Exit(3)  # not installed: the model in use is kept
 
 
 @cli.command("eval")

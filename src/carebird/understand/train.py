@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebird.errors import InvalidInput
-from carebird.ingest.models import Message
 from carebird.understand.decision import calibrate
 from carebird.understand.defaults import corpus_rows, default_decision, train_default
 from carebird.understand.labels import TASKS
 from carebird.understand.model import TextModel, train_head, train_heads
-from carebird.understand.models_db import Label
-
-CORRECTION_WEIGHT = 3  # an agent's correction counts as much as three corpus examples
 
 
 def read_labelled_csv(
@@ -82,27 +78,17 @@ def train_corpus() -> TextModel:
     return model
 
 
-def train_from_desk(session: Session) -> TextModel:
-    """Category and complaint heads from the shipped corpus plus every agent correction."""
+def train_with_corrections(corrections: Sequence[tuple[str, str]], *, weight: int) -> TextModel:
+    """Category and complaint heads from the shipped corpus plus (text, category) corrections,
+    each counted `weight` times; the sentiment head stays the shipped one."""
     rows = corpus_rows()
     texts = [r["text"] for r in rows]
     cats = [r["category"] for r in rows]
-    corrections = session.execute(
-        select(Message.text, Label.label)
-        .join(Message, Message.id == Label.message_id)
-        .where(Label.task == "category")
-        .order_by(Label.id)
-    ).all()
-    if not corrections:
-        raise InvalidInput("no category corrections stored yet: nothing new to learn")
-    latest: dict[str, str] = {}
-    for text, label in corrections:  # the latest correction of a text wins
-        latest[text] = label
-    for text, label in latest.items():
-        texts.extend([text] * CORRECTION_WEIGHT)
-        cats.extend([label] * CORRECTION_WEIGHT)
+    for text, label in corrections:
+        texts.extend([text] * weight)
+        cats.extend([label] * weight)
     check_labels("category", cats)
-    source = f"carebird corpus + {len(latest)} agent corrections"
+    source = f"carebird corpus + {len(corrections)} agent corrections x{weight}"
     heads = train_heads(
         texts,
         {"category": cats, "complaint": ["1" if c == "complaint" else "0" for c in cats]},
@@ -110,3 +96,14 @@ def train_from_desk(session: Session) -> TextModel:
     )
     # The corpus outweighs the corrections: the shipped rule's thresholds still apply.
     return TextModel(heads=heads, decision=default_decision().as_dict())
+
+
+def train_from_desk(session: Session) -> TextModel:
+    """The fast tier from the shipped corpus plus every agent correction (no evaluation;
+    `carebird train --from-desk` goes through carebird.understand.learn)."""
+    from carebird.understand.learn import CORRECTION_WEIGHT, desk_corrections
+
+    corrections = desk_corrections(session)
+    if not corrections:
+        raise InvalidInput("no category corrections stored yet: nothing new to learn")
+    return train_with_corrections(corrections, weight=CORRECTION_WEIGHT)
