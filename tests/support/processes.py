@@ -22,9 +22,9 @@ START_TIMEOUT = 90.0
 QUIET_TIERS = {"CAREBIRD_ACCURATE_TIER": "false"}
 
 
-def run_cli(env: dict[str, str], workdir: Path, *args: str) -> str:
+def run_cli(env: dict[str, str], workdir: Path, *args: str, status: int = 0) -> str:
     """`python -m carebird ARGS` as a user runs it, with only `env`'s CAREBIRD_* settings;
-    its standard output (the command must succeed)."""
+    its standard output (the command must exit with `status`: succeed by default)."""
     done = subprocess.run(
         [sys.executable, "-m", "carebird", *args],
         cwd=workdir,
@@ -37,7 +37,7 @@ def run_cli(env: dict[str, str], workdir: Path, *args: str) -> str:
         text=True,
         timeout=120,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == status, done.stdout + done.stderr
     return done.stdout
 
 
