@@ -16,6 +16,7 @@ from carebird.ingest.models import Message
 from carebird.understand.classifier import BuiltinClassifier
 from carebird.understand.models_db import Label
 from carebird.understand.service import Understander
+from carebird.understand.train import train_from_desk
 from carebird.web.app import create_app
 from tests.factories import TestClient, agent_with_token, bearer, customer, ingest, item
 
@@ -99,11 +100,16 @@ def test_agent_correction_is_a_label_and_retraining_changes_the_prediction(
 
     model_path = tmp_path / "desk.npz"
     classifier = BuiltinClassifier(model_path=None)
-    out = CliRunner().invoke(
-        cli, ["--database", db.url, "train", "--from-desk", "--out", str(model_path)]
-    )
-    assert out.exit_code == 0, out.output
-    assert json.loads(out.stdout)["heads"]["category"]["trained_on"].endswith("1 agent corrections")
+    args = ["--database", db.url, "train", "--from-desk", "--tier", "fast", "--out"]
+    out = CliRunner().invoke(cli, [*args, str(model_path)])
+    # One correction cannot be evaluated on held-out ones: the model in use stays.
+    assert out.exit_code == 3, out.output
+    assert "only 1 corrections (at least 20 needed)" in out.output
+    assert not model_path.exists()
+    with db.session() as s:
+        train_from_desk(s).save(model_path)  # without the evaluation, as a script may
+    described = json.loads(model_path.with_suffix(".json").read_text())
+    assert described["heads"]["category"]["trained_on"].endswith("1 agent corrections x3")
     watching = BuiltinClassifier(model_path=model_path)  # as the desk would, by path
     assert watching.classify([probe])[0].category == "suggestion"
     assert classifier.classify([probe])[0].category != "suggestion"
