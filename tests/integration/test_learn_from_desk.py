@@ -5,11 +5,14 @@ replaced; a worse candidate, or too few corrections, leave the model in use alon
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 from pathlib import Path
 
 from carebird.cases.service import correct_category
+from carebird.config import Settings
 from carebird.db.database import Database
+from carebird.flows.reclassify import ReclassifySetup
 from carebird.understand.accurate import SHIPPED as ACCURATE_SHIPPED
 from carebird.understand.accurate import AccurateClassifier
 from carebird.understand.classifier import BuiltinClassifier
@@ -135,7 +138,17 @@ def test_the_accurate_tier_learns_and_the_desk_reloads_its_heads(tmp_path: Path)
     heads = tmp_path / "accurate.npz"
     shutil.copyfile(ACCURATE_SHIPPED, heads)
     shutil.copyfile(ACCURATE_SHIPPED.with_suffix(".json"), heads.with_suffix(".json"))
-    at_desk = AccurateClassifier(model_path=heads)  # as the background re-score holds it
+    settings = Settings(
+        env="test",
+        database_url=f"sqlite:///{tmp_path / 'unused.db'}",
+        secret_key=secrets.token_urlsafe(32),
+        accurate_tier=True,
+        accurate_model_path=heads,
+    )
+    setup = ReclassifySetup.from_settings(settings)  # the background re-score's classifier
+    assert setup is not None and isinstance(setup.classifier, AccurateClassifier)
+    at_desk = setup.classifier
+    assert at_desk.path == heads
     assert at_desk.classify([UNSEEN])[0].category != "complaint"
     corrections = [(JARGON.format(n=n), "complaint") for n in range(18)]
     corrections += [(NOISE.format(n=n), "other") for n in range(6)]
