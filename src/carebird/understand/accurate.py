@@ -239,7 +239,7 @@ class AccurateClassifier:
         self._mtime = self._stat()
         self.heads = heads or AccurateHeads.load(self.path)
         self.encoder = encoder or Encoder()
-        self._tfidf = self.heads.tfidf()
+        self._pair = (self.heads, self.heads.tfidf())
         self._lock = threading.Lock()
         self.classify(["warm-up"])  # the encoder's tables load now, not in the first batch
 
@@ -249,8 +249,9 @@ class AccurateClassifier:
         except OSError:
             return None
 
-    def _current(self) -> AccurateHeads:
-        """The heads, reloaded when their file was replaced (a broken file keeps the old)."""
+    def _current(self) -> tuple[AccurateHeads, HashedTfidf]:
+        """The heads and their TF-IDF, reloaded when their file was replaced (a broken file
+        keeps the old ones)."""
         mtime = self._stat()
         if mtime is not None and mtime != self._mtime:
             with self._lock:
@@ -262,14 +263,14 @@ class AccurateClassifier:
                         log.error("%s; keeping the heads loaded before", exc)
                     else:
                         log.info("reloading accurate-tier heads %s", self.path)
-                        self.heads, self._tfidf = heads, heads.tfidf()
-        return self.heads
+                        self._pair = (heads, heads.tfidf())
+                        self.heads = heads
+        return self._pair
 
     def classify(self, texts: Sequence[str]) -> list[TextScores]:
         if not texts:
             return []
-        h = self._current()
-        tfidf = self._tfidf
+        h, tfidf = self._current()  # one pair, whatever another thread reloads meanwhile
         norm = [for_model(t) for t in texts]
         x, emb = tfidf.transform(norm), self.encoder.embed(norm)
         cat, sent, comp = (h.proba(t, x, emb) for t in TASKS)
