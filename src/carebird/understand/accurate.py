@@ -22,7 +22,7 @@ import json
 import logging
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from carebird.errors import InvalidInput
-from carebird.understand.classifier import TextScores, scores_from
+from carebird.understand.classifier import Probabilities, TextScores, scores_from
+from carebird.understand.decision import Decision
 from carebird.understand.defaults import corpus_rows
 from carebird.understand.features import HashedTfidf
 from carebird.understand.text import for_model
@@ -165,27 +166,44 @@ class AccurateHeads:
         return heads
 
 
-def train_accurate(encoder: Encoder | None = None) -> AccurateHeads:
-    """The heads trained on the project's corpus (deterministic: one BLAS thread)."""
+def fit_heads(
+    x: Any, targets: Mapping[str, Sequence[str]], *, c: float = C
+) -> tuple[dict[str, list[str]], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """One class-balanced logistic regression per task over the joined features `x`
+    ([TF-IDF | WEIGHT * embedding]), one BLAS thread: labels, coefficients, intercepts."""
+    labels, coef, intercept = {}, {}, {}
+    for task, y in targets.items():
+        with threadpool_limits(limits=1):
+            lr = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, list(y))
+        labels[task] = [str(v) for v in lr.classes_]
+        coef[task] = lr.coef_.astype(np.float32)
+        intercept[task] = lr.intercept_.astype(np.float64)
+    return labels, coef, intercept
+
+
+def joined(features: HashedTfidf, norm: Sequence[str], emb: np.ndarray) -> Any:
+    """What the heads read: TF-IDF rows beside the weighted embeddings."""
     import scipy.sparse as sp
 
+    return sp.hstack([features.transform(norm), sp.csr_matrix(WEIGHT * emb)]).tocsr()
+
+
+def train_accurate(
+    encoder: Encoder | None = None, *, emb: np.ndarray | None = None
+) -> AccurateHeads:
+    """The heads trained on the project's corpus (deterministic: one BLAS thread); `emb`:
+    the corpus's embeddings when already computed (`corpus_rows()` order)."""
     rows = corpus_rows()
     norm = [for_model(r["text"]) for r in rows]
     features = HashedTfidf(n_features=N_FEATURES).fit(norm)
-    emb = (encoder or Encoder()).embed(norm)
-    x = sp.hstack([features.transform(norm), sp.csr_matrix(WEIGHT * emb)]).tocsr()
+    if emb is None:
+        emb = (encoder or Encoder()).embed(norm)
     targets = {
         "category": [r["category"] for r in rows],
         "sentiment": [r["sentiment"] for r in rows],
         "complaint": ["1" if r["category"] == "complaint" else "0" for r in rows],
     }
-    labels, coef, intercept = {}, {}, {}
-    for task, y in targets.items():
-        with threadpool_limits(limits=1):
-            lr = LogisticRegression(C=C, max_iter=3000, class_weight="balanced").fit(x, y)
-        labels[task] = [str(c) for c in lr.classes_]
-        coef[task] = lr.coef_.astype(np.float32)
-        intercept[task] = lr.intercept_.astype(np.float64)
+    labels, coef, intercept = fit_heads(joined(features, norm, emb), targets)
     meta = {
         "encoder": _encoder_version(),
         "recipe": f"HashedTfidf({N_FEATURES}) + {WEIGHT} * USE-m3; LR C={C} balanced",
@@ -196,7 +214,8 @@ def train_accurate(encoder: Encoder | None = None) -> AccurateHeads:
 
 
 class AccurateClassifier:
-    """The accurate tier as a classifier plugin (`classifier = "accurate"`)."""
+    """The accurate tier as a classifier plugin (`classifier = "accurate"`); each text's
+    category follows the decision rule stored under "decision" in the heads' JSON."""
 
     name = "accurate"
 
@@ -206,17 +225,26 @@ class AccurateClassifier:
             path = model_path  # heads written by `carebird train-accurate --out`
         elif model_path is not None:  # a `carebird train` file of the fast tier
             log.warning("the accurate classifier ignores model_path %s", model_path)
+        self.model_path = path
         self.heads = AccurateHeads.load(path)
         self.encoder = Encoder()
         self._tfidf = self.heads.tfidf()
         self.classify(["warm-up"])  # the encoder's tables load now, not in the first batch
 
-    def classify(self, texts: Sequence[str]) -> list[TextScores]:
-        if not texts:
-            return []
-        norm = [for_model(t) for t in texts]
+    def decision(self) -> Decision:
+        """The category decision rule stored with the heads (the arg-max if none)."""
+        return Decision.from_dict(self.heads.meta.get("decision"))
+
+    def probabilities(self, norm: list[str]) -> Probabilities:
+        """The arguments of `scores_from` for texts already normalised by `for_model`."""
         x, emb = self._tfidf.transform(norm), self.encoder.embed(norm)
         h = self.heads
         cat, sent, comp = (h.proba(t, x, emb) for t in TASKS)
         complaint = comp[:, h.labels["complaint"].index("1")]
-        return scores_from(h.labels["category"], cat, h.labels["sentiment"], sent, complaint)
+        return h.labels["category"], cat, h.labels["sentiment"], sent, complaint
+
+    def classify(self, texts: Sequence[str]) -> list[TextScores]:
+        if not texts:
+            return []
+        probabilities = self.probabilities([for_model(t) for t in texts])
+        return scores_from(*probabilities, decision=self.decision())
