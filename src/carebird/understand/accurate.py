@@ -167,14 +167,16 @@ class AccurateHeads:
 
 
 def fit_heads(
-    x: Any, targets: Mapping[str, Sequence[str]], *, c: float = C
+    x: Any, targets: Mapping[str, Sequence[str]], *, c: float = C, balanced: bool = True
 ) -> tuple[dict[str, list[str]], dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """One class-balanced logistic regression per task over the joined features `x`
-    ([TF-IDF | WEIGHT * embedding]), one BLAS thread: labels, coefficients, intercepts."""
+    """One logistic regression per task (classes balanced unless told) over the joined
+    features `x` ([TF-IDF | WEIGHT * embedding]), one BLAS thread: labels, coefficients,
+    intercepts."""
     labels, coef, intercept = {}, {}, {}
+    weight = "balanced" if balanced else None
     for task, y in targets.items():
         with threadpool_limits(limits=1):
-            lr = LogisticRegression(C=c, max_iter=3000, class_weight="balanced").fit(x, list(y))
+            lr = LogisticRegression(C=c, max_iter=3000, class_weight=weight).fit(x, list(y))
         labels[task] = [str(v) for v in lr.classes_]
         coef[task] = lr.coef_.astype(np.float32)
         intercept[task] = lr.intercept_.astype(np.float64)

@@ -71,6 +71,7 @@ def out_of_fold(
     stratify: Sequence[str],
     folds: int,
     c: float = C,
+    balanced: bool = True,
 ) -> dict[str, tuple[list[str], np.ndarray]]:
     """Out-of-fold probabilities of the accurate recipe for each task (TF-IDF weights and
     heads fitted on each training fold; folds seeded): per task, its labels and matrix."""
@@ -81,7 +82,9 @@ def out_of_fold(
         tr = [norm[i] for i in train]
         features = HashedTfidf(n_features=N_FEATURES).fit(tr)
         ys = {t: [str(y[i]) for i in train] for t, y in targets.items()}
-        labels, coef, intercept = fit_heads(joined(features, tr, emb[train]), ys, c=c)
+        labels, coef, intercept = fit_heads(
+            joined(features, tr, emb[train]), ys, c=c, balanced=balanced
+        )
         heads = AccurateHeads(features.idf_, labels, coef, intercept, {})
         te = [norm[i] for i in test]
         x = features.transform(te)
