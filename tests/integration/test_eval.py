@@ -9,6 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from carebird.cli.main import cli
+from carebird.understand.accurate import SHIPPED as ACCURATE
 from carebird.understand.labels import CATEGORIES
 from tests.support.processes import run_cli
 from tests.support.shared import shared_data
@@ -19,7 +20,19 @@ LABELS = Path(__file__).resolve().parents[1] / "data" / "category_labels.csv"
 def test_eval_prints_every_figure() -> None:
     data = shared_data("complaints-acl2019/complaints-data.csv").parents[1]
     result = CliRunner().invoke(
-        cli, ["eval", "--data", str(data), "--labels", str(LABELS), "--folds", "3", "--json"]
+        cli,
+        [
+            "eval",
+            "--data",
+            str(data),
+            "--labels",
+            str(LABELS),
+            "--folds",
+            "3",
+            "--json",
+            "--tier",
+            "fast",
+        ],
     )
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)
@@ -78,6 +91,7 @@ def _fixture(tmp_path: Path) -> tuple[Path, Path]:
 def test_eval_prints_the_desk_figures_before_and_after_the_decision(tmp_path: Path) -> None:
     data, labels = _fixture(tmp_path)
     args = ("eval", "--data", str(data), "--labels", str(labels), "--only", "categories")
+    args += ("--tier", "fast")
     figures = json.loads(run_cli({}, tmp_path, *args, "--json"))
     assert set(figures) == {"categories"}
     cats = figures["categories"]
@@ -106,3 +120,26 @@ def test_eval_prints_the_desk_figures_before_and_after_the_decision(tmp_path: Pa
     text = run_cli({}, tmp_path, *args)
     assert "categories.with_decision.missed_complaint_rate:" in text
     assert "arg-max -> decision" in text and "missed_complaint_rate" in text
+
+
+def test_eval_of_the_accurate_tier_applies_its_stored_rule(tmp_path: Path) -> None:
+    data, labels = _fixture(tmp_path)
+    args = ("eval", "--data", str(data), "--labels", str(labels), "--only", "categories")
+    figures = json.loads(run_cli({}, tmp_path, *args, "--tier", "accurate", "--json"))
+    assert set(figures) == {"accurate"} and set(figures["accurate"]) == {"categories"}
+    cats = figures["accurate"]["categories"]
+    assert cats["n"] == 9 and set(cats["per_class"]) == set(CATEGORIES)
+    assert cats["per_class"]["complaint"]["support"] == 3
+    stored = json.loads(ACCURATE.with_suffix(".json").read_text())["decision"]
+    after = cats["with_decision"]
+    assert after["thresholds"] == {k: stored[k] for k in ("other_min", "complaint_min")}
+    assert 0.0 <= after["missed_complaint_rate"] <= 1.0
+    cal = cats["calibration"]
+    assert sum(row["n"] for row in cal["category_reliability"]) == 9
+    assert cal["temperature_from_cv"] == stored["cv"]["temperature"]
+    both = json.loads(run_cli({}, tmp_path, *args, "--json"))  # default: both tiers
+    assert set(both) == {"categories", "accurate"}
+    assert both["accurate"]["categories"] == cats
+    text = run_cli({}, tmp_path, *args, "--tier", "accurate")
+    assert "accurate.categories.with_decision.missed_complaint_rate:" in text
+    assert "accurate tier: categories, 9 hand-labelled real messages" in text

@@ -217,6 +217,13 @@ def _learn_from_desk(
     default=None,
     help="Evaluate a model trained with `carebird train` on the categories (default: shipped).",
 )
+@click.option(
+    "--tier",
+    type=click.Choice(["fast", "accurate", "both"]),
+    default="both",
+    show_default=True,
+    help="Which tier: the fast tier's figures at the top level, the accurate's under `accurate`.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def eval_cmd(
     data: Path,
@@ -224,20 +231,39 @@ def eval_cmd(
     folds: int,
     only: tuple[str, ...],
     model_path: Path | None,
+    tier: str,
     as_json: bool,
 ) -> None:
     """Evaluate the shipped models and the training recipe on the real data sets."""
     from carebird.understand.classifier import BuiltinClassifier
     from carebird.understand.evaluate import PARTS, run_all, summary
 
-    figures = run_all(
-        data,
-        labels_csv,
-        folds=folds,
-        progress=lambda step: click.echo(f"… {step}", err=True),
-        parts=only or PARTS,
-        classifier=BuiltinClassifier(model_path=model_path) if model_path else None,
-    )
+    def progress(step: str) -> None:
+        click.echo(f"… {step}", err=True)
+
+    figures = {}
+    if tier in ("fast", "both"):
+        figures = run_all(
+            data,
+            labels_csv,
+            folds=folds,
+            progress=progress,
+            parts=only or PARTS,
+            classifier=BuiltinClassifier(model_path=model_path) if model_path else None,
+        )
+    if tier in ("accurate", "both"):
+        from carebird.understand.accurate import AccurateClassifier
+        from carebird.understand.evaluate_accurate import run_accurate
+
+        accurate = model_path if model_path and model_path.suffix == ".npz" else None
+        figures["accurate"] = run_accurate(
+            data,
+            labels_csv,
+            folds=folds,
+            progress=progress,
+            parts=only or PARTS,
+            classifier=AccurateClassifier(model_path=accurate),
+        )
     if as_json:
         click.echo(json.dumps(figures, indent=2))
     else:
@@ -289,11 +315,12 @@ def convert_model_cmd(legacy: Path, out: Path | None, trusted: bool) -> None:
 def train_accurate_cmd(out: Path | None) -> None:
     """Train the accurate tier's heads from the project's corpus (the same on every machine);
     with `--out x.npz`, point `classifier = "accurate"` and `model_path` at it to use it."""
-    from carebird.understand.accurate import SHIPPED, train_accurate
+    from carebird.understand.accurate import SHIPPED
+    from carebird.understand.accurate_rule import train_accurate_with_rule
 
     out = out or SHIPPED
     if out.suffix != ".npz":
         raise click.UsageError("--out must name a .npz file")
-    heads = train_accurate()
+    heads = train_accurate_with_rule()
     heads.save(out)
     click.echo(json.dumps({"heads": str(out), "labels": heads.labels, **heads.meta}, indent=2))

@@ -22,7 +22,7 @@ import json
 import logging
 import threading
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
 from carebird.errors import InvalidInput
-from carebird.understand.classifier import TextScores, scores_from
+from carebird.understand.classifier import Probabilities, TextScores, scores_from
+from carebird.understand.decision import Decision
 from carebird.understand.defaults import corpus_rows
 from carebird.understand.features import HashedTfidf
 from carebird.understand.text import for_model
@@ -175,39 +176,71 @@ class AccurateHeads:
         return heads
 
 
+def fit_heads(
+    x: Any,
+    targets: Mapping[str, Sequence[str]],
+    *,
+    c: float = C,
+    balanced: bool = True,
+    weights: np.ndarray | None = None,
+    rows: Mapping[str, np.ndarray] | None = None,
+) -> tuple[dict[str, list[str]], dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """One logistic regression per task (classes balanced unless told) over the joined
+    features `x` ([TF-IDF | WEIGHT * embedding]), one BLAS thread; `rows` limits a task to
+    some rows of `x`, `weights` counts each row so many times: labels, coefficients,
+    intercepts."""
+    labels, coef, intercept = {}, {}, {}
+    weight = "balanced" if balanced else None
+    for task, y in targets.items():
+        keep = rows[task] if rows is not None and task in rows else np.arange(x.shape[0])
+        with threadpool_limits(limits=1):
+            lr = LogisticRegression(C=c, max_iter=3000, class_weight=weight)
+            lr.fit(x[keep], list(y), sample_weight=None if weights is None else weights[keep])
+        labels[task] = [str(v) for v in lr.classes_]
+        coef[task] = lr.coef_.astype(np.float32)
+        intercept[task] = lr.intercept_.astype(np.float64)
+    return labels, coef, intercept
+
+
+def joined(features: HashedTfidf, norm: Sequence[str], emb: np.ndarray) -> Any:
+    """What the heads read: TF-IDF rows beside the weighted embeddings."""
+    import scipy.sparse as sp
+
+    return sp.hstack([features.transform(norm), sp.csr_matrix(WEIGHT * emb)]).tocsr()
+
+
 def train_accurate(
     encoder: Encoder | None = None,
     *,
+    emb: np.ndarray | None = None,
     extra: Sequence[tuple[str, str]] = (),
     extra_weight: float = 1.0,
 ) -> AccurateHeads:
     """The heads trained on the project's corpus (deterministic: one BLAS thread), plus
     `extra` (text, category) pairs, e.g. agents' corrections, each counted `extra_weight`
-    times in the category and complaint heads (the sentiment head keeps the corpus only)."""
-    import scipy.sparse as sp
-
+    times in the category and complaint heads (the sentiment head keeps the corpus only).
+    `emb`: the corpus's embeddings when already computed (`corpus_rows()` order)."""
     rows = corpus_rows()
     texts = [r["text"] for r in rows] + [t for t, _ in extra]
     norm = [for_model(t) for t in texts]
     features = HashedTfidf(n_features=N_FEATURES).fit(norm)
-    emb = (encoder or Encoder()).embed(norm)
-    x = sp.hstack([features.transform(norm), sp.csr_matrix(WEIGHT * emb)]).tocsr()
+    if emb is None:
+        emb = (encoder or Encoder()).embed(norm)
+    elif extra:
+        emb = np.vstack([emb, (encoder or Encoder()).embed(norm[len(rows) :])])
     cats = [r["category"] for r in rows] + [c for _, c in extra]
-    weights = np.array([1.0] * len(rows) + [extra_weight] * len(extra))
     everything = np.arange(len(texts))
     targets = {
-        "category": (cats, everything),
-        "sentiment": ([r["sentiment"] for r in rows], everything[: len(rows)]),
-        "complaint": (["1" if c == "complaint" else "0" for c in cats], everything),
+        "category": cats,
+        "sentiment": [r["sentiment"] for r in rows],
+        "complaint": ["1" if c == "complaint" else "0" for c in cats],
     }
-    labels, coef, intercept = {}, {}, {}
-    for task, (y, keep) in targets.items():
-        with threadpool_limits(limits=1):
-            lr = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
-            lr.fit(x[keep], y, sample_weight=weights[keep])
-        labels[task] = [str(c) for c in lr.classes_]
-        coef[task] = lr.coef_.astype(np.float32)
-        intercept[task] = lr.intercept_.astype(np.float64)
+    labels, coef, intercept = fit_heads(
+        joined(features, norm, emb),
+        targets,
+        weights=np.array([1.0] * len(rows) + [extra_weight] * len(extra)),
+        rows={"sentiment": everything[: len(rows)]},
+    )
     meta = {
         "encoder": _encoder_version(),
         "recipe": f"HashedTfidf({N_FEATURES}) + {WEIGHT} * USE-m3; LR C={C} balanced",
@@ -219,7 +252,8 @@ def train_accurate(
 
 
 class AccurateClassifier:
-    """The accurate tier as a classifier plugin (`classifier = "accurate"`)."""
+    """The accurate tier as a classifier plugin (`classifier = "accurate"`); each text's
+    category follows the decision rule stored under "decision" in the heads' JSON."""
 
     name = "accurate"
 
@@ -236,6 +270,7 @@ class AccurateClassifier:
             # `carebird train --from-desk`: reloaded when the file changes (no restart)
         elif model_path is not None:  # a `carebird train` file of the fast tier
             log.warning("the accurate classifier ignores model_path %s", model_path)
+        self.model_path = self.path
         self._mtime = self._stat()
         self.heads = heads or AccurateHeads.load(self.path)
         self.encoder = encoder or Encoder()
@@ -267,12 +302,20 @@ class AccurateClassifier:
                         self.heads = heads
         return self._pair
 
-    def classify(self, texts: Sequence[str]) -> list[TextScores]:
-        if not texts:
-            return []
+    def decision(self) -> Decision:
+        """The category decision rule stored with the heads (the arg-max if none)."""
+        return Decision.from_dict(self._current()[0].meta.get("decision"))
+
+    def probabilities(self, norm: list[str]) -> Probabilities:
+        """The arguments of `scores_from` for texts already normalised by `for_model`."""
         h, tfidf = self._current()  # one pair, whatever another thread reloads meanwhile
-        norm = [for_model(t) for t in texts]
         x, emb = tfidf.transform(norm), self.encoder.embed(norm)
         cat, sent, comp = (h.proba(t, x, emb) for t in TASKS)
         complaint = comp[:, h.labels["complaint"].index("1")]
-        return scores_from(h.labels["category"], cat, h.labels["sentiment"], sent, complaint)
+        return h.labels["category"], cat, h.labels["sentiment"], sent, complaint
+
+    def classify(self, texts: Sequence[str]) -> list[TextScores]:
+        if not texts:
+            return []
+        probabilities = self.probabilities([for_model(t) for t in texts])
+        return scores_from(*probabilities, decision=self.decision())

@@ -246,6 +246,19 @@ def calibrate(texts: Sequence[str], categories: Sequence[str]) -> dict[str, Any]
     `carebird train` stores under "decision" in the model's JSON description."""
     folds = min(FOLDS, min(list(categories).count(c) for c in set(categories)))
     labels, cat, comp = cross_validated(texts, categories, folds=folds)
+    return chosen_from(labels, cat, comp, categories, folds=folds)
+
+
+def chosen_from(
+    labels: Sequence[str],
+    cat: np.ndarray,
+    comp: np.ndarray,
+    categories: Sequence[str],
+    *,
+    folds: int,
+) -> dict[str, Any]:
+    """The "decision" description from out-of-fold probabilities over a corpus (any tier)."""
+    labels = list(labels)
     gold_idx = np.array([labels.index(c) for c in categories])
     rule = choose(labels, cat, comp, categories)
     temperature = fit_temperature(cat, gold_idx)

@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from sklearn.metrics import (
@@ -21,9 +21,10 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedKFold
 
-from carebird.understand.classifier import BuiltinClassifier
+from carebird.understand.classifier import BuiltinClassifier, Probabilities
 from carebird.understand.decision import (
     ARGMAX,
+    Decision,
     decide,
     ece,
     rates,
@@ -35,6 +36,18 @@ from carebird.understand.defaults import SHIPPED, default_model
 from carebird.understand.labels import CATEGORIES, SENTIMENTS
 from carebird.understand.model import train_head
 from carebird.understand.text import for_model
+
+
+class TierClassifier(Protocol):
+    """What the evaluation reads of a tier's classifier (fast: builtin; accurate)."""
+
+    @property
+    def model_path(self) -> Path | None: ...
+
+    def probabilities(self, norm: list[str]) -> Probabilities: ...
+
+    def decision(self) -> Decision: ...
+
 
 SENTIMENT_CODES = {"0": "negative", "1": "neutral", "2": "positive"}
 
@@ -56,11 +69,15 @@ def _binary(y: np.ndarray, proba: np.ndarray) -> dict[str, float]:
     }
 
 
-def complaints(data: Path, *, folds: int = 10) -> dict[str, Any]:
+def complaints_rows(data: Path) -> tuple[list[str], np.ndarray]:
+    """complaints-acl2019's texts and their 0/1 complaint labels."""
     with (data / "complaints-acl2019" / "complaints-data.csv").open(encoding="utf-8") as fh:
         rows = [r for r in csv.reader(fh) if len(r) >= 3]
-    texts = [r[1] for r in rows]
-    y = np.array([int(r[2]) for r in rows])
+    return [r[1] for r in rows], np.array([int(r[2]) for r in rows])
+
+
+def complaints(data: Path, *, folds: int = 10) -> dict[str, Any]:
+    texts, y = complaints_rows(data)
     proba = np.zeros(len(y))
     skf = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     for train, test in skf.split(texts, y):
@@ -160,7 +177,7 @@ DATASETS = ("twcs", "free-mobile")
 
 
 def category_sample(
-    data: Path, labels_csv: Path, *, classifier: BuiltinClassifier | None = None
+    data: Path, labels_csv: Path, *, classifier: TierClassifier | None = None
 ) -> dict[str, Any]:
     """The shipped model (or `classifier`) on the project's hand-labelled real messages: the
     plain arg-max's figures (top level, as before), the same under the model's decision rule
@@ -192,7 +209,7 @@ def category_sample(
 
 
 def calibration(
-    labels: Any, cat: np.ndarray, comp: np.ndarray, gold: list[str], clf: BuiltinClassifier
+    labels: Any, cat: np.ndarray, comp: np.ndarray, gold: list[str], clf: TierClassifier
 ) -> dict[str, Any]:
     """ECE and reliability table of the category head, the complaint probability's ECE, and
     the category ECE after the temperature that cross-validation on the corpus found."""
@@ -254,6 +271,12 @@ def summary(figures: dict[str, Any]) -> list[str]:
     _flatten("", figures, lines)
     if "categories" in figures:
         lines += _category_table(figures["categories"])
+    if "categories" in figures.get("accurate", {}):
+        lines += [""] + [
+            "accurate tier: " + line
+            for line in _category_table(figures["accurate"]["categories"])
+            if line
+        ]
     return lines
 
 

@@ -102,11 +102,17 @@ class Tier:
             from carebird.understand.train import train_with_corrections
 
             return train_with_corrections(corrections, weight=CORRECTION_WEIGHT)
-        from carebird.understand.accurate import train_accurate
+        from carebird.understand.accurate import SHIPPED, AccurateHeads, train_accurate
 
-        return train_accurate(
+        heads = train_accurate(
             self.encoder(), extra=list(corrections), extra_weight=CORRECTION_WEIGHT
         )
+        # The shipped decision rule stays, as the fast tier keeps its thresholds: the
+        # corrections are too few to choose thresholds by cross-validation.
+        shipped = AccurateHeads.load(SHIPPED).meta.get("decision")
+        if shipped is not None:
+            heads.meta["decision"] = shipped
+        return heads
 
     def encoder(self) -> Any:
         if self._encoder is None:
