@@ -24,7 +24,8 @@ def classifier() -> AccurateClassifier:
 
 
 def _with_rule(tmp_path: Path, clf: AccurateClassifier, rule: dict[str, float]) -> Path:
-    path = tmp_path / "heads.npz"
+    # A file per rule: a classifier reloads its heads when their file changes.
+    path = tmp_path / f"heads-{len(list(tmp_path.glob('*.npz')))}.npz"
     clf.heads.save(path)
     description = json.loads(path.with_suffix(".json").read_text())
     description["decision"] = rule
