@@ -67,7 +67,7 @@ def build(db: Database) -> Desk:
             ),
             item(
                 customer(4),
-                "Where is my order? The crème brûlée was missing",
+                "Where can I see my order? I would like to add a crème brûlée",
                 minutes=3,
                 external_id="ans",
             ),
