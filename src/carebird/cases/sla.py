@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -25,6 +25,7 @@ from carebird.cases.conditions import Conditions, Facts, matches
 from carebird.cases.hours import BusinessHours
 from carebird.cases.states import ACTIVE, Status
 from carebird.config import Settings
+from carebird.db.base import as_utc
 from carebird.errors import InvalidInput
 from carebird.ingest.models import Message
 
@@ -221,11 +222,6 @@ def deadline(
 
 
 # --- who waits on us ---------------------------------------------------------------------------
-def _utc(value: datetime | str) -> datetime:
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
-
-
 def waiting_on_us(session: Session, ids: Sequence[int]) -> tuple[dict[int, datetime], set[int]]:
     """Since when each case's customer waits on us (their first message after our last
     answer), and the cases we answered before. An acknowledgement is not an answer."""
@@ -250,4 +246,4 @@ def waiting_on_us(session: Session, ids: Sequence[int]) -> tuple[dict[int, datet
         )
         .group_by(Message.case_id)
     ).all()
-    return {case_id: _utc(at) for case_id, at in rows if case_id is not None}, answered
+    return {case_id: as_utc(at) for case_id, at in rows if case_id is not None}, answered

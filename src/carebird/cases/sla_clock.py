@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,12 +14,9 @@ from sqlalchemy.orm import Session
 from carebird.cases.calendars import Calendar
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.states import Status
+from carebird.db.base import as_utc
 
 _ENDED = (Status.RESOLVED, Status.CLOSED)
-
-
-def _utc(at: datetime) -> datetime:
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 @dataclass(slots=True)
@@ -53,8 +50,8 @@ def resolution_due(
 ) -> datetime | None:
     """The moment the running time from `since` reaches `target`, not counting closed time nor
     the `pauses` (ordered, non-overlapping, each ending before the clock runs again)."""
-    start, left = _utc(since), target
-    for begin, end in sorted((_utc(b), _utc(e)) for b, e in pauses):
+    start, left = as_utc(since), target
+    for begin, end in sorted((as_utc(b), as_utc(e)) for b, e in pauses):
         if end <= start:
             continue
         begin = max(begin, start)
@@ -69,7 +66,7 @@ def resolution_due(
 def clocks(session: Session, ids: Sequence[int]) -> dict[int, Clock]:
     """Each case's resolution clock, from its opening and its status history."""
     out = {
-        case_id: Clock(_utc(created))
+        case_id: Clock(as_utc(created))
         for case_id, created in session.execute(
             select(Case.id, Case.created_at).where(Case.id.in_(ids))
         )
@@ -80,7 +77,7 @@ def clocks(session: Session, ids: Sequence[int]) -> dict[int, Clock]:
         .order_by(CaseEvent.case_id, CaseEvent.at, CaseEvent.id)
     )
     for case_id, old, new, at in rows:
-        clock, at = out.get(case_id), _utc(at)
+        clock, at = out.get(case_id), as_utc(at)
         if clock is None:
             continue
         if old in _ENDED and new not in _ENDED:  # reopened: a new clock

@@ -37,7 +37,7 @@ from carebird.cases.calendars import Calendar, account_calendar
 from carebird.cases.log import record
 from carebird.cases.models import Case
 from carebird.config import Settings
-from carebird.db.base import utcnow
+from carebird.db.base import as_utc, utcnow
 from carebird.errors import CarebirdError, InvalidInput
 from carebird.ingest.models import Author, Message, NetworkAccount
 from carebird.reply.acknowledgement import AckSettings, ack_settings, ack_texts, language_of
@@ -88,11 +88,6 @@ def reopens_at(calendar: Calendar | None, at: datetime) -> datetime | None:
     return calendar.next_opening(at)
 
 
-def _utc(value: datetime | str) -> datetime:
-    at = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-
-
 def expected_wait(session: Session, setup: AckSetup, *, sample: int = SAMPLE) -> timedelta:
     """The median first response time (business hours) of the last `sample` answered cases;
     an acknowledgement is no answer. The default wait while no case was answered."""
@@ -120,10 +115,8 @@ def expected_wait(session: Session, setup: AckSetup, *, sample: int = SAMPLE) ->
         .limit(sample)
     ).all()
     desk = setup.hours
-    waits = [
-        (desk.between(_utc(came), _utc(went)) if desk else _utc(went) - _utc(came)).total_seconds()
-        for came, went in rows
-    ]
+    spans = [(as_utc(came), as_utc(went)) for came, went in rows]
+    waits = [(desk.between(a, b) if desk else b - a).total_seconds() for a, b in spans]
     if not waits:
         return setup.default_wait
     return timedelta(seconds=statistics.median(waits))
@@ -198,7 +191,7 @@ def _refusal(
     """The first guardrail that refuses this case's acknowledgement, if any."""
     if _is_ours(session, target.customer):
         return "own_account"
-    if _utc(opening.created_at) < now - timedelta(minutes=settings.max_age_minutes):
+    if as_utc(opening.created_at) < now - timedelta(minutes=settings.max_age_minutes):
         return "stale"
     # Posts within the window either side of the opening one: a flood in this very batch too.
     window = timedelta(minutes=settings.automated_minutes)
