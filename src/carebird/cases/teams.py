@@ -86,14 +86,20 @@ def _name(session: Session, raw: str, *, team_id: int | None = None) -> str:
     return name
 
 
-def create_team(session: Session, *, name: str) -> Team:
-    team = Team(name=_name(session, name), created_at=utcnow())
+def _save(session: Session, team: Team) -> None:
+    """Write a team: of two admins giving one name at once (create or rename), the unique
+    name lets one win and tells the other (409)."""
     try:
-        with session.begin_nested():  # two admins creating one name at once: one wins
+        with session.begin_nested():
             session.add(team)
             session.flush()
     except IntegrityError:
         raise Conflict(f"a team named {team.name!r} already exists") from None
+
+
+def create_team(session: Session, *, name: str) -> Team:
+    team = Team(name=_name(session, name), created_at=utcnow())
+    _save(session, team)
     return team
 
 
@@ -124,7 +130,7 @@ def update_team(session: Session, team_id: int, changes: Mapping[str, Any]) -> l
         checked["name"] = _name(session, changes["name"], team_id=team_id)
     for key, value in checked.items():
         setattr(team, key, value)
-    session.flush()
+    _save(session, team)
     return assignment.fill_team(session, team_id)
 
 
