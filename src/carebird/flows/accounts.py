@@ -20,7 +20,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from carebird.cases.calendars import Holidays, check_calendar_options
+from carebird.cases.calendars import check_calendar_options
+from carebird.cases.calendars import check_holidays as check_holidays_list
 from carebird.errors import InvalidInput
 from carebird.ingest.accounts import get_account
 from carebird.ingest.models import NetworkAccount
@@ -67,8 +68,7 @@ def check_holidays(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(d, str) for d in value):
         raise InvalidInput("holidays: a list of days")
     days = sorted({d.strip() for d in value if d.strip()})
-    Holidays.parse(days)
-    return days
+    return check_holidays_list(days)
 
 
 def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
