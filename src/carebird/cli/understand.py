@@ -189,7 +189,7 @@ def _learn_from_desk(
         raise click.exceptions.Exit(3)  # not installed: the model in use is kept
 
 
-@cli.command("eval")
+@cli.group("eval", invoke_without_command=True)
 @click.option(
     "--data",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -225,7 +225,9 @@ def _learn_from_desk(
     help="Which tier: the fast tier's figures at the top level, the accurate's under `accurate`.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+@click.pass_context
 def eval_cmd(
+    ctx: click.Context,
     data: Path,
     labels_csv: Path,
     folds: int,
@@ -234,7 +236,13 @@ def eval_cmd(
     tier: str,
     as_json: bool,
 ) -> None:
-    """Evaluate the shipped models and the training recipe on the real data sets."""
+    """Evaluate the shipped models and the training recipe on the real data sets.
+
+    Without a sub-command: the understanding (both tiers). Other evaluations (suggestions,
+    wait-time…) are sub-commands registered by their own modules and take their own options.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     from carebird.understand.classifier import BuiltinClassifier
     from carebird.understand.evaluate import PARTS, run_all, summary
 
