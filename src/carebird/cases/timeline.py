@@ -35,6 +35,7 @@ LABELS: dict[str, str] = {
     "message.out.public": N_("Public reply"),
     "message.out.private": N_("Private reply"),
     "message.out.acknowledgement": N_("Automatic acknowledgement"),
+    "message.out.survey": N_("Satisfaction survey"),
     "note": N_("Internal note"),
     "note.outside": N_("Outside owner's answer"),
     "forward": N_("Forwarded to an outside owner"),
@@ -51,6 +52,9 @@ LABELS: dict[str, str] = {
     "event.reply_failed": N_("Sending given up"),
     "event.acknowledged": N_("Acknowledgement sent"),
     "event.acknowledgement_skipped": N_("No automatic acknowledgement"),
+    "event.survey_sent": N_("Satisfaction survey sent"),
+    "event.survey_answered": N_("Satisfaction survey answered"),
+    "event.survey_skipped": N_("No satisfaction survey"),
     "event.merged": N_("Case merged here"),
     "event.merged_into": N_("Merged into another case"),
     "event.split_from": N_("Split from another case"),
@@ -122,6 +126,8 @@ def _messages(session: Session, case_id: int) -> list[TimelineItem]:
 def _message_kind(m: Message) -> str:
     if m.kind == "acknowledgement":  # the desk's automatic "bien reçu", not an answer
         return "message.out.acknowledgement"
+    if m.kind == "survey":  # the satisfaction survey after a resolution, not an answer
+        return "message.out.survey"
     return f"message.{m.direction}.{'private' if m.is_private else 'public'}"
 
 
