@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from carebird.auth.roles import Role
 from carebird.cases.states import Status
@@ -217,8 +217,8 @@ class SurveyOptions(Strict):
     """An account's satisfaction survey (carebird.reply.survey): sent after a resolution, as a
     private message; `public_allowed` also to customers who wrote only in public."""
 
-    enabled: bool = False
-    public_allowed: bool = False
+    enabled: StrictBool = False
+    public_allowed: StrictBool = False
 
 
 class AccountUpdate(Strict):
