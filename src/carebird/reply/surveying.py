@@ -155,9 +155,10 @@ def _refusal(session: Session, target: ReplyTarget, setup: SurveySetup, text: st
     wrote_privately = select(Message.id).where(
         Message.case_id == case.id, Message.direction == "in", Message.is_private.is_(True)
     )
-    if session.scalar(wrote_privately.limit(1)) is None and not survey_settings(
-        account.options
-    ).public_allowed:
+    if (
+        session.scalar(wrote_privately.limit(1)) is None
+        and not survey_settings(account.options).public_allowed
+    ):
         return "public_thread"
     if not _can_message_privately(account, setup.secret_key):
         return "no_private_messages"
@@ -180,4 +181,3 @@ def _can_message_privately(account: NetworkAccount, secret_key: str) -> bool:
             return True  # unreadable here: the sender will say what is wrong
         return bool(credentials.get("access_token"))  # app-only (bearer): no DMs
     return True
-
