@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
-from carebird.cases.models import CaseEvent
+from carebird.cases.models import Case, CaseEvent
 from carebird.cases.priority import DEFAULT_WEIGHTS
 from carebird.cases.routing import RoutingSetup
 from carebird.config import Settings
@@ -26,6 +26,7 @@ from carebird.flows import casework
 from carebird.flows.replies import send_pending
 from carebird.ingest.base import MessageKind
 from carebird.ingest.models import Message, NetworkAccount
+from carebird.insights.satisfaction import SatisfactionFilters, satisfaction_summary
 from carebird.reply.models import OutboxItem
 from carebird.reply.survey import Survey, SurveyRefused, answer_survey, take_customer_slot
 from carebird.reply.surveying import SurveySetup, offer_surveys
@@ -360,3 +361,69 @@ def test_racing_answers_keep_the_first_one(db: Database) -> None:
             select(func.count()).select_from(CaseEvent).where(CaseEvent.kind == "survey_answered")
         )
         assert events == 1
+
+
+# --- bulk resolution and the scores ----------------------------------------------------------
+def test_a_bulk_resolve_surveys_each_case_it_resolved(client: TestClient, db: Database) -> None:
+    _account(db, {"enabled": True})
+    cases = [_answered_case(db, n) for n in (21, 22)]
+    _, token = agent_with_token(db, "agent")
+    done = client.post(
+        "/api/cases/bulk", json={"case_ids": cases, "action": "resolve"}, headers=bearer(token)
+    )
+    assert done.status_code == 200 and done.json()["succeeded"] == 2, done.text
+    assert sorted(r.case_id for r in _surveys(db)) == sorted(cases)
+    again = client.post(
+        "/api/cases/bulk", json={"case_ids": cases, "action": "resolve"}, headers=bearer(token)
+    )
+    assert again.status_code == 200 and len(_surveys(db)) == 2  # already resolved: no more
+
+
+def test_scores_per_agent_category_account_and_period(db: Database) -> None:
+    """The summary against a tally made here from the answers given."""
+    first = _account(db, {"enabled": True})
+    with db.session() as s, s.begin():
+        other = NetworkAccount(
+            network="x", handle="Brand_Other", options={"survey": {"enabled": True}}
+        )
+        s.add(other)
+        s.flush()
+        other_id = other.id
+    ana, _ = agent_with_token(db, "agent", name="Ana")
+    bob, _ = agent_with_token(db, "agent", name="Bob")
+    given = [  # (customer, agent, category, account, score or None: unanswered)
+        (31, ana.id, "complaint", first, 5),
+        (32, ana.id, "complaint", first, 4),
+        (33, ana.id, "question", other_id, 1),
+        (34, bob.id, "question", first, 3),
+        (35, bob.id, "complaint", first, None),
+    ]
+    for n, agent_id, category, account_id, score in given:
+        case_id = _answered_case(db, n)
+        with db.session() as s, s.begin():
+            case = s.get_one(Case, case_id)
+            case.assignee_id, case.category, case.account_id = agent_id, category, account_id
+        _resolve(db, case_id)
+        if score is not None:
+            (row,) = [r for r in _surveys(db) if r.case_id == case_id]
+            with db.session() as s, s.begin():
+                answer_survey(s, token=_token(row), score=score, now=NOW)
+    network = ScriptedNetwork()
+    assert send_pending(db, {"x": network}, intake=intake_for()) == 5  # type: ignore[dict-item]
+    with db.session() as s:
+        summary = satisfaction_summary(s, start=NOW - timedelta(hours=1), end=NOW + timedelta(1))
+        empty = satisfaction_summary(s, start=NOW + timedelta(hours=1))
+        only_first = satisfaction_summary(s, filters=SatisfactionFilters(account_id=first))
+    assert summary["surveys"] == 5 and summary["sent"] == 5 and summary["responses"] == 4
+    overall = summary["overall"]
+    assert overall["mean"] == round((5 + 4 + 1 + 3) / 4, 3) and overall["csat"] == 0.5
+    assert overall["distribution"] == {"1": 1, "2": 0, "3": 1, "4": 1, "5": 1}
+    assert overall["response_rate"] == 0.8
+    agents = {a["agent"]: (a["responses"], a["mean"]) for a in summary["by_agent"]}
+    assert agents == {"Ana": (3, round(10 / 3, 3)), "Bob": (1, 3.0)}
+    categories = {c["category"]: (c["surveys"], c["mean"]) for c in summary["by_category"]}
+    assert categories == {"complaint": (3, 4.5), "question": (2, 2.0)}
+    accounts = {a["account"]: a["responses"] for a in summary["by_account"]}
+    assert accounts == {BRAND_HANDLE: 3, "Brand_Other": 1}
+    assert empty["surveys"] == 0 and empty["overall"]["mean"] is None
+    assert only_first["responses"] == 3 and only_first["overall"]["mean"] == 4.0
