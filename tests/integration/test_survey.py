@@ -181,6 +181,12 @@ def test_resolve_sends_a_private_survey_answered_once_on_the_public_page(
         posted = s.scalars(select(Message).where(Message.external_id == "out1")).one()
         assert posted.kind == MessageKind.SURVEY and posted.case_id == case_id
 
+    # The desk reads the survey with its link masked: no agent rates themselves by a click.
+    timeline = client.get(f"/api/cases/{case_id}/timeline", headers=bearer(token)).text
+    detail = client.get(f"/api/cases/{case_id}", headers=bearer(token)).text
+    assert "/survey/…" in timeline and "/survey/…" in detail
+    assert survey_token not in timeline and survey_token not in detail
+
     anonymous = TestClient(app)
     page = anonymous.get(f"/survey/{survey_token}")
     assert page.status_code == 200

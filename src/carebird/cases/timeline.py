@@ -20,6 +20,7 @@ from carebird.cases.forwarding import Forward, OutsideOwner, forward_state
 from carebird.cases.merging import merged_from
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.notes import list_notes
+from carebird.cases.queries import shown_text
 from carebird.db.base import utcnow
 from carebird.errors import NotFound
 from carebird.i18n import DEFAULT_LOCALE, LOCALES, N_, gettext
@@ -116,7 +117,7 @@ def _messages(session: Session, case_id: int) -> list[TimelineItem]:
             ref_id=m.id,
             case_id=case_id,
             actor_name=handle,
-            text=m.text,
+            text=shown_text(m),
             data={"network": m.network, "external_id": m.external_id},
         )
         for m, handle in session.execute(stmt)
