@@ -13,7 +13,8 @@ token is the answer's whole authority, anyone who reads it could answer.
 A survey's link `{public_url}/survey/{token}` carries 256 random bits; only the token's SHA-256
 digest is stored. It can be answered once (a conditional UPDATE decides between two answers:
 the first is kept) until it expires, `LINK_TTL` after it was made. The private message itself
-holds the link like any message the desk sends (outbox and stored copy).
+holds the link like any message the desk sends (its outbox row and stored copy); the desk's
+pages show that message with the link masked (carebird.cases.queries.shown_text).
 
 Rules enforced by the database, so they hold with several processes:
 - one survey per case (`surveys.case_id` unique; the outbox row's idempotency key
