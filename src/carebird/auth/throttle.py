@@ -290,6 +290,26 @@ def record_login_success(session: Session, *, email: str) -> None:
     )
 
 
+def check_ip_allowed(session: Session, *, ip: str | None, now: datetime | None = None) -> None:
+    """Raise LoginThrottled while the address is locked: a read only (public links' pages)."""
+    if not ip:
+        return
+    now = now or utcnow()
+    row = session.get(LoginThrottle, ("ip", _digest(ip)))
+    if row is not None and row.locked_until is not None and row.locked_until > now:
+        raise LoginThrottled((row.locked_until - now).total_seconds())
+
+
+def record_ip_failure(session: Session, *, ip: str | None, now: datetime | None = None) -> None:
+    """Count one failure of the address alone (an unknown public link), in a transaction of
+    its own: 20 lock the address as 20 failed sign-ins do."""
+    if not ip:
+        return
+    now = now or utcnow()
+    with Session(bind=session.get_bind()) as own, own.begin():
+        _bump(own, "ip", _digest(ip), now)
+
+
 def failures(session: Session, *, kind: str, value: str) -> int:
     """The current failure count of one key (for tests and the CLI)."""
     count = session.scalar(

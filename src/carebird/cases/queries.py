@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -246,6 +247,17 @@ def _attach_tags(session: Session, rows: Sequence[CaseRow]) -> None:
         by_id[case_id].tags.append(tag)
 
 
+_SURVEY_LINK = re.compile(r"/survey/[A-Za-z0-9_-]+")
+
+
+def shown_text(msg: Message) -> str:
+    """A message's text as agents read it: a satisfaction survey's link is masked, so nobody
+    at the desk answers a customer's survey by a click in the conversation."""
+    if msg.kind == "survey":
+        return _SURVEY_LINK.sub("/survey/…", msg.text)
+    return msg.text
+
+
 def _message_query() -> Any:
     return select(Message, Author.handle, Author.display_name).join(
         Author, Author.id == Message.author_id
@@ -263,7 +275,7 @@ def _message_row(msg: Message, handle: str, name: str) -> MessageRow:
         is_private=msg.is_private,
         author_handle=handle,
         author_name=name,
-        text=msg.text,
+        text=shown_text(msg),
         created_at=msg.created_at,
     )
 

@@ -20,6 +20,7 @@ from carebird.cases.forwarding import Forward, OutsideOwner, forward_state
 from carebird.cases.merging import merged_from
 from carebird.cases.models import Case, CaseEvent
 from carebird.cases.notes import list_notes
+from carebird.cases.queries import shown_text
 from carebird.db.base import utcnow
 from carebird.errors import NotFound
 from carebird.i18n import DEFAULT_LOCALE, LOCALES, N_, gettext
@@ -35,6 +36,7 @@ LABELS: dict[str, str] = {
     "message.out.public": N_("Public reply"),
     "message.out.private": N_("Private reply"),
     "message.out.acknowledgement": N_("Automatic acknowledgement"),
+    "message.out.survey": N_("Satisfaction survey"),
     "note": N_("Internal note"),
     "note.outside": N_("Outside owner's answer"),
     "forward": N_("Forwarded to an outside owner"),
@@ -51,6 +53,9 @@ LABELS: dict[str, str] = {
     "event.reply_failed": N_("Sending given up"),
     "event.acknowledged": N_("Acknowledgement sent"),
     "event.acknowledgement_skipped": N_("No automatic acknowledgement"),
+    "event.survey_sent": N_("Satisfaction survey sent"),
+    "event.survey_answered": N_("Satisfaction survey answered"),
+    "event.survey_skipped": N_("No satisfaction survey"),
     "event.merged": N_("Case merged here"),
     "event.merged_into": N_("Merged into another case"),
     "event.split_from": N_("Split from another case"),
@@ -112,7 +117,7 @@ def _messages(session: Session, case_id: int) -> list[TimelineItem]:
             ref_id=m.id,
             case_id=case_id,
             actor_name=handle,
-            text=m.text,
+            text=shown_text(m),
             data={"network": m.network, "external_id": m.external_id},
         )
         for m, handle in session.execute(stmt)
@@ -122,6 +127,8 @@ def _messages(session: Session, case_id: int) -> list[TimelineItem]:
 def _message_kind(m: Message) -> str:
     if m.kind == "acknowledgement":  # the desk's automatic "bien reçu", not an answer
         return "message.out.acknowledgement"
+    if m.kind == "survey":  # the satisfaction survey after a resolution, not an answer
+        return "message.out.survey"
     return f"message.{m.direction}.{'private' if m.is_private else 'public'}"
 
 

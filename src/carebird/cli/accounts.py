@@ -161,6 +161,12 @@ def accounts_disable(ctx: Context, account_id: int) -> None:
 @click.option("--hours", default=None, help="Opening hours, e.g. 'Mon-Sat 08:00-22:00'.")
 @click.option("--timezone", default=None, help="The account's time zone, e.g. Europe/Paris.")
 @click.option("--holiday", multiple=True, help="YYYY-MM-DD, or MM-DD every year (repeat).")
+@click.option("--survey/--no-survey", default=None, help="Satisfaction survey after resolution.")
+@click.option(
+    "--survey-public/--no-survey-public",
+    default=None,
+    help="Survey customers who wrote only in public too (by private message).",
+)
 @pass_ctx
 def accounts_set(
     ctx: Context,
@@ -173,10 +179,13 @@ def accounts_set(
     hours: str | None,
     timezone: str | None,
     holiday: tuple[str, ...],
+    survey: bool | None,
+    survey_public: bool | None,
 ) -> None:
     """Change an account's settings (only those given); prints the account."""
     from carebird.flows.accounts import change_account
-    from carebird.ingest.accounts import public
+    from carebird.ingest.accounts import get_account, public
+    from carebird.reply.survey import survey_settings
 
     changes: dict[str, Any] = {}
     if listen or no_listening:
@@ -190,7 +199,11 @@ def accounts_set(
     changes.update({k: v for k, v in named.items() if v is not None})
     if holiday:
         changes["holidays"] = list(holiday)
+    survey_given = {"enabled": survey, "public_allowed": survey_public}
     with ctx.db().session() as session, session.begin():
+        if any(v is not None for v in survey_given.values()):
+            current = survey_settings(get_account(session, account_id).options).as_dict()
+            changes["survey"] = current | {k: v for k, v in survey_given.items() if v is not None}
         account = change_account(session, account_id, changes)
         click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))
 

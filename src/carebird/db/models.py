@@ -13,6 +13,7 @@ from carebird.ingest import models as ingest_models
 from carebird.live import events as event_models
 from carebird.live import runners as job_models
 from carebird.reply import models as reply_models
+from carebird.reply import survey as survey_models
 from carebird.reply import templates as template_models
 from carebird.understand import models_db as understand_models
 
@@ -29,6 +30,7 @@ __all__ = [
     "reply_models",
     "routing_models",
     "search_models",
+    "survey_models",
     "template_models",
     "throttle_models",
     "understand_models",

@@ -10,6 +10,8 @@ Option keys other parts read (the account's `options`):
     timezone        an IANA zone, e.g. "Europe/Paris"; absent: the desk's CAREBIRD_TIMEZONE
     holidays        list of "YYYY-MM-DD" (one day), "MM-DD" (every year) or a range of either
                     ("12-24..12-26"), sorted, unique (carebird.cases.calendars)
+    survey          {"enabled": bool, "public_allowed": bool}: the satisfaction survey after a
+                    resolution (carebird.reply.survey); absent: off
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from carebird.errors import InvalidInput
 from carebird.ingest.accounts import get_account
 from carebird.ingest.models import NetworkAccount
 from carebird.reply.signature import POLICIES
+from carebird.reply.survey import OPTION as SURVEY
+from carebird.reply.survey import check_survey
 
 ROLES = ("support", "brand")
 MAX_QUERIES = 20
@@ -41,6 +45,7 @@ FIELDS = frozenset(
         "opening_hours",
         "timezone",
         "holidays",
+        "survey",
     }
 )
 _COLUMNS = frozenset({"active", "monthly_cap", "role"})  # the rest live in `options`
@@ -91,6 +96,8 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         out["opening_hours"] = str(out["opening_hours"]).strip()
     if "holidays" in out:
         out["holidays"] = check_holidays(out["holidays"])
+    if SURVEY in out:
+        out[SURVEY] = check_survey(out[SURVEY])
     return out
 
 

@@ -21,6 +21,7 @@ from carebird.cases.search import index_cases
 from carebird.flows.announce import announce_cases, case_payloads
 from carebird.live.events import CaseUpdated, NoteNew, publish
 from carebird.reply.models import OutboxItem
+from carebird.reply.surveying import SurveySetup, offer_surveys
 
 
 def update_case(
@@ -31,10 +32,12 @@ def update_case(
     actor_id: int | None,
     weights: Mapping[str, float],
     routing: RoutingSetup,
+    survey: SurveySetup | None = None,
 ) -> Case:
     """Status, assignee, team, tags, category: only the keys given are touched. A corrected
     category runs the routing rules again; a case its agent resolves or closes frees them for
-    their team's waiting cases."""
+    their team's waiting cases; a case resolved gets its satisfaction survey when its account
+    sends them (`survey`: where the survey page is; None: no survey)."""
     before = session.get(Case, case_id)
     holder = before.assignee_id if before is not None else None
     case = service.update_case(
@@ -42,6 +45,8 @@ def update_case(
     )
     if changes.get("category") is not None:
         route(session, [case_id], routing, weights=weights)
+    if survey is not None and changes.get("status") == "resolved":
+        offer_surveys(session, [case_id], survey, actor_id=actor_id)
     done = case.status not in assignment.OPEN_STATUSES
     handed = assignment.fill_teams_of(session, [holder]) if done else []
     announce_cases(session, [case_id, *handed])
@@ -111,8 +116,10 @@ def bulk_apply(
     tags_add: Sequence[str] = (),
     tags_remove: Sequence[str] = (),
     fields: frozenset[str] = frozenset(),
+    survey: SurveySetup | None = None,
 ) -> list[bulk.BulkOutcome]:
-    """One action on many cases (see `cases.bulk`); the cases that changed are announced."""
+    """One action on many cases (see `cases.bulk`); the cases that changed are announced. The
+    cases "resolve" resolved get their satisfaction survey (as `update_case`)."""
     holders = [] if action != "resolve" else list(
         session.scalars(select(Case.assignee_id).where(Case.id.in_(case_ids)))
     )  # fmt: skip
@@ -129,6 +136,8 @@ def bulk_apply(
         weights=weights,
     )
     changed = [o.case_id for o in outcomes if o.changed]
+    if action == "resolve" and survey is not None:
+        offer_surveys(session, changed, survey, actor_id=actor_id)
     if action == "resolve":  # their agents are free for their teams' waiting cases
         changed += assignment.fill_teams_of(session, holders)
     payloads = case_payloads(session, changed)

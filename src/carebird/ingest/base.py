@@ -28,6 +28,8 @@ class MessageKind(enum.StrEnum):
     OWN_POST = "own_post"  # the brand's own post, not a reply
     # The desk's automatic "message bien reçu" (public or private): never counted as an answer.
     ACKNOWLEDGEMENT = "acknowledgement"
+    # The desk's satisfaction survey after a resolution (private): not an answer either.
+    SURVEY = "survey"
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,10 @@ from carebird.reply.models import OutboxItem
 
 log = logging.getLogger(__name__)
 ACKNOWLEDGEMENT = "acknowledgement"  # an outbox row's purpose and its posted message's kind
+# Purposes whose posts are stored under a kind of their own (never counted as answers), and
+# the case event each records once sent (an answer records "reply_sent").
+OWN_KINDS = {ACKNOWLEDGEMENT: MessageKind.ACKNOWLEDGEMENT, "survey": MessageKind.SURVEY}
+SENT_EVENTS = {ACKNOWLEDGEMENT: "acknowledged", "survey": "survey_sent"}
 MAX_ATTEMPTS = 8
 RETRY_BASE = 5.0  # seconds before the 2nd attempt, doubling after each failure
 SEND_LEASE = timedelta(minutes=2)  # a "sending" row older than this was abandoned by a crash
@@ -335,16 +339,16 @@ def _sent(db: Database, item_id: int, receipt: SentReceipt, *, after: AfterSend)
             Message.external_id == receipt.external_id,
             Message.case_id.is_(None),
         ).update({"case_id": item.case_id})
-        if item.purpose == ACKNOWLEDGEMENT:  # even if the network's echo was stored first
+        if item.purpose in OWN_KINDS:  # even if the network's echo was stored first
             session.query(Message).filter(
                 Message.network == item.network, Message.external_id == receipt.external_id
-            ).update({"kind": ACKNOWLEDGEMENT, "is_private": item.private})
+            ).update({"kind": str(OWN_KINDS[item.purpose]), "is_private": item.private})
         item.status, item.external_id, item.sent_at = "sent", receipt.external_id, utcnow()
         item.last_error, item.next_attempt_at = None, None
         record(
             session,
             item.case_id,
-            "acknowledged" if item.purpose == ACKNOWLEDGEMENT else "reply_sent",
+            SENT_EVENTS.get(item.purpose, "reply_sent"),
             new=receipt.external_id,
             actor_id=item.created_by,
             at=receipt.created_at,
@@ -354,8 +358,8 @@ def _sent(db: Database, item_id: int, receipt: SentReceipt, *, after: AfterSend)
 
 def _kind_of(item: OutboxItem) -> MessageKind:
     """How the desk's own post is stored: an acknowledgement is told apart from an answer."""
-    if item.purpose == ACKNOWLEDGEMENT:
-        return MessageKind.ACKNOWLEDGEMENT
+    if item.purpose in OWN_KINDS:
+        return OWN_KINDS[item.purpose]
     return MessageKind.DIRECT if item.private else MessageKind.REPLY
 
 

@@ -7,6 +7,7 @@ from tests.support.roles.composer import ROLES_COMPOSER
 from tests.support.roles.live import ROLES_LIVE
 from tests.support.roles.people import ROLES_PEOPLE
 from tests.support.roles.routing import ROLES_ROUTING
+from tests.support.roles.satisfaction import ROLES_SATISFACTION
 from tests.support.roles.system import ROLES_SYSTEM
 from tests.support.roles.teams import ROLES_TEAMS
 from tests.support.roles.workspace import ROLES_WORKSPACE
@@ -18,6 +19,7 @@ __all__ = [
     "ROLES_LIVE",
     "ROLES_PEOPLE",
     "ROLES_ROUTING",
+    "ROLES_SATISFACTION",
     "ROLES_SYSTEM",
     "ROLES_TEAMS",
     "ROLES_WORKSPACE",

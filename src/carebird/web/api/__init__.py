@@ -16,6 +16,7 @@ from carebird.web.api import (
     messages,
     people,
     routing,
+    satisfaction,
     system,
     teams,
 )
@@ -23,7 +24,7 @@ from carebird.web.api import (
 router = APIRouter()
 for module in (
     auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
-    system, acknowledgements, people,
+    system, acknowledgements, people, satisfaction,
 ):  # fmt: skip
     router.include_router(module.router)
 

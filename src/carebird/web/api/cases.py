@@ -15,6 +15,7 @@ from carebird.flows.replies import queue_thread
 from carebird.ingest.base import CanSendMedia
 from carebird.plugins import connector_class
 from carebird.reply.composer import compose
+from carebird.reply.surveying import SurveySetup
 from carebird.web.api.schemas import (
     CaseDetailPublic,
     CasePage,
@@ -77,8 +78,10 @@ def update_case(
     session: DbSession,
     weights: Weights,
     routing: Routing,
+    settings: AppSettings,
 ) -> queries.CaseDetail:
-    """Change status, assignee, team and tags; only the fields sent are touched."""
+    """Change status, assignee, team and tags; only the fields sent are touched. A case
+    resolved gets its satisfaction survey when its account sends them."""
     changes = body.model_dump(exclude_unset=True)
     casework.update_case(
         session,
@@ -87,6 +90,7 @@ def update_case(
         actor_id=agent.id,
         weights=weights,
         routing=routing,
+        survey=SurveySetup.from_settings(settings),
     )
     return queries.case_detail(session, case_id=case_id)
 

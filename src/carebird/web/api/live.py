@@ -34,8 +34,9 @@ from carebird.flows import casework
 from carebird.flows import presence as presence_flow
 from carebird.live.events import Event, events_after, latest_event_id, oldest_event_id
 from carebird.live.stream import EventHub
+from carebird.reply.surveying import SurveySetup
 from carebird.web.api.schemas import CasePublic, Strict
-from carebird.web.deps import AgentRole, DbSession, Sla, Viewer, Weights
+from carebird.web.deps import AgentRole, AppSettings, DbSession, Sla, Viewer, Weights
 from carebird.web.params import MAX_ID, Id, IdField, IdQuery, parse_id
 
 router = APIRouter(prefix="/api", tags=["live"])
@@ -189,7 +190,11 @@ def presence_list(case_id: Id, agent: Viewer, session: DbSession) -> PresenceLis
 # --- bulk actions ---------------------------------------------------------------------------
 @router.post("/cases/bulk", response_model=BulkResponse)
 def bulk_action(
-    body: BulkRequest, agent: AgentRole, session: DbSession, weights: Weights
+    body: BulkRequest,
+    agent: AgentRole,
+    session: DbSession,
+    weights: Weights,
+    settings: AppSettings,
 ) -> BulkResponse:
     """One action on many cases; each case succeeds or fails on its own (see `results`)."""
     outcomes = casework.bulk_apply(
@@ -203,6 +208,7 @@ def bulk_action(
         tags_add=body.tags_add,
         tags_remove=body.tags_remove,
         fields=frozenset(body.model_fields_set),
+        survey=SurveySetup.from_settings(settings),
     )
     results = [_result(o) for o in outcomes]
     ok = sum(r.ok for r in results)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from carebird.auth.roles import Role
 from carebird.cases.states import Status
@@ -213,6 +213,14 @@ class AccountCreate(Strict):
     replace: bool = False
 
 
+class SurveyOptions(Strict):
+    """An account's satisfaction survey (carebird.reply.survey): sent after a resolution, as a
+    private message; `public_allowed` also to customers who wrote only in public."""
+
+    enabled: StrictBool = False
+    public_allowed: StrictBool = False
+
+
 class AccountUpdate(Strict):
     """Only the fields sent change; `monthly_cap: null` removes the cap. The settings below are
     stored in the account's options (carebird.flows.accounts says what each means)."""
@@ -230,6 +238,7 @@ class AccountUpdate(Strict):
     holidays: list[Annotated[str, Field(max_length=10)]] | None = Field(
         default=None, max_length=366
     )
+    survey: SurveyOptions | None = None
 
 
 class BlueskyConnect(Strict):

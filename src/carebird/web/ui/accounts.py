@@ -26,6 +26,7 @@ from carebird.ingest.health import health_report
 from carebird.ingest.models import NetworkAccount
 from carebird.reply.acknowledgement import ack_settings, set_ack_settings
 from carebird.reply.signature import POLICIES
+from carebird.reply.survey import survey_settings
 from carebird.web.deps import Admin, AppSettings, DbSession, form_agent
 from carebird.web.ui.render import render
 
@@ -38,6 +39,7 @@ DONE = {
     "saved": N_("The account's settings are saved."),
     "disconnected": N_("The account is disconnected: its credentials are forgotten."),
     "acknowledgement": N_("The account's acknowledgement settings are saved."),
+    "survey": N_("The account's satisfaction survey settings are saved."),
 }
 SIGNATURES = {"initials": N_("Agent's initials (^MC)"), "none": N_("No signature")}
 HEALTH = {"ok": N_("OK"), "warning": N_("Warning"), "alarm": N_("Alarm"), "paused": N_("Paused")}
@@ -80,6 +82,7 @@ def _page(
         accounts=accounts,
         health=_health(session, accounts),
         acks={a.id: ack_settings(a.options) for a in accounts},
+        surveys={a.id: survey_settings(a.options) for a in accounts},
         health_labels=HEALTH,
         signatures=SIGNATURES,
         policies=POLICIES,
@@ -276,6 +279,21 @@ async def acknowledgements_form(
     except InvalidInput as exc:
         return _page(request, agent, session, settings, error=str(exc), status_code=422)
     return RedirectResponse("/accounts?done=acknowledgement", status_code=303)
+
+
+@router.post("/accounts/{account_id}/survey", response_class=HTMLResponse)
+async def survey_form(
+    request: Request, account_id: AccountId, session: DbSession, settings: AppSettings
+) -> Response:
+    """The satisfaction survey's two switches (unticked boxes are absent from a form)."""
+    form = await _form(request)
+    agent = form_agent(request, session, settings, form.get("csrf_token", ""), "admin")
+    survey = {"enabled": "enabled" in form, "public_allowed": "public_allowed" in form}
+    try:
+        change_account(session, account_id, {"survey": survey})
+    except InvalidInput as exc:
+        return _page(request, agent, session, settings, error=str(exc), status_code=422)
+    return RedirectResponse("/accounts?done=survey", status_code=303)
 
 
 @router.post("/accounts/{account_id}/disconnect")

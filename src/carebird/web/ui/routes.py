@@ -11,6 +11,8 @@ from carebird.web.ui import (
     people,
     preferences,
     routing,
+    satisfaction,
+    survey,
     system,
     teams,
 )
@@ -26,3 +28,5 @@ router.include_router(accounts.router)  # admins: connecting network accounts, t
 router.include_router(teams.router)  # admins: teams; every agent: their status
 router.include_router(people.router)  # admins: people; everyone: their API tokens
 router.include_router(password.router)  # invitation and reset links: no desk login
+router.include_router(survey.router)  # customers' satisfaction survey links: no desk login
+router.include_router(satisfaction.router)  # supervisors: the survey scores
