@@ -14,6 +14,7 @@ from carebird.cli import (  # noqa: F401  (registers the commands)
     accounts,
     bench,
     data,
+    metrics,
     desk,
     doctor,
     people,
