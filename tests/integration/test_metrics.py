@@ -4,6 +4,8 @@ reopening and resolution, per agent, filters and their bad values."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +26,17 @@ from carebird.insights.contact import is_dm_request
 from carebird.insights.drill import drill
 from carebird.insights.figures import load_facts, metrics
 from carebird.insights.query import parse_query
-from tests.factories import BRAND, T0, agent_with_token, case_of, customer, ingest, item
+from tests.factories import (
+    BRAND,
+    T0,
+    TestClient,
+    agent_with_token,
+    bearer,
+    case_of,
+    customer,
+    ingest,
+    item,
+)
 
 OFFICE = Calendars(Calendar.parse("Mon-Fri 09:00-17:00", "UTC"))  # T0: Monday 09:00 UTC
 
@@ -151,3 +163,36 @@ def test_cli_bad_filter_is_a_usage_error(db: Database) -> None:
     assert result.exit_code == 2 and "category" in result.output
     result = runner.invoke(cli, ["--database", db.url, "metrics", "--table", "nope"])
     assert result.exit_code == 2 and "no table" in result.output
+
+
+def test_api_serves_the_figures_and_every_table(db: Database, client: TestClient) -> None:
+    ingest(db, [
+        item(customer(6), "Ma commande n'est jamais arrivée, aidez-moi", external_id="f1"),
+        item(BRAND, "Votre colis est reparti ce matin.", minutes=20, external_id="f2",
+             in_reply_to_id="f1"),
+    ])  # fmt: skip
+    _, token = agent_with_token(db, "supervisor")
+    auth = bearer(token)
+    got = client.get("/api/metrics", params={"from": "2026-03-01", "to": "2026-03-02"},
+                     headers=auth).json()  # fmt: skip
+    assert got["cases"] == 1 and got["median_first_response_seconds"] == 20 * 60
+    assert (
+        got["answered_within_1h"] == 1 and got["period"]["from"] == "2026-02-28T23:00:00+00:00"
+    )  # Paris
+    assert (
+        client.get("/api/metrics", params={"from": "2026-03-03"}, headers=auth).json()["cases"] == 0
+    )
+    for name in ("summary", "by_category", "by_hour_of_week", "sentiment_trend", "cases"):
+        csv_response = client.get(f"/api/metrics/{name}.csv", headers=auth)
+        assert csv_response.status_code == 200, name
+        assert csv_response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(csv_response.text)))
+        assert rows == [
+            {k: "" if v is None else str(v) for k, v in r.items()}
+            for r in client.get(f"/api/metrics/{name}.json", headers=auth).json()
+        ], name
+    assert client.get("/api/metrics/nope.csv", headers=auth).status_code == 404
+    for bad in ({"category": "x"}, {"from": "soon"}, {"account": "nobody"},
+                {"language": "a" * 300}):  # fmt: skip
+        response = client.get("/api/metrics", params=bad, headers=auth)
+        assert response.status_code == 422, bad
