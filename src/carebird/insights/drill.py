@@ -32,7 +32,24 @@ def _slow(limit: float) -> Callable[[CaseFacts], bool]:
     return test
 
 
+def _between(low: float, high: float) -> Callable[[CaseFacts], bool]:
+    def test(f: CaseFacts) -> bool:
+        s = f.first_response_seconds
+        return f.support and s is not None and low < s <= high
+
+    return test
+
+
+# The first-response distribution: (slice, above, up to) in seconds.
+BUCKETS = (
+    ("first_15m", -1.0, 900.0),
+    ("first_1h", 900.0, HOUR),
+    ("first_4h", HOUR, 4 * HOUR),
+    ("first_24h", 4 * HOUR, DAY),
+    ("first_later", DAY, float("inf")),
+)
 SLICES: dict[str, Callable[[CaseFacts], bool]] = {
+    **{name: _between(low, high) for name, low, high in BUCKETS},
     "all": lambda f: True,
     "support": lambda f: f.support,
     "answered": lambda f: f.support and f.answered,

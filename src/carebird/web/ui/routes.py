@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from carebird.web.ui import (
     accounts,
+    dashboard,
     login,
     outside,
     pages,
@@ -21,6 +22,7 @@ router.include_router(preferences.router)
 router.include_router(pages.router)
 router.include_router(outside.router)  # signed links for outside owners: no desk login
 router.include_router(system.router)  # admins: workers, streams, the outbox
+router.include_router(dashboard.router)  # supervisors: the figures, drill-down, weekly report
 router.include_router(routing.router)  # supervisors: routing rules and their dry run
 router.include_router(accounts.router)  # admins: connecting network accounts, their settings
 router.include_router(teams.router)  # admins: teams; every agent: their status
