@@ -97,7 +97,8 @@ def _charts(
                    (r["positive"], "bar positive")),
                    f"{r['day']}: {r['negative']} / {r['neutral']} / {r['positive']}",
                    link(given, day=r["day"])) for r in report["sentiment_trend"]]  # fmt: skip
-    names = [str(n) for n in get_day_names("abbreviated", locale=locale).values()]
+    day_names = get_day_names("abbreviated", locale=locale)
+    names = [str(day_names[i]) for i in range(7)]
     cells = [(c["weekday"], c["hour"], c["cases"], f"{names[c['weekday']]} {c['hour']:02d}h: "
               f"{c['cases']}", link(given, weekday=c["weekday"], hour=c["hour"]))
              for c in report["by_hour_of_week"]]  # fmt: skip
