@@ -161,6 +161,8 @@ def accounts_disable(ctx: Context, account_id: int) -> None:
 @click.option("--hours", default=None, help="Opening hours, e.g. 'Mon-Sat 08:00-22:00'.")
 @click.option("--timezone", default=None, help="The account's time zone, e.g. Europe/Paris.")
 @click.option("--holiday", multiple=True, help="YYYY-MM-DD, or MM-DD every year (repeat).")
+@click.option("--transparency/--no-transparency", default=None,
+              help="Publish the response-time record (/public/transparency/…).")  # fmt: skip
 @pass_ctx
 def accounts_set(
     ctx: Context,
@@ -173,6 +175,7 @@ def accounts_set(
     hours: str | None,
     timezone: str | None,
     holiday: tuple[str, ...],
+    transparency: bool | None,
 ) -> None:
     """Change an account's settings (only those given); prints the account."""
     from carebird.flows.accounts import change_account
@@ -190,6 +193,8 @@ def accounts_set(
     changes.update({k: v for k, v in named.items() if v is not None})
     if holiday:
         changes["holidays"] = list(holiday)
+    if transparency is not None:
+        changes["publish_transparency"] = transparency
     with ctx.db().session() as session, session.begin():
         account = change_account(session, account_id, changes)
         click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))

@@ -230,6 +230,7 @@ class AccountUpdate(Strict):
     holidays: list[Annotated[str, Field(max_length=10)]] | None = Field(
         default=None, max_length=366
     )
+    publish_transparency: bool | None = None  # the public response-time record
 
 
 class BlueskyConnect(Strict):

@@ -14,6 +14,7 @@ from carebird.web.ui import (
     routing,
     system,
     teams,
+    transparency,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -28,3 +29,4 @@ router.include_router(accounts.router)  # admins: connecting network accounts, t
 router.include_router(teams.router)  # admins: teams; every agent: their status
 router.include_router(people.router)  # admins: people; everyone: their API tokens
 router.include_router(password.router)  # invitation and reset links: no desk login
+router.include_router(transparency.router)  # public: opted-in accounts' response times
