@@ -94,9 +94,16 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         out["opening_hours"] = str(out["opening_hours"]).strip()
     if "holidays" in out:
         out["holidays"] = check_holidays(out["holidays"])
-    if "publish_transparency" in out and not isinstance(out["publish_transparency"], bool):
-        raise InvalidInput("publish_transparency: true or false")
+    _check_publishing(out)
     return out
+
+
+def _check_publishing(out: dict[str, Any]) -> None:
+    if "publish_transparency" in out:
+        if not isinstance(out["publish_transparency"], bool):
+            raise InvalidInput("publish_transparency: true or false")
+        if not out["publish_transparency"]:
+            del out["publish_transparency"]  # off: as if never set
 
 
 def change_account(session: Session, account_id: int, changes: Mapping[str, Any]) -> NetworkAccount:
