@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import select
 
 from carebird.auth.service import create_agent
 from carebird.db.database import Database
 from carebird.ingest.base import AuthorInfo
+from carebird.ingest.models import NetworkAccount
 from tests.browser.conftest import Server, screenshot, sign_in
 from tests.browser.desk import watch
 from tests.factories import BRAND, case_of, customer, ingest, item
@@ -96,8 +98,34 @@ def test_a_supervisor_reads_the_dashboard_and_drills_down(
         expect(page.locator("table.summary tbody tr").first.locator("td.now")).to_have_text("3")
         screenshot(page, "dashboard-report", ready="table.summary")
 
-        bad = page.goto(f"{server.url}/dashboard?category=%3Cb%3E")
-        assert bad is not None and bad.status == 422
         assert errors == [] and dialogs == []
+        bad = page.goto(f"{server.url}/dashboard?category=%3Cb%3E")  # after: a 404/422 logs
+        assert bad is not None and bad.status == 422
+        public_page(page, server, db)
     finally:
         db.dispose()
+
+
+def public_page(page: Page, server: Server, db: Database) -> None:
+    """The transparency page: 404 until the account opts in, then readable by anyone."""
+    assert page.context.browser is not None
+    anonymous = page.context.browser.new_context(viewport={"width": 1280, "height": 800})
+    try:
+        shut = anonymous.new_page().goto(f"{server.url}/public/transparency/Brand_SAV")
+        assert shut is not None and shut.status == 404
+        visitor = anonymous.new_page()
+        errors, dialogs = watch(visitor)
+        with db.session() as s, s.begin():
+            account = s.scalars(select(NetworkAccount)).one()
+            account.options = {**(account.options or {}), "publish_transparency": True}
+            account.display_name = "<i>Brand</i> support"
+        shown = visitor.goto(f"{server.url}/public/transparency/Brand_SAV")
+        assert shown is not None and shown.status == 200
+        assert shown.headers["cache-control"] == "public, max-age=300"
+        expect(visitor.locator("h1")).to_contain_text("<i>Brand</i> support")
+        expect(visitor.locator("main i")).to_have_count(0)
+        expect(visitor.locator("header nav")).to_have_count(0)  # nobody is signed in
+        screenshot(visitor, "transparency", ready="h1")
+        assert errors == [] and dialogs == []
+    finally:
+        anonymous.close()
