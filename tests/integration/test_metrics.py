@@ -21,7 +21,7 @@ from carebird.cli.main import cli
 from carebird.db.base import as_utc, utcnow
 from carebird.db.database import Database
 from carebird.errors import InvalidInput
-from carebird.ingest.base import MessageKind
+from carebird.ingest.base import AuthorInfo, MessageKind
 from carebird.insights.contact import is_dm_request
 from carebird.insights.drill import drill
 from carebird.insights.figures import load_facts, metrics
@@ -196,3 +196,27 @@ def test_api_serves_the_figures_and_every_table(db: Database, client: TestClient
                 {"language": "a" * 300}):  # fmt: skip
         response = client.get("/api/metrics", params=bad, headers=auth)
         assert response.status_code == 422, bad
+
+
+def test_dashboard_pages_are_for_supervisors(db: Database, client: TestClient) -> None:
+    hostile = AuthorInfo("h1", "<b>bold</b>", "<script>x</script>")
+    ingest(db, [item(hostile, "Ma commande est bloquée depuis une semaine", external_id="g1")])
+    period = {"from": "2026-03-01", "to": "2026-03-03"}
+    assert client.get("/dashboard", follow_redirects=False).status_code == 303  # sign in
+    _, agent = agent_with_token(db, "agent")
+    assert client.get("/dashboard", headers=bearer(agent)).status_code == 403
+    _, token = agent_with_token(db, "supervisor")
+    auth = bearer(token)
+    page = client.get("/dashboard", params=period, headers=auth)
+    assert page.status_code == 200 and page.text.count("<svg") == 7
+    assert 'data-key="silence_rate" href="/dashboard/cases?' in page.text
+    drilled = client.get("/dashboard/cases", params=period | {"slice": "silent"}, headers=auth)
+    assert drilled.status_code == 200
+    assert f'data-case-id="{case_of(db, "g1")}"' in drilled.text
+    assert "<b>bold</b>" not in drilled.text and "&lt;b&gt;bold&lt;/b&gt;" in drilled.text
+    report = client.get("/dashboard/report", params={"week": "2026-W10"}, headers=auth)
+    assert report.status_code == 200 and "2026-W10" in report.text
+    for path, params in (("/dashboard", {"network": "<x>"}), ("/dashboard/cases",
+                         {"slice": "nope"}), ("/dashboard/report", {"week": "soon"}),
+                         ("/dashboard/cases", {"weekday": "9"})):  # fmt: skip
+        assert client.get(path, params=params, headers=auth).status_code == 422, path

@@ -32,6 +32,9 @@ from carebird.web.ui.words import network_labels
 router = APIRouter(include_in_schema=False)
 PARAMS = ("from", "to", "account", "team", "agent", "network", "category", "language")
 DEFAULT_DAYS = 30
+# More panels (e.g. "satisfaction" for a report section of that name): each NAME is drawn by
+# templates/dashboard_panel_NAME.html with the report, `given` and `link` in its context.
+EXTRA_PANELS: tuple[str, ...] = ()
 MAX_ROWS = 500
 BUCKET_LABELS = {
     "first_15m": N_("≤ 15 min"),
@@ -165,7 +168,7 @@ def dashboard(
     return render(
         request, "dashboard.html", agent=agent, report=report, given=given,
         charts=_charts(report, facts, given, locale), link=link, exports=_exports(report),
-        languages=language_names(locale), **_choices(session),
+        languages=language_names(locale), extra_panels=EXTRA_PANELS, **_choices(session),
     )  # fmt: skip
 
 
