@@ -167,6 +167,8 @@ def accounts_disable(ctx: Context, account_id: int) -> None:
     default=None,
     help="Survey customers who wrote only in public too (by private message).",
 )
+@click.option("--transparency/--no-transparency", default=None,
+              help="Publish the response-time record (/public/transparency/…).")  # fmt: skip
 @pass_ctx
 def accounts_set(
     ctx: Context,
@@ -181,6 +183,7 @@ def accounts_set(
     holiday: tuple[str, ...],
     survey: bool | None,
     survey_public: bool | None,
+    transparency: bool | None,
 ) -> None:
     """Change an account's settings (only those given); prints the account."""
     from carebird.flows.accounts import change_account
@@ -200,6 +203,8 @@ def accounts_set(
     if holiday:
         changes["holidays"] = list(holiday)
     survey_given = {"enabled": survey, "public_allowed": survey_public}
+    if transparency is not None:
+        changes["publish_transparency"] = transparency
     with ctx.db().session() as session, session.begin():
         if any(v is not None for v in survey_given.values()):
             current = survey_settings(get_account(session, account_id).options).as_dict()

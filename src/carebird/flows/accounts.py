@@ -12,6 +12,8 @@ Option keys other parts read (the account's `options`):
                     ("12-24..12-26"), sorted, unique (carebird.cases.calendars)
     survey          {"enabled": bool, "public_allowed": bool}: the satisfaction survey after a
                     resolution (carebird.reply.survey); absent: off
+    publish_transparency  true: the account's response-time record over the last 30 days
+                    is public at /public/transparency/{handle or id} (absent/false: 404)
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ FIELDS = frozenset(
         "timezone",
         "holidays",
         "survey",
+        "publish_transparency",
     }
 )
 _COLUMNS = frozenset({"active", "monthly_cap", "role"})  # the rest live in `options`
@@ -98,7 +101,16 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         out["holidays"] = check_holidays(out["holidays"])
     if SURVEY in out:
         out[SURVEY] = check_survey(out[SURVEY])
+    _check_publishing(out)
     return out
+
+
+def _check_publishing(out: dict[str, Any]) -> None:
+    if "publish_transparency" in out:
+        if not isinstance(out["publish_transparency"], bool):
+            raise InvalidInput("publish_transparency: true or false")
+        if not out["publish_transparency"]:
+            del out["publish_transparency"]  # off: as if never set
 
 
 def change_account(session: Session, account_id: int, changes: Mapping[str, Any]) -> NetworkAccount:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, TextIO
 
 from carebird.errors import InvalidInput
@@ -78,3 +78,26 @@ def write_cases(rows: Iterable[CaseTimes], out: TextIO, *, fmt: str) -> int:
     else:
         raise InvalidInput(f"unknown export format {fmt!r} (csv or jsonl)")
     return count
+
+
+def table_columns(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """Every column of a table's rows, in the order they first appear."""
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    return list(columns)
+
+
+def write_table(rows: Sequence[dict[str, Any]], out: TextIO, *, fmt: str) -> int:
+    """A table of the figures (carebird.insights.figures) as CSV or as a JSON array."""
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=table_columns(rows), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: ("" if v is None else v) for k, v in row.items()})
+    elif fmt == "json":
+        json.dump(list(rows), out, ensure_ascii=False)
+        out.write("\n")
+    else:
+        raise InvalidInput(f"unknown table format {fmt!r} (csv or json)")
+    return len(rows)

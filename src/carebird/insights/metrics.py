@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -23,6 +24,8 @@ from carebird.cases.models import Case, CaseEvent
 from carebird.cases.sla import SlaSetup
 from carebird.cases.sla_clock import Clock, clocks
 from carebird.ingest.models import Author, Message, NetworkAccount
+
+OPENING = aliased(Message, name="opening")  # the message that opened a case (filters use it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,8 @@ class CaseTimes:
     first_response_breached: bool | None = None
     resolution_due_at: datetime | None = None  # the policy's resolution target, if it has one
     resolution_breached: bool | None = None
+    account_id: int | None = None
+    opening_direction: str | None = None  # "in": a customer's message opened the case
 
     @property
     def first_response_seconds(self) -> float | None:
@@ -59,8 +64,11 @@ class CaseTimes:
         return (self.resolved_at - self.first_inbound_at).total_seconds()
 
 
-def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
-    """Stream every case with its derived times, in case id order."""
+def case_times(
+    session: Session, *, batch: int = 5000, where: Sequence[Any] = ()
+) -> Iterator[CaseTimes]:
+    """Stream every case (or those matching the `where` conditions on Case and its opening
+    message `OPENING`) with its derived times, in case id order."""
     first_in = (
         select(Message.case_id, func.min(Message.created_at).label("at"))
         .where(Message.direction == "in", Message.case_id.is_not(None))
@@ -72,7 +80,8 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
         .where(
             Message.direction == "out",
             Message.case_id.is_not(None),
-            Message.kind != "acknowledgement",  # an automatic "bien reçu" answers nothing
+            # an automatic "bien reçu" answers nothing; a survey comes after the answer
+            Message.kind.not_in(("acknowledgement", "survey")),
         )
         .group_by(Message.case_id)
         .subquery()
@@ -83,7 +92,7 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
         .group_by(CaseEvent.case_id)
         .subquery()
     )
-    opening = aliased(Message)
+    opening = OPENING
     stmt = (
         select(
             Case.id,
@@ -100,6 +109,8 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
             opening.language.label("language"),
             Team.name.label("team"),
             Agent.email.label("assignee"),
+            Case.account_id,
+            opening.direction.label("opening_direction"),
         )
         .join(Author, Author.id == Case.customer_id)
         .outerjoin(opening, opening.id == Case.opening_message_id)
@@ -109,6 +120,7 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
         .outerjoin(first_in, first_in.c.case_id == Case.id)
         .outerjoin(first_out, first_out.c.case_id == Case.id)
         .outerjoin(resolved, resolved.c.case_id == Case.id)
+        .where(*where)
         .order_by(Case.id)
     )
     for row in session.execute(stmt.execution_options(yield_per=batch)):
@@ -129,6 +141,8 @@ def case_times(session: Session, *, batch: int = 5000) -> Iterator[CaseTimes]:
             language=row.language,
             team=row.team,
             assignee=row.assignee,
+            account_id=row.account_id,
+            opening_direction=row.opening_direction,
         )
 
 

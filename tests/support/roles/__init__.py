@@ -5,6 +5,7 @@ from tests.support.roles.acknowledgements import ROLES_ACKNOWLEDGEMENTS
 from tests.support.roles.casework import ROLES_CASEWORK
 from tests.support.roles.composer import ROLES_COMPOSER
 from tests.support.roles.live import ROLES_LIVE
+from tests.support.roles.metrics import ROLES_METRICS
 from tests.support.roles.people import ROLES_PEOPLE
 from tests.support.roles.routing import ROLES_ROUTING
 from tests.support.roles.satisfaction import ROLES_SATISFACTION
@@ -17,6 +18,7 @@ __all__ = [
     "ROLES_CASEWORK",
     "ROLES_COMPOSER",
     "ROLES_LIVE",
+    "ROLES_METRICS",
     "ROLES_PEOPLE",
     "ROLES_ROUTING",
     "ROLES_SATISFACTION",

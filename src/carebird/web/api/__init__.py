@@ -14,6 +14,7 @@ from carebird.web.api import (
     docs,
     live,
     messages,
+    metrics,
     people,
     routing,
     satisfaction,
@@ -24,7 +25,7 @@ from carebird.web.api import (
 router = APIRouter()
 for module in (
     auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
-    system, acknowledgements, people, satisfaction,
+    system, acknowledgements, people, satisfaction, metrics,
 ):  # fmt: skip
     router.include_router(module.router)
 

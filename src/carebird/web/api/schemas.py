@@ -239,6 +239,7 @@ class AccountUpdate(Strict):
         default=None, max_length=366
     )
     survey: SurveyOptions | None = None
+    publish_transparency: bool | None = None  # the public response-time record
 
 
 class BlueskyConnect(Strict):

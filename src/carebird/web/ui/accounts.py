@@ -239,6 +239,7 @@ def settings_changes(form: dict[str, str]) -> dict[str, Any]:
         "opening_hours": form.get("opening_hours", ""),
         "timezone": form.get("timezone", ""),
         "holidays": form.get("holidays", ""),
+        "publish_transparency": "publish_transparency" in form,  # an unticked box is absent
     }
 
 

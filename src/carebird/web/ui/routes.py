@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from carebird.web.ui import (
     accounts,
+    dashboard,
     login,
     outside,
     pages,
@@ -15,6 +16,7 @@ from carebird.web.ui import (
     survey,
     system,
     teams,
+    transparency,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -23,6 +25,7 @@ router.include_router(preferences.router)
 router.include_router(pages.router)
 router.include_router(outside.router)  # signed links for outside owners: no desk login
 router.include_router(system.router)  # admins: workers, streams, the outbox
+router.include_router(dashboard.router)  # supervisors: the figures, drill-down, weekly report
 router.include_router(routing.router)  # supervisors: routing rules and their dry run
 router.include_router(accounts.router)  # admins: connecting network accounts, their settings
 router.include_router(teams.router)  # admins: teams; every agent: their status
@@ -30,3 +33,4 @@ router.include_router(people.router)  # admins: people; everyone: their API toke
 router.include_router(password.router)  # invitation and reset links: no desk login
 router.include_router(survey.router)  # customers' satisfaction survey links: no desk login
 router.include_router(satisfaction.router)  # supervisors: the survey scores
+router.include_router(transparency.router)  # public: opted-in accounts' response times
