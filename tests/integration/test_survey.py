@@ -217,6 +217,15 @@ def test_resolve_sends_a_private_survey_answered_once_on_the_public_page(
     assert client.get("/satisfaction", headers=bearer(token)).status_code == 403
     bad = client.get("/api/satisfaction?from=yesterday", headers=bearer(boss))
     assert bad.status_code == 422
+    # The dashboard's figures carry the score, and the survey itself is no answer of ours.
+    figures = client.get("/api/metrics", headers=bearer(boss)).json()
+    assert figures["satisfaction"]["responses"] == 1
+    assert figures["satisfaction"]["overall"]["mean"] == 4
+    assert figures["answered"] == 1 and figures["next_responses"] == 0
+    board = client.get("/dashboard?from=2000-01-01", headers=bearer(boss))
+    assert board.status_code == 200
+    panel = board.text.split('id="satisfaction"', 1)[1].split("</section>", 1)[0]
+    assert "Marie Curie" in panel
 
 
 def test_english_customer_gets_the_english_survey(db: Database) -> None:

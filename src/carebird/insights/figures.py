@@ -37,6 +37,7 @@ from carebird.errors import NotFound
 from carebird.insights.casefacts import CaseFacts, case_facts
 from carebird.insights.metrics import OPENING
 from carebird.insights.query import MetricsQuery
+from carebird.insights.satisfaction import SatisfactionFilters, satisfaction_summary
 from carebird.insights.stats import median, p90, share
 from carebird.understand.labels import SENTIMENTS
 
@@ -231,7 +232,19 @@ def _core(session: Session, query: MetricsQuery, facts: Sequence[CaseFacts]) -> 
     return out
 
 
-SECTIONS: tuple[Section, ...] = (_core,)
+def _satisfaction(
+    session: Session, query: MetricsQuery, facts: Sequence[CaseFacts]
+) -> dict[str, Any]:
+    """The survey scores of the same period and filters (surveys dated by their resolution)."""
+    filters = SatisfactionFilters(
+        account_id=query.account_id, network=query.network, team_id=query.team_id,
+        agent_id=query.agent_id, category=query.category, language=query.language,
+    )  # fmt: skip
+    summary = satisfaction_summary(session, start=query.start, end=query.end, filters=filters)
+    return {"satisfaction": {k: v for k, v in summary.items() if k not in ("from", "to")}}
+
+
+SECTIONS: tuple[Section, ...] = (_core, _satisfaction)
 
 
 def describe(query: MetricsQuery) -> dict[str, Any]:

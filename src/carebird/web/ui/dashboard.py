@@ -34,7 +34,7 @@ PARAMS = ("from", "to", "account", "team", "agent", "network", "category", "lang
 DEFAULT_DAYS = 30
 # More panels (e.g. "satisfaction" for a report section of that name): each NAME is drawn by
 # templates/dashboard_panel_NAME.html with the report, `given` and `link` in its context.
-EXTRA_PANELS: tuple[str, ...] = ()
+EXTRA_PANELS: tuple[str, ...] = ("satisfaction",)
 MAX_ROWS = 500
 BUCKET_LABELS = {
     "first_15m": N_("≤ 15 min"),
