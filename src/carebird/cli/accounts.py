@@ -161,6 +161,11 @@ def accounts_disable(ctx: Context, account_id: int) -> None:
 @click.option("--hours", default=None, help="Opening hours, e.g. 'Mon-Sat 08:00-22:00'.")
 @click.option("--timezone", default=None, help="The account's time zone, e.g. Europe/Paris.")
 @click.option("--holiday", multiple=True, help="YYYY-MM-DD, or MM-DD every year (repeat).")
+@click.option(
+    "--publish-wait/--no-publish-wait",
+    default=None,
+    help="Publish the expected wait at /public/wait/ID (.json, .svg): off unless set.",
+)
 @pass_ctx
 def accounts_set(
     ctx: Context,
@@ -173,6 +178,7 @@ def accounts_set(
     hours: str | None,
     timezone: str | None,
     holiday: tuple[str, ...],
+    publish_wait: bool | None,
 ) -> None:
     """Change an account's settings (only those given); prints the account."""
     from carebird.flows.accounts import change_account
@@ -190,6 +196,8 @@ def accounts_set(
     changes.update({k: v for k, v in named.items() if v is not None})
     if holiday:
         changes["holidays"] = list(holiday)
+    if publish_wait is not None:
+        changes["publish_wait"] = publish_wait
     with ctx.db().session() as session, session.begin():
         account = change_account(session, account_id, changes)
         click.echo(json.dumps(asdict(public(account, ctx.settings.secret_key))))

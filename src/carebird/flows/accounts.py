@@ -10,6 +10,8 @@ Option keys other parts read (the account's `options`):
     timezone        an IANA zone, e.g. "Europe/Paris"; absent: the desk's CAREBIRD_TIMEZONE
     holidays        list of "YYYY-MM-DD" (one day), "MM-DD" (every year) or a range of either
                     ("12-24..12-26"), sorted, unique (carebird.cases.calendars)
+    publish_wait    true: the expected wait is public at /public/wait/{account}(.json|.svg)
+                    (carebird.insights.wait_store); absent or false: 404 there
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ FIELDS = frozenset(
         "opening_hours",
         "timezone",
         "holidays",
+        "publish_wait",
     }
 )
 _COLUMNS = frozenset({"active", "monthly_cap", "role"})  # the rest live in `options`
@@ -91,6 +94,8 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         out["opening_hours"] = str(out["opening_hours"]).strip()
     if "holidays" in out:
         out["holidays"] = check_holidays(out["holidays"])
+    if "publish_wait" in out and not isinstance(out["publish_wait"], bool):
+        raise InvalidInput("publish_wait: true or false")
     return out
 
 

@@ -230,6 +230,7 @@ class AccountUpdate(Strict):
     holidays: list[Annotated[str, Field(max_length=10)]] | None = Field(
         default=None, max_length=366
     )
+    publish_wait: bool | None = None  # the expected wait public at /public/wait/{account}
 
 
 class BlueskyConnect(Strict):

@@ -236,6 +236,7 @@ def settings_changes(form: dict[str, str]) -> dict[str, Any]:
         "opening_hours": form.get("opening_hours", ""),
         "timezone": form.get("timezone", ""),
         "holidays": form.get("holidays", ""),
+        "publish_wait": "publish_wait" in form,  # an unticked box is absent from a form
     }
 
 

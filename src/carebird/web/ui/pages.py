@@ -17,10 +17,11 @@ from carebird.cases import queries
 from carebird.cases.priority import describe
 from carebird.db.base import utcnow
 from carebird.web.api.schemas import CaseDetailPublic
-from carebird.web.deps import DbSession, Viewer
+from carebird.web.deps import AppSettings, DbSession, Viewer
 from carebird.web.params import Id
 from carebird.web.ui import directory
 from carebird.web.ui.i18n import pick_locale
+from carebird.web.ui.public_wait import desk_waits
 from carebird.web.ui.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +39,7 @@ def inbox(
     request: Request,
     agent: Viewer,
     session: DbSession,
+    settings: AppSettings,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     filters = {name: request.query_params.get(name, "")[:200] for name in FILTERS}
@@ -56,6 +58,7 @@ def inbox(
         teams_map={t.id: t.name for t in teams},
         languages=language_names(locale),
         can_write=has_role(agent, "agent"),
+        waits=desk_waits(session, settings, locale),  # the stored estimates, never computed
     )
 
 

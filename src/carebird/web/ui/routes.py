@@ -10,7 +10,9 @@ from carebird.web.ui import (
     password,
     people,
     preferences,
+    public_wait,
     routing,
+    staffing,
     system,
     teams,
 )
@@ -22,7 +24,9 @@ router.include_router(pages.router)
 router.include_router(outside.router)  # signed links for outside owners: no desk login
 router.include_router(system.router)  # admins: workers, streams, the outbox
 router.include_router(routing.router)  # supervisors: routing rules and their dry run
+router.include_router(staffing.router)  # supervisors: agents needed per hour of the week
 router.include_router(accounts.router)  # admins: connecting network accounts, their settings
 router.include_router(teams.router)  # admins: teams; every agent: their status
 router.include_router(people.router)  # admins: people; everyone: their API tokens
 router.include_router(password.router)  # invitation and reset links: no desk login
+router.include_router(public_wait.router)  # the published expected wait: no login, opt-in
