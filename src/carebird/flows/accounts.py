@@ -94,8 +94,15 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         out["opening_hours"] = str(out["opening_hours"]).strip()
     if "holidays" in out:
         out["holidays"] = check_holidays(out["holidays"])
+    return _check_publish(out)
+
+
+def _check_publish(out: dict[str, Any]) -> dict[str, Any]:
+    """`publish_wait`: true publishes the account's expected wait; false (the default) drops it."""
     if "publish_wait" in out and not isinstance(out["publish_wait"], bool):
         raise InvalidInput("publish_wait: true or false")
+    if out.get("publish_wait") is False:
+        del out["publish_wait"]
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from carebird.auth.roles import Role
 from carebird.cases.states import Status
@@ -230,7 +230,7 @@ class AccountUpdate(Strict):
     holidays: list[Annotated[str, Field(max_length=10)]] | None = Field(
         default=None, max_length=366
     )
-    publish_wait: bool | None = None  # the expected wait public at /public/wait/{account}
+    publish_wait: StrictBool | None = None  # the expected wait public at /public/wait/{account}
 
 
 class BlueskyConnect(Strict):

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy import func, select
 
@@ -146,7 +146,7 @@ def _badge(label: str, value: str, status: str) -> str:
 @router.get("/public/wait/{name}")
 def public_wait(
     request: Request,
-    name: Annotated[str, Path(max_length=210)],
+    name: str,
     session: DbSession,
     settings: AppSettings,
     lang: Annotated[str | None, Query(max_length=5)] = None,
