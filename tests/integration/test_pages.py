@@ -117,7 +117,7 @@ def test_every_page_requires_login(client: TestClient) -> None:
         if route.path.startswith("/api") or route.path in public or "GET" not in route.methods:
             continue
         # Signed links authenticate by their token (outside owners, password links).
-        if route.path.startswith(("/outside", "/password/")):
+        if route.path.startswith(("/outside", "/password/", "/public/")):  # no login by design
             continue
         if route.path == "/metrics":  # a scraper, not a person: a token or 401, no redirect
             assert client.get("/metrics", follow_redirects=False).status_code == 401
