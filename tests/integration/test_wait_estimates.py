@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 from carebird.auth.models import Agent
 from carebird.cases.calendars import Calendar
 from carebird.config import Settings
+from carebird.db.base import utcnow
 from carebird.db.database import Database
 from carebird.flows.intake import process_batch
 from carebird.ingest.models import NetworkAccount
@@ -20,7 +21,18 @@ from carebird.jobs import tasks
 from carebird.jobs.schedule import SCHEDULES
 from carebird.reply.acknowledging import AckSetup
 from carebird.reply.models import OutboxItem
-from tests.factories import BRAND, T0, agent_with_token, customer, ingest, intake_for, item, private
+from tests.factories import (
+    BRAND,
+    T0,
+    TestClient,
+    agent_with_token,
+    case_of,
+    customer,
+    ingest,
+    intake_for,
+    item,
+    private,
+)
 
 NOW = T0 + timedelta(hours=2)
 COMPLAINT = "mon colis n'est jamais arrivé, toujours rien"
@@ -133,3 +145,21 @@ def test_the_acknowledgement_states_the_live_estimate(db: Database) -> None:
     with db.session() as s:
         last = s.scalars(select(OutboxItem.text).order_by(OutboxItem.id.desc())).first()
         assert last == "Bonjour, message bien reçu ! Nous revenons vers vous sous ~20 min."
+
+
+def test_the_composer_offers_the_estimate_and_the_inbox_shows_it(
+    client: TestClient, db: Database
+) -> None:
+    account_id = _desk(db)
+    _, token = agent_with_token(db, "agent")
+    client.cookies.set("carebird_session", token)
+    case_id = case_of(db, "w1")
+    assert 'data-expected-wait=""' in client.get(f"/cases/{case_id}").text  # none stored yet
+    assert 'id="expected-wait"' not in client.get("/").text
+    with db.session() as s, s.begin():
+        refresh_waits(s, desk=None, now=utcnow())
+        s.execute(update(WaitRow).values(seconds=45 * 60, open_seconds=45 * 60))
+    assert 'data-expected-wait="45 min"' in client.get(f"/cases/{case_id}").text
+    inbox = client.get("/").text
+    assert 'id="expected-wait"' in inbox and "@Brand_SAV</bdi> ~45 min" in inbox
+    assert account_id
