@@ -116,8 +116,9 @@ def test_every_page_requires_login(client: TestClient) -> None:
     for route in iter_route_contexts(client.app.routes):  # type: ignore[attr-defined]
         if route.path.startswith("/api") or route.path in public or "GET" not in route.methods:
             continue
-        # Signed links authenticate by their token (outside owners, password links, surveys).
-        if route.path.startswith(("/outside", "/password/", "/survey/")):
+        # Signed links authenticate by their token (outside owners, password links, surveys);
+        # /public/ pages need no login by design.
+        if route.path.startswith(("/outside", "/password/", "/survey/", "/public/")):
             continue
         if route.path == "/metrics":  # a scraper, not a person: a token or 401, no redirect
             assert client.get("/metrics", follow_redirects=False).status_code == 401

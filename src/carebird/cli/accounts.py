@@ -169,6 +169,11 @@ def accounts_disable(ctx: Context, account_id: int) -> None:
 )
 @click.option("--transparency/--no-transparency", default=None,
               help="Publish the response-time record (/public/transparency/…).")  # fmt: skip
+@click.option(
+    "--publish-wait/--no-publish-wait",
+    default=None,
+    help="Publish the expected wait at /public/wait/ID (.json, .svg): off unless set.",
+)
 @pass_ctx
 def accounts_set(
     ctx: Context,
@@ -184,6 +189,7 @@ def accounts_set(
     survey: bool | None,
     survey_public: bool | None,
     transparency: bool | None,
+    publish_wait: bool | None,
 ) -> None:
     """Change an account's settings (only those given); prints the account."""
     from carebird.flows.accounts import change_account
@@ -205,6 +211,8 @@ def accounts_set(
     survey_given = {"enabled": survey, "public_allowed": survey_public}
     if transparency is not None:
         changes["publish_transparency"] = transparency
+    if publish_wait is not None:
+        changes["publish_wait"] = publish_wait
     with ctx.db().session() as session, session.begin():
         if any(v is not None for v in survey_given.values()):
             current = survey_settings(get_account(session, account_id).options).as_dict()

@@ -20,6 +20,7 @@ from carebird.cli import (  # noqa: F401  (registers the commands)
     people,
     staffing,
     understand,
+    waits,
     worker,
 )
 from carebird.cli.root import cli

@@ -10,6 +10,7 @@ from carebird.cases import routing as routing_models
 from carebird.cases import search as search_models
 from carebird.db.base import Base
 from carebird.ingest import models as ingest_models
+from carebird.insights import wait_store as wait_models
 from carebird.live import events as event_models
 from carebird.live import runners as job_models
 from carebird.reply import models as reply_models
@@ -34,4 +35,5 @@ __all__ = [
     "template_models",
     "throttle_models",
     "understand_models",
+    "wait_models",
 ]

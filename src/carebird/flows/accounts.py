@@ -14,6 +14,8 @@ Option keys other parts read (the account's `options`):
                     resolution (carebird.reply.survey); absent: off
     publish_transparency  true: the account's response-time record over the last 30 days
                     is public at /public/transparency/{handle or id} (absent/false: 404)
+    publish_wait    true: the expected wait is public at /public/wait/{account}(.json|.svg)
+                    (carebird.insights.wait_store); absent or false: 404 there
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ FIELDS = frozenset(
         "holidays",
         "survey",
         "publish_transparency",
+        "publish_wait",
     }
 )
 _COLUMNS = frozenset({"active", "monthly_cap", "role"})  # the rest live in `options`
@@ -101,16 +104,20 @@ def check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         out["holidays"] = check_holidays(out["holidays"])
     if SURVEY in out:
         out[SURVEY] = check_survey(out[SURVEY])
-    _check_publishing(out)
+    return _check_publishing(out)
+
+
+PUBLISHING = ("publish_wait", "publish_transparency")  # public pages an account opts into
+
+
+def _check_publishing(out: dict[str, Any]) -> dict[str, Any]:
+    """Each publishing switch: true publishes; false (the default) drops the key, as if unset."""
+    for key in PUBLISHING:
+        if key in out and not isinstance(out[key], bool):
+            raise InvalidInput(f"{key}: true or false")
+        if out.get(key) is False:
+            del out[key]
     return out
-
-
-def _check_publishing(out: dict[str, Any]) -> None:
-    if "publish_transparency" in out:
-        if not isinstance(out["publish_transparency"], bool):
-            raise InvalidInput("publish_transparency: true or false")
-        if not out["publish_transparency"]:
-            del out["publish_transparency"]  # off: as if never set
 
 
 def change_account(session: Session, account_id: int, changes: Mapping[str, Any]) -> NetworkAccount:

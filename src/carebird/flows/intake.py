@@ -9,6 +9,7 @@ settings, so the guarantee "stored once, cursor saved with what it covers" and t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from carebird.db.database import Database
 from carebird.flows.announce import case_payloads
 from carebird.ingest.base import Connector, InboundItem
 from carebird.ingest.store import load_cursor, save_cursor, store_items
+from carebird.insights.wait_store import current_wait
 from carebird.live.events import CaseNew, MessageNew, publish
 from carebird.reply.acknowledging import AckSetup, acknowledge_new_cases
 from carebird.understand.classifier import load_classifier
@@ -56,7 +58,9 @@ class Intake:
             reopen_window=timedelta(days=settings.reopen_window_days),
             weights=weights_for(settings.priority_weights),
             routing=RoutingSetup.from_config(settings.routing, settings.teams),
-            acknowledge=AckSetup.from_settings(settings),
+            acknowledge=dataclasses.replace(
+                AckSetup.from_settings(settings), current_wait=current_wait
+            ),
         )
 
 

@@ -34,6 +34,7 @@ from carebird.jobs.tasks import (
     purge_events,
     reclassify,
     reconcile,
+    refresh_waits,
     rescore,
     send_outbox,
     watch_deadlines,
@@ -213,6 +214,7 @@ async def _running(settings: Settings, db: Database) -> AsyncIterator[Desk]:
         "expire_presence": lambda: expire_presence(desk),
         "watch_deadlines": lambda: watch_deadlines(desk),
         "purge_events": lambda: purge_events(desk),
+        "refresh_waits": lambda: refresh_waits(desk),
     }
     for sched in SCHEDULES:
         if sched.task not in work:

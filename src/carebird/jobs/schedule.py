@@ -25,6 +25,7 @@ SEND_OUTBOX_SECONDS = 1.0
 HEARTBEAT_SECONDS = 10.0
 ACCOUNTS_REFRESH_SECONDS = 30.0  # an account added or disconnected is picked up this fast
 SEND_BATCH = 25  # replies one outbox pass sends before it yields (a SIGTERM waits for no more)
+WAIT_REFRESH_SECONDS = 120.0  # the expected wait is at most this old (KLM: 5 min)
 SEND_SLOTS = 8  # outbox passes that may run at once across the cluster (rows are claimed)
 
 SCHEDULES: tuple[Every, ...] = (
@@ -40,6 +41,11 @@ SCHEDULES: tuple[Every, ...] = (
     Every("expire_presence", lambda s: 10.0, "viewing/typing marks vanish"),
     Every("watch_deadlines", lambda s: 60.0, "SLA targets warn at 80 %, breach at 100 %"),
     Every("purge_events", lambda s: 3600.0, "old live events are dropped"),
+    Every(
+        "refresh_waits",
+        lambda s: WAIT_REFRESH_SECONDS,
+        "each account's expected wait (inbox, acknowledgements, published)",
+    ),
 )
 
 

@@ -38,6 +38,7 @@ from carebird.flows.replies import send_pending
 from carebird.ingest.base import CanReconcile, Connector
 from carebird.ingest.models import NetworkAccount
 from carebird.ingest.sources import Source, account_connectors
+from carebird.insights.wait_store import refresh_waits as refresh_wait_rows
 from carebird.jobs.polling import PollOutcome, poll_source, reconcile_source
 from carebird.jobs.schedule import ACCOUNTS_REFRESH_SECONDS, SEND_BATCH
 from carebird.live.events import purge_events as purge_live_events
@@ -278,6 +279,19 @@ def expire_presence(desk: Desk) -> None:
 def purge_events(desk: Desk) -> None:
     with desk.db.session() as session, session.begin():
         purge_live_events(session)
+
+
+def refresh_waits(desk: Desk, *, now: Callable[[], datetime] = utcnow) -> int:
+    """Estimate and store each active account's expected wait (accounts refreshed)."""
+    with desk.db.session() as session, session.begin():
+        return len(
+            refresh_wait_rows(
+                session,
+                desk=desk.sla.calendar,
+                now=now(),
+                default_seconds=desk.settings.sla_first_response_minutes * 60.0,
+            )
+        )
 
 
 def beat(desk: Desk, *, stopping: bool = False, info: dict[str, Any] | None = None) -> None:

@@ -84,6 +84,7 @@ def build_app(desk: tasks.Desk, *, stopping: threading.Event) -> procrastinate.A
         "expire_presence": sync(tasks.expire_presence),
         "watch_deadlines": sync(tasks.watch_deadlines),
         "purge_events": sync(tasks.purge_events),
+        "refresh_waits": sync(tasks.refresh_waits),
     }
     for sched in SCHEDULES:
         fn = periodic_work[sched.task]

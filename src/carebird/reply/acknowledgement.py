@@ -146,23 +146,23 @@ _MONTHS = {
 }
 _TEXTS = {
     "fr": {
-        "open": "Bonjour, message bien reçu ! Nous revenons vers vous sous ~{wait}.",
+        "open": "Bonjour, message bien reçu ! Nous revenons vers vous sous ~{expected_wait}.",
         "closed": (
             "Bonjour, message bien reçu ! Notre service est fermé et rouvre {opening} "
-            "(heure de {zone}) ; nous revenons vers vous sous ~{wait} après l'ouverture."
+            "(heure de {zone}) ; nous revenons vers vous sous ~{expected_wait} après l'ouverture."
         ),
         "closed_short": "Message bien reçu. Nous rouvrons {opening} et revenons vers vous.",
-        "short": "Message bien reçu, nous revenons vers vous sous ~{wait}.",
+        "short": "Message bien reçu, nous revenons vers vous sous ~{expected_wait}.",
         "shortest": "Message bien reçu, nous revenons vers vous.",
     },
     "en": {
-        "open": "Hello, message received! We will get back to you within ~{wait}.",
+        "open": "Hello, message received! We will get back to you within ~{expected_wait}.",
         "closed": (
             "Hello, message received! Our team is closed until {opening} ({zone} time); "
-            "we will get back to you within ~{wait} of opening."
+            "we will get back to you within ~{expected_wait} of opening."
         ),
         "closed_short": "Message received. We reopen {opening} and will get back to you.",
-        "short": "Message received, we will get back to you within ~{wait}.",
+        "short": "Message received, we will get back to you within ~{expected_wait}.",
         "shortest": "Message received, we will get back to you.",
     },
 }
@@ -205,16 +205,17 @@ def ack_texts(
     lang: str, *, wait: timedelta, opening: datetime | None, zone: str, now: datetime
 ) -> list[str]:
     """The acknowledgement's wordings, longest first (the first that fits the network is sent).
-    `opening` is the next opening time when the desk is closed now, else None."""
+    `{expected_wait}` in them is `wait` as words ("25 min"); `opening` is the next opening time
+    when the desk is closed now, else None."""
     words = _TEXTS[lang]
     waited = format_wait(wait, lang)
     city = zone.rsplit("/", 1)[-1].replace("_", " ")
     if opening is not None:
         when = format_opening(opening, lang, now=now)
         return [
-            words["closed"].format(opening=when, zone=city, wait=waited),
+            words["closed"].format(opening=when, zone=city, expected_wait=waited),
             words["closed_short"].format(opening=when),
             words["shortest"],
         ]
-    short = words["short"].format(wait=waited)
-    return [words["open"].format(wait=waited), short, words["shortest"]]
+    short = words["short"].format(expected_wait=waited)
+    return [words["open"].format(expected_wait=waited), short, words["shortest"]]

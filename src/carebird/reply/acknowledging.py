@@ -3,9 +3,11 @@
 When a customer's message opens a case, the intake (flows/intake.process_batch) asks
 `acknowledge_new_cases` to queue one "message bien reçu" through the outbox, like a reply:
 purpose "acknowledgement", idempotency key `ack:<case id>` (at most one per case, sent at most
-once), in the customer's language (French or English), stating the expected wait (the median
-first response time of the last answered cases, in business hours) and, when the desk is closed,
-its next opening time. It goes where a reply would (reply/target.py: public reply or private
+once), in the customer's language (French or English), stating the expected wait
+(`{expected_wait}`: the account's live estimate when the desk's setup gives one —
+carebird.insights.wait_store, refreshed every few minutes —, else the median first response
+time of the last answered cases, in business hours) and, when the desk is closed, its next
+opening time. It goes where a reply would (reply/target.py: public reply or private
 message, the channel the customer used), only if the account enables that channel
 (reply/acknowledgement.py), and it must fit the network's length rule.
 
@@ -63,6 +65,9 @@ class AckSetup:
     hours: Calendar | None = None
     default_wait: timedelta = timedelta(hours=1)
     clock: Callable[[], datetime] = field(default=utcnow)
+    # The account's current expected wait (session, account id, now), None when unknown;
+    # the intake gives the live estimate's reader (flows/intake.py).
+    current_wait: Callable[[Session, int, datetime], timedelta | None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AckSetup:
@@ -131,7 +136,7 @@ def acknowledge_new_cases(
     if not case_ids or not _any_enabled(session):
         return {}
     outcome: dict[int, str] = {}
-    wait: timedelta | None = None
+    median: timedelta | None = None
     for case_id in case_ids:
         case = session.get(Case, case_id)
         opening = session.get(Message, case.opening_message_id) if case else None
@@ -148,8 +153,10 @@ def acknowledge_new_cases(
         reason = _refusal(session, target, opening, settings, now)
         text = None
         if reason is None:
-            wait = wait if wait is not None else expected_wait(session, setup)
-            text = _text(target, opening, setup, wait, now)
+            live = setup.current_wait and setup.current_wait(session, target.account.id, now)
+            if not live:
+                median = median if median is not None else expected_wait(session, setup)
+            text = _text(target, opening, setup, live or median or setup.default_wait, now)
             reason = "too_long" if text is None else _over_cap(session, target, settings)
         if reason is not None or text is None:
             reason = reason or "too_long"

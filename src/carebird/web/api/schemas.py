@@ -240,6 +240,7 @@ class AccountUpdate(Strict):
     )
     survey: SurveyOptions | None = None
     publish_transparency: bool | None = None  # the public response-time record
+    publish_wait: StrictBool | None = None  # the expected wait public at /public/wait/{account}
 
 
 class BlueskyConnect(Strict):

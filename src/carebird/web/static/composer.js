@@ -212,7 +212,9 @@
           name: name,
           maxLength: 500,
           required: Boolean(NEEDED[name]),
-          placeholder: NEEDED[name] ? "" : _("from the case")
+          placeholder: NEEDED[name] ? "" : _("from the case"),
+          // the account's live estimate, in the customer's language; the agent may change it
+          value: name === "expected_wait" ? (box.dataset.expectedWait || "") : ""
         })
       ]);
     }));

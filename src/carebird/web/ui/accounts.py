@@ -240,6 +240,7 @@ def settings_changes(form: dict[str, str]) -> dict[str, Any]:
         "timezone": form.get("timezone", ""),
         "holidays": form.get("holidays", ""),
         "publish_transparency": "publish_transparency" in form,  # an unticked box is absent
+        "publish_wait": "publish_wait" in form,  # an unticked box is absent from a form
     }
 
 

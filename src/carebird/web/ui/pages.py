@@ -14,13 +14,18 @@ from fastapi.responses import HTMLResponse
 
 from carebird.auth.roles import has_role
 from carebird.cases import queries
+from carebird.cases.models import Case
 from carebird.cases.priority import describe
 from carebird.db.base import utcnow
+from carebird.ingest.models import Message
+from carebird.insights.wait_store import current_wait
+from carebird.reply.acknowledgement import format_wait, language_of
 from carebird.web.api.schemas import CaseDetailPublic
-from carebird.web.deps import DbSession, Viewer
+from carebird.web.deps import AppSettings, DbSession, Viewer
 from carebird.web.params import Id
 from carebird.web.ui import directory
 from carebird.web.ui.i18n import pick_locale
+from carebird.web.ui.public_wait import desk_waits
 from carebird.web.ui.render import render
 
 router = APIRouter(include_in_schema=False)
@@ -38,6 +43,7 @@ def inbox(
     request: Request,
     agent: Viewer,
     session: DbSession,
+    settings: AppSettings,
     q: Annotated[str, Query(max_length=200)] = "",
 ) -> HTMLResponse:
     filters = {name: request.query_params.get(name, "")[:200] for name in FILTERS}
@@ -56,6 +62,7 @@ def inbox(
         teams_map={t.id: t.name for t in teams},
         languages=language_names(locale),
         can_write=has_role(agent, "agent"),
+        waits=desk_waits(session, settings, locale),  # the stored estimates, never computed
     )
 
 
@@ -80,4 +87,16 @@ def case_page(request: Request, case_id: Id, agent: Viewer, session: DbSession) 
         can_merge=has_role(agent, "agent"),
         can_manage_owners=has_role(agent, "supervisor"),
         now=utcnow(),
+        expected_wait=expected_wait(session, case_id),
     )
+
+
+def expected_wait(session: DbSession, case_id: int) -> str:
+    """The case's account's live estimate in the customer's words ("25 min"), for the
+    composer's `{expected_wait}`; empty without a fresh estimate (the agent states it)."""
+    case = session.get(Case, case_id)
+    wait = current_wait(session, case.account_id, utcnow()) if case and case.account_id else None
+    if case is None or wait is None:
+        return ""
+    opening = session.get(Message, case.opening_message_id) if case.opening_message_id else None
+    return format_wait(wait, language_of(opening.language if opening else None))

@@ -11,8 +11,10 @@ from carebird.web.ui import (
     password,
     people,
     preferences,
+    public_wait,
     routing,
     satisfaction,
+    staffing,
     survey,
     system,
     teams,
@@ -27,6 +29,7 @@ router.include_router(outside.router)  # signed links for outside owners: no des
 router.include_router(system.router)  # admins: workers, streams, the outbox
 router.include_router(dashboard.router)  # supervisors: the figures, drill-down, weekly report
 router.include_router(routing.router)  # supervisors: routing rules and their dry run
+router.include_router(staffing.router)  # supervisors: agents needed per hour of the week
 router.include_router(accounts.router)  # admins: connecting network accounts, their settings
 router.include_router(teams.router)  # admins: teams; every agent: their status
 router.include_router(people.router)  # admins: people; everyone: their API tokens
@@ -34,3 +37,4 @@ router.include_router(password.router)  # invitation and reset links: no desk lo
 router.include_router(survey.router)  # customers' satisfaction survey links: no desk login
 router.include_router(satisfaction.router)  # supervisors: the survey scores
 router.include_router(transparency.router)  # public: opted-in accounts' response times
+router.include_router(public_wait.router)  # the published expected wait: no login, opt-in
