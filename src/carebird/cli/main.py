@@ -18,6 +18,7 @@ from carebird.cli import (  # noqa: F401  (registers the commands)
     doctor,
     people,
     staffing,
+    suggestions,
     understand,
     worker,
 )

@@ -7,6 +7,7 @@ from carebird.web.api import (
     accounts,
     acknowledgements,
     agents,
+    articles,
     auth,
     cases,
     casework,
@@ -16,6 +17,7 @@ from carebird.web.api import (
     messages,
     people,
     routing,
+    suggestions,
     system,
     teams,
 )
@@ -23,7 +25,7 @@ from carebird.web.api import (
 router = APIRouter()
 for module in (
     auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
-    system, acknowledgements, people,
+    system, acknowledgements, people, articles, suggestions,
 ):  # fmt: skip
     router.include_router(module.router)
 
