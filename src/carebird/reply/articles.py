@@ -213,7 +213,7 @@ def update_article(
     article.updated_by, article.updated_at = agent_id, utcnow()
     _index(article)
     session.flush()
-    session.add(_snapshot(article, agent_id=agent_id, changes=changed))
+    session.add(_snapshot(article, agent_id=agent_id, changes=sorted(changed)))
     session.flush()
     return article
 

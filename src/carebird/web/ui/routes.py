@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from carebird.web.ui import (
     accounts,
+    articles,
     login,
     outside,
     pages,
@@ -25,4 +26,5 @@ router.include_router(routing.router)  # supervisors: routing rules and their dr
 router.include_router(accounts.router)  # admins: connecting network accounts, their settings
 router.include_router(teams.router)  # admins: teams; every agent: their status
 router.include_router(people.router)  # admins: people; everyone: their API tokens
+router.include_router(articles.router)  # agents: the knowledge base; anyone: help pages
 router.include_router(password.router)  # invitation and reset links: no desk login
