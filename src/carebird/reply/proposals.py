@@ -9,6 +9,7 @@ answers themselves, the one to keep as the template's body and its likely langua
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from carebird.db.base import utcnow
 from carebird.ingest.models import Message
-from carebird.reply.suggest import ContentItem, SuggestionIndex, clean, tfidf
+from carebird.reply.suggest import clean, tfidf
 from carebird.reply.suggesting import without_mentions
 from carebird.reply.suggestions import ACK, SuggestionUse
 from carebird.reply.templates import ReplyTemplate
@@ -29,6 +30,7 @@ MIN_COUNT = 3
 SIMILAR = 0.6
 LIMIT = 5000
 CHUNK = 256
+_VARIABLE = re.compile(r"\{[a-z_]+\}")
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def propose_templates(
             continue
         texts = [members[i].text for i in group]
         body = _typical(texts)
-        if said is not None and _already_said(said, body):
+        if said and _already_said(said, body):
             continue
         language = Counter(detect(clean(t)) for t in texts).most_common(1)[0][0]
         proposals.append(
@@ -119,15 +121,13 @@ def _typical(texts: list[str]) -> str:
     return Counter(bodies).most_common(1)[0][0]
 
 
-def _templates(session: Session) -> SuggestionIndex | None:
-    templates = list(session.scalars(select(ReplyTemplate).where(ReplyTemplate.active.is_(True))))
-    if not templates:
-        return None
-    items = [ContentItem(str(t.id), "template", str(t.id), "", t.body) for t in templates]
-    return SuggestionIndex.build([], items)
+def _templates(session: Session) -> list[str]:
+    query = select(ReplyTemplate.body).where(ReplyTemplate.active.is_(True))
+    return [_VARIABLE.sub(" ", body) for body in session.scalars(query)]
 
 
-def _already_said(said: SuggestionIndex, body: str) -> bool:
-    assert said.c_matrix is not None
-    sims = (said.c_matrix @ said.query(body).T).toarray().ravel()
+def _already_said(said: list[str], body: str) -> bool:
+    """An active template says nearly the same (TF-IDF cosine ≥ `SIMILAR`)."""
+    m = tfidf([body, *said])
+    sims = (m[1:] @ m[0].T).toarray().ravel()
     return bool(sims.size and sims.max() >= SIMILAR)

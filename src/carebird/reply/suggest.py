@@ -33,7 +33,9 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 NEIGHBOURS = 25  # past messages that vote
 MIN_SIMILARITY = 0.05  # a neighbour sharing less than this is no evidence
-CONTENT_WEIGHT = 0.6  # a template or article read as text, against one neighbour's vote
+CONTENT_WEIGHT = 3.0  # a template or article read as text, against the neighbours' votes
+MIN_CONTENT = 0.05  # a template or article covering less of the message is not about it
+PER_KIND = 2  # slots one kind may take while another kind has a candidate
 PRIOR_WEIGHT = 0.05  # per log-use: a frequent answer wins ties between weak matches
 AGREEMENT_WEIGHT = 3.0  # the candidate's word overlap with what similar messages were told
 RECENT = timedelta(days=30)  # "this month"
@@ -44,6 +46,7 @@ _URL = re.compile(r"(?i)\bhttps?://\S+|\bwww\.\S+")
 _CARET = re.compile(r"\^\s?[A-Za-z]{1,20}\b")
 _CLOSING = re.compile(r"\s(?:[-–—~*=/]\s?[A-Z][\w.]{0,19})(?:\s[A-Z][\w.]{0,19})?\s*$")
 _WORD = re.compile(r"\w+")
+_VARIABLE = re.compile(r"\{[a-z_]+\}")  # a template's {customer_name} says nothing of it
 
 
 def fold(text: str) -> str:
@@ -164,14 +167,16 @@ class SuggestionIndex:
         """The index of `history` and `content` (`history_rows`: their contexts, vectorized
         beforehand — the evaluation reuses them as the history grows)."""
         h = history_rows if history_rows is not None else vectorize([i.context for i in history])
-        c = vectorize([f"{i.title} {i.text}" for i in content])
+        c = vectorize([_VARIABLE.sub(" ", f"{i.title} {i.text}") for i in content])
         docs = sp.vstack([h, c]).tocsr() if content else h
         n = max(docs.shape[0], 1)
         df = np.bincount(docs.indices, minlength=docs.shape[1]) if docs.nnz else np.zeros(1)
         if df.shape[0] != docs.shape[1]:
             df = np.zeros(docs.shape[1])
         idf = np.log((1 + n) / (1 + df)) + 1.0
-        index = cls(list(history), list(content), idf, weigh(h, idf), weigh(c, idf))
+        present = c.copy()
+        present.data[:] = 1.0  # a template or article covers a word or not
+        index = cls(list(history), list(content), idf, weigh(h, idf), present.tocsr())
         for i, item in enumerate(history):
             index.uses[item.key] += 1
             index.latest[item.key] = i
@@ -228,7 +233,25 @@ def rank(
         r.score += PRIOR_WEIGHT * math.log1p(index.uses.get(r.key, 0))
     _agree(found, neighbours)
     best = sorted(found.values(), key=lambda r: (-r.score, -index.latest.get(r.key, -1)))
-    return best[:k]
+    return _diverse(best, k)
+
+
+def _diverse(best: list[Ranked], k: int) -> list[Ranked]:
+    """The `k` best, no kind taking more than `PER_KIND` while another kind has a candidate
+    (the evaluation has past replies only: it is the plain top k there)."""
+    chosen: list[Ranked] = []
+    taken: Counter[str] = Counter()
+    for r in best:
+        if len(chosen) < k and taken[r.kind] < PER_KIND:
+            chosen.append(r)
+            taken[r.kind] += 1
+    for r in best:
+        if len(chosen) >= k:
+            break
+        if r not in chosen:
+            chosen.append(r)
+    order = {id(r): i for i, r in enumerate(best)}
+    return sorted(chosen, key=lambda r: order[id(r)])
 
 
 def _agree(found: dict[str, Ranked], neighbours: list[tuple[float, HistoryItem]]) -> None:
@@ -296,10 +319,17 @@ def _read(
     index: SuggestionIndex, q: sp.csr_matrix, found: dict[str, Ranked], language: str | None
 ) -> None:
     assert index.c_matrix is not None
-    sims = np.asarray((index.c_matrix @ q.T).todense()).ravel()
+    # the share of the message's weight (its unit vector's squares) that the text covers,
+    # among the words the desk knows (a word no text holds matches nothing, whatever its IDF)
+    squares = q.multiply(q).tocsr()
+    assert index.idf is not None
+    known = float(squares.data[index.idf[squares.indices] < index.idf.max()].sum())
+    if known <= 0:
+        return
+    sims = np.asarray((index.c_matrix @ squares.T).todense()).ravel() / known
     for i, item in enumerate(index.content):
         sim = float(sims[i])
-        if sim < MIN_SIMILARITY or (language and item.language and item.language != language):
+        if sim < MIN_CONTENT or (language and item.language and item.language != language):
             continue
         r = found.get(item.key)
         if r is None:

@@ -204,9 +204,7 @@ def _public_page(request: Request, template: str, **context: Any) -> HTMLRespons
     """A page for anyone: no session, no cookie set, cacheable by browsers and proxies."""
     locale = i18n.pick_locale(None, request.headers.get("accept-language"))
     html = environment(locale).get_template(template).render(locale=locale, **context)
-    return HTMLResponse(
-        html, headers={"Cache-Control": HELP_CACHE, "Vary": "Accept-Language"}
-    )
+    return HTMLResponse(html, headers={"Cache-Control": HELP_CACHE, "Vary": "Accept-Language"})
 
 
 @router.get("/help/{handle}", response_class=HTMLResponse)
@@ -217,9 +215,7 @@ def help_page(request: Request, handle: Handle, session: DbSession) -> HTMLRespo
 
 
 @router.get("/help/{handle}/{slug}", response_class=HTMLResponse)
-def help_article(
-    request: Request, handle: Handle, slug: Slug, session: DbSession
-) -> HTMLResponse:
+def help_article(request: Request, handle: Handle, slug: Slug, session: DbSession) -> HTMLResponse:
     account = _account(session, handle)
     article = articles.public_article(session, account_id=account.id, slug=slug)
     return _public_page(
