@@ -126,7 +126,7 @@ def test_past_replies_templates_and_articles_are_suggested(
     assert set(kinds) == {"reply", "template", "article"}, found
     reply = kinds["reply"]
     assert reply["text"] == REFUND  # the other customer's @handle and the signature are gone
-    assert reply["reason"] == "used 4 times for similar messages this month"
+    assert reply["reason"] == "utilisée 4 fois pour des messages semblables ce mois-ci"
     template = kinds["template"]
     assert template["text"].startswith(
         f"Bonjour Customer 200, dossier {case_id} : remboursement sous "

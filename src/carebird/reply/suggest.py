@@ -19,6 +19,7 @@ case; the desk keeps one per process and rebuilds it when the history changes.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 import re
 import unicodedata
@@ -30,6 +31,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
+
+from carebird.cases.search import STOPWORDS
 
 NEIGHBOURS = 25  # past messages that vote
 MIN_SIMILARITY = 0.05  # a neighbour sharing less than this is no evidence
@@ -97,6 +100,12 @@ _VECTORIZER = HashingVectorizer(
     alternate_sign=False,
     norm=None,
 )
+
+
+@functools.cache
+def _stop_columns() -> np.ndarray:
+    """The hashed columns of the words found in nearly every message (never a match alone)."""
+    return np.unique(vectorize(sorted(STOPWORDS)).indices)
 
 
 def vectorize(texts: Sequence[str]) -> sp.csr_matrix:
@@ -322,6 +331,7 @@ def _read(
     # the share of the message's weight (its unit vector's squares) that the text covers,
     # among the words the desk knows (a word no text holds matches nothing, whatever its IDF)
     squares = q.multiply(q).tocsr()
+    squares.data[np.isin(squares.indices, _stop_columns())] = 0.0  # "en", "est", "the"…
     assert index.idf is not None
     known = float(squares.data[index.idf[squares.indices] < index.idf.max()].sum())
     if known <= 0:

@@ -28,7 +28,7 @@
   }
 
   function costs(a) {
-    if (!a.url || a.link_cost === a.card_cost) {
+    if (!a.url || !(a.link_cost > a.card_cost)) {
       return null;
     }
     return el("p", { className: "suggestion-cost", text: _(
