@@ -3,12 +3,16 @@ the public help page (no login, cacheable, hostile content inert)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from sqlalchemy import select
 
 from carebird.db.database import Database
 from carebird.ingest.models import NetworkAccount
 from carebird.reply.articles import ArticleVersion
 from tests.factories import TestClient, agent_with_token, bearer
+from tests.support.processes import run_cli
 
 HOSTILE = (
     "<script>alert('kb')</script>\n\n<img src=x onerror=alert(1)>\n\n"
@@ -96,3 +100,21 @@ def test_the_public_help_page_needs_no_login_and_escapes_everything(
     assert client.get("/help/Brand_SAV/interne").status_code == 404  # not public
     assert client.get("/help/nobody").status_code == 404
     assert client.get("/help/Brand_SAV/BAD%20slug").status_code == 422
+
+
+def test_articles_from_the_command_line(db_url: str, tmp_path: Path) -> None:
+    env = {"CAREBIRD_DATABASE_URL": db_url}
+    body = tmp_path / "body.md"
+    body.write_text("# Étapes\n\n1. Débrancher", encoding="utf-8")
+    added = run_cli(
+        env, tmp_path, "articles", "add", "--title", "Panne TV : que faire ?",
+        "--language", "fr", "--summary", "Redémarrez le décodeur.", "--body-file", str(body),
+        "--tag", "tv", "--public",
+    )  # fmt: skip
+    article_id, slug = added.split()
+    assert slug == "panne-tv-que-faire"
+    listed = json.loads(run_cli(env, tmp_path, "articles", "list", "-q", "decodeur", "--json"))
+    assert [a["id"] for a in listed] == [int(article_id)] and listed[0]["public"] is True
+    shown = json.loads(run_cli(env, tmp_path, "articles", "show", article_id, "--json"))
+    assert shown["body"].startswith("# Étapes") and [v["version"] for v in shown["versions"]] == [1]
+    assert run_cli(env, tmp_path, "articles", "show", "99", status=2) == ""  # said on stderr

@@ -12,6 +12,7 @@ import click
 
 from carebird.cli import (  # noqa: F401  (registers the commands)
     accounts,
+    articles,
     bench,
     data,
     desk,
