@@ -25,7 +25,7 @@ from carebird.reply.articles import Article
 from carebird.reply.composer import case_variables
 from carebird.reply.cost import estimate
 from carebird.reply.suggest import Ranked, rank, shared_words, without_signature
-from carebird.reply.suggestions import Suggester
+from carebird.reply.suggestions import WAIT_REFRESH, Suggester
 from carebird.reply.target import reply_target
 from carebird.reply.templates import ReplyTemplate
 
@@ -101,11 +101,17 @@ def suggest_for_case(
     locale = agent.locale if agent.locale in ("fr", "en") else "fr"
     words = {key: gettext(locale, msgid) for key, msgid in _REASONS.items()}
     values = case_variables(target, agent=agent)
-    waited = expected_wait(session, wait or AckSetup())
+    waited = suggester.remember(
+        "expected_wait", WAIT_REFRESH, lambda: expected_wait(session, wait or AckSetup())
+    )
     values["expected_wait"] = format_wait(waited, lang or locale)
-    ranked = rank(suggester.index(session), message.text, k=k, language=lang, now=utcnow())
-    views = []
-    for i, r in enumerate(ranked, start=1):
+    # a few more than shown: another account's articles are left out below
+    ranked = rank(suggester.index(session), message.text, k=k + 3, language=lang, now=utcnow())
+    views: list[SuggestionView] = []
+    for r in ranked:
+        if len(views) == k:
+            break
+        i = len(views) + 1
         reason = _reason(r, words, message.text)
         title, text, offer = r.title, r.text, None
         if r.kind == "template":
@@ -115,7 +121,7 @@ def suggest_for_case(
             title, text = template.name, fill(template.body, values)
         elif r.kind == "article":
             article = session.get(Article, int(r.ref))
-            if article is None:
+            if article is None or article.account_id not in (None, target.account.id):
                 continue
             offer = _offer(article, target.case.network, target.account.handle, public_url, prices)
             title, text = article.title, offer.link_text

@@ -13,8 +13,10 @@ from __future__ import annotations
 import difflib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar, cast
 
 from sqlalchemy import ForeignKey, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -30,6 +32,8 @@ ACK = "acknowledgement"
 HISTORY_LIMIT = 20_000  # the newest answers the index reads
 HISTORY_REFRESH = 60.0  # seconds between two readings of new replies
 KINDS = ("template", "article", "reply")
+WAIT_REFRESH = 60.0  # seconds the expected wait stated in suggestions is kept
+T = TypeVar("T")
 
 
 class SuggestionUse(Base):
@@ -190,6 +194,7 @@ class Suggester:
         self.refresh = refresh
         self._lock = threading.Lock()
         self._built: _Built | None = None
+        self._memo: dict[str, tuple[float, object]] = {}
 
     def index(self, session: Session) -> SuggestionIndex:
         mark = fingerprint(session)
@@ -208,3 +213,16 @@ class Suggester:
     def forget(self) -> None:
         with self._lock:
             self._built = None
+            self._memo.clear()
+
+    def remember(self, key: str, seconds: float, make: Callable[[], T]) -> T:
+        """`make()`, computed at most once every `seconds` (the desk's expected wait…)."""
+        now = time.monotonic()
+        with self._lock:
+            found = self._memo.get(key)
+            if found is not None and now - found[0] < seconds:
+                return cast(T, found[1])
+        value = make()
+        with self._lock:
+            self._memo[key] = (now, value)
+        return value
