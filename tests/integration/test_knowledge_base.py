@@ -69,6 +69,11 @@ def test_articles_are_versioned_and_searched(client: TestClient, db: Database) -
     bad = client.patch(url, json={"language": "de"}, headers=boss)
     assert bad.status_code == 422
     assert client.get("/api/articles/999999", headers=agent).status_code == 404
+    assert client.delete(url, headers=agent).status_code == 403
+    assert client.delete(url, headers=boss).status_code == 204
+    assert client.get(f"{url}/versions", headers=agent).status_code == 404
+    with db.session() as s:  # the history goes with its article
+        assert s.scalars(select(ArticleVersion)).all() == []
 
 
 def test_the_public_help_page_needs_no_login_and_escapes_everything(
