@@ -120,6 +120,8 @@ def test_every_page_requires_login(client: TestClient) -> None:
         # /public/ pages need no login by design.
         if route.path.startswith(("/outside", "/password/", "/survey/", "/public/")):
             continue
+        if route.path.startswith("/help/"):  # each account's public help page: for anyone
+            continue
         if route.path == "/metrics":  # a scraper, not a person: a token or 401, no redirect
             assert client.get("/metrics", follow_redirects=False).status_code == 401
             continue

@@ -12,6 +12,7 @@ import click
 
 from carebird.cli import (  # noqa: F401  (registers the commands)
     accounts,
+    articles,
     bench,
     data,
     desk,
@@ -19,6 +20,7 @@ from carebird.cli import (  # noqa: F401  (registers the commands)
     metrics,
     people,
     staffing,
+    suggestions,
     understand,
     waits,
     worker,

@@ -13,13 +13,16 @@ from carebird.ingest import models as ingest_models
 from carebird.insights import wait_store as wait_models
 from carebird.live import events as event_models
 from carebird.live import runners as job_models
+from carebird.reply import articles as article_models
 from carebird.reply import models as reply_models
+from carebird.reply import suggestions as suggestion_models
 from carebird.reply import survey as survey_models
 from carebird.reply import templates as template_models
 from carebird.understand import models_db as understand_models
 
 __all__ = [
     "Base",
+    "article_models",
     "auth_models",
     "case_models",
     "event_models",
@@ -31,6 +34,7 @@ __all__ = [
     "reply_models",
     "routing_models",
     "search_models",
+    "suggestion_models",
     "survey_models",
     "template_models",
     "throttle_models",

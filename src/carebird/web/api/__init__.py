@@ -7,6 +7,7 @@ from carebird.web.api import (
     accounts,
     acknowledgements,
     agents,
+    articles,
     auth,
     cases,
     casework,
@@ -18,6 +19,7 @@ from carebird.web.api import (
     people,
     routing,
     satisfaction,
+    suggestions,
     system,
     teams,
 )
@@ -25,7 +27,7 @@ from carebird.web.api import (
 router = APIRouter()
 for module in (
     auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
-    system, acknowledgements, people, satisfaction, metrics,
+    system, acknowledgements, people, satisfaction, metrics, articles, suggestions,
 ):  # fmt: skip
     router.include_router(module.router)
 

@@ -330,6 +330,19 @@
     });
   }
 
+  // Other scripts (suggestions.js) put a text in the draft and hear what was sent.
+  var sentListeners = [];
+  window.carebirdComposer = {
+    insert: function (value, cardName) {
+      text.value = value;
+      inserted = cardName ? { name: cardName } : null;
+      text.focus();
+      composeSoon(0);
+    },
+    showCard: showCard,
+    onSent: function (fn) { sentListeners.push(fn); }
+  };
+
   function sent(item, priv) {
     var list = document.getElementById("sent-replies");
     list.prepend(el("li", { className: "sent " + (priv ? "private" : "public"),
@@ -341,6 +354,8 @@
       el("p", { className: "text", text: item.text })
     ]));
     sendState.textContent = priv ? _("Private message queued.") : _("Public reply queued.");
+    var sentText = text.value;
+    sentListeners.forEach(function (fn) { fn(sentText); });
     text.value = "";
     forgetCard();
     key = cb.uuid();  // the next reply is another reply

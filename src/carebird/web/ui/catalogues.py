@@ -34,6 +34,7 @@ OPTIONS = {
 PACKAGE = WEB.parent
 OTHER_SOURCES = (
     "reply/composer.py",
+    "reply/suggesting.py",
     "cases/timeline.py",
     "cases/priority.py",
     "auth/invitations.py",

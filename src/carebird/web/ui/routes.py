@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from carebird.web.ui import (
     accounts,
+    articles,
     dashboard,
     login,
     outside,
@@ -33,6 +34,7 @@ router.include_router(staffing.router)  # supervisors: agents needed per hour of
 router.include_router(accounts.router)  # admins: connecting network accounts, their settings
 router.include_router(teams.router)  # admins: teams; every agent: their status
 router.include_router(people.router)  # admins: people; everyone: their API tokens
+router.include_router(articles.router)  # agents: the knowledge base; anyone: help pages
 router.include_router(password.router)  # invitation and reset links: no desk login
 router.include_router(survey.router)  # customers' satisfaction survey links: no desk login
 router.include_router(satisfaction.router)  # supervisors: the survey scores
