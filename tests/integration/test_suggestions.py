@@ -8,8 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from carebird.cases.models import Case
 from carebird.db.base import utcnow
 from carebird.db.database import Database
+from carebird.insights.wait_store import WaitRow
 from carebird.reply.proposals import propose_templates
 from carebird.reply.suggestions import SuggestionUse
 from carebird.reply.templates import create_template
@@ -115,6 +117,10 @@ def test_past_replies_templates_and_articles_are_suggested(
         ],
     )
     case_id = case_of(db, "new1")
+    with db.session() as s, s.begin():  # the job's live estimate for the case's account: 45 min
+        account_id = s.get(Case, case_id).account_id
+        s.add(WaitRow(account_id=account_id, computed_at=utcnow(), seconds=2700.0,
+                      open_seconds=2700.0, basis="recent", sample=5, backlog=0))  # fmt: skip
     agent_row, token = agent_with_token(db, "agent", name="Ana Lefèvre")
     agent = bearer(token)
 
@@ -129,7 +135,7 @@ def test_past_replies_templates_and_articles_are_suggested(
     assert reply["reason"] == "utilisée 4 fois pour des messages semblables ce mois-ci"
     template = kinds["template"]
     assert template["text"].startswith(
-        f"Bonjour Customer 200, dossier {case_id} : remboursement sous "
+        f"Bonjour Customer 200, dossier {case_id} : remboursement sous 45 min"
     )
     assert "{" not in template["text"]  # the expected wait is filled by the desk's estimate
     offer = kinds["article"]["article"]

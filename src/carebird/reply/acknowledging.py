@@ -93,6 +93,13 @@ def reopens_at(calendar: Calendar | None, at: datetime) -> datetime | None:
     return calendar.next_opening(at)
 
 
+def account_wait(session: Session, setup: AckSetup, account_id: int) -> timedelta:
+    """The wait to state for an account: its live estimate when the setup reads one (the
+    job's, kept fresh), else the desk's recent median."""
+    live = setup.current_wait and setup.current_wait(session, account_id, setup.clock())
+    return live or expected_wait(session, setup)
+
+
 def expected_wait(session: Session, setup: AckSetup, *, sample: int = SAMPLE) -> timedelta:
     """The median first response time (business hours) of the last `sample` answered cases;
     an acknowledgement is no answer. The default wait while no case was answered."""

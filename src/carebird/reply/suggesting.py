@@ -20,7 +20,7 @@ from carebird.auth.models import Agent
 from carebird.db.base import utcnow
 from carebird.i18n import N_, gettext
 from carebird.reply.acknowledgement import format_wait
-from carebird.reply.acknowledging import AckSetup, expected_wait
+from carebird.reply.acknowledging import AckSetup, account_wait
 from carebird.reply.articles import Article
 from carebird.reply.composer import case_variables
 from carebird.reply.cost import estimate
@@ -101,8 +101,11 @@ def suggest_for_case(
     locale = agent.locale if agent.locale in ("fr", "en") else "fr"
     words = {key: gettext(locale, msgid) for key, msgid in _REASONS.items()}
     values = case_variables(target, agent=agent)
+    setup, account_id = wait or AckSetup(), target.account.id
     waited = suggester.remember(
-        "expected_wait", WAIT_REFRESH, lambda: expected_wait(session, wait or AckSetup())
+        f"expected_wait:{account_id}",
+        WAIT_REFRESH,
+        lambda: account_wait(session, setup, account_id),
     )
     values["expected_wait"] = format_wait(waited, lang or locale)
     # a few more than shown: another account's articles are left out below

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Request
 from pydantic import Field
 
+from carebird.insights.wait_store import current_wait
 from carebird.reply.acknowledging import AckSetup
 from carebird.reply.proposals import Proposal, propose_templates
 from carebird.reply.suggesting import SuggestionView, suggest_for_case
@@ -62,7 +64,7 @@ def case_suggestions(
         suggester=suggester(request),
         case_id=case_id,
         agent=agent,
-        wait=AckSetup.from_settings(settings),
+        wait=replace(AckSetup.from_settings(settings), current_wait=current_wait),
         prices=settings.prices,
         public_url=settings.public_url,
     )
