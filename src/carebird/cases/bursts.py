@@ -1,0 +1,225 @@
+"""Bursts: many customers writing about one cause within a short window (pure, no database).
+
+A message's *terms* are its distinctive words (folded, stop words out; codes such as "20-ff"
+or "503" kept whole). A term *bursts* when, within `window`, at least `min_authors` different
+customers used it, far more than its rate over the `baseline` before (the words every day
+brings — "internet", "bonjour" — never burst on a day like the others). The messages sharing
+the burst's strongest term form a burst; its *signature* is the terms most of them share, and
+its title reads them ("chaînes · figées · 20-ff"). A later message joins an open burst when it
+holds enough of its signature, while the burst is still active (`join_window` after its last).
+
+The same `Detector` runs at intake (carebird.cases.incidents, fed with the desk's recent
+messages) and in the evaluation (carebird.insights.incident_eval), so what is measured is what
+runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, deque
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from carebird.cases.search import STOPWORDS, fold
+
+_URL = re.compile(r"https?://\S+|www\.\S+", re.I)
+_HANDLE = re.compile(r"(?<!\w)@\w{1,50}")
+_TOKEN = re.compile(r"\w+(?:-\w+)*")
+_AMOUNT = re.compile(r"\d+(?:[.,]\d+)?(?:h|mn|min|s|j|e|er|eme|ans?|km|go|mo|gb|mb|h\d+)?")
+_NAMED = frozenset(
+    ["ligne", "line", "rer", "metro", "bus", "tram", "canal", "chaine", "channel", "route"]
+)
+# Words of customer care in general (folded): they say that something is wrong, not what.
+_CARE = """
+bonjour bonsoir salut merci svp stp aide help depuis toujours encore plus rien aucun aucune
+tout tous toute toutes fait faire peut peux pouvez comment pourquoi quand quoi alors car
+deja meme aussi tres bien trop vraiment juste rien chez avoir etes sont suis sommes etait
+probleme problemes souci soucis marche fonctionne impossible normal honte service client
+clients cela ceci bah ben hein lol mdr oui non idem pareil ici the hi hello thanks please
+still again any all just now why when how can cant dont does did doesnt will would could
+problem issue working work anyone else today since hours heures minutes min jours jour
+matin soir hier aujourd ya faut quelque chose personne autre autres leurs nn
+"""
+STOP = STOPWORDS | frozenset(_CARE.split())
+
+
+def _keep(key: str) -> bool:
+    if key in STOP:
+        return False
+    if key.isdigit():
+        return len(key) == 3  # 503, 404: error codes, not counts or years
+    if any(c.isdigit() for c in key):  # 20-ff, e404, 4g; not times nor amounts (2h, 10mn)
+        return len(key) >= 2 and _AMOUNT.fullmatch(key) is None
+    return len(key) >= 3
+
+
+def terms_of(text: str) -> dict[str, str]:
+    """The message's distinctive terms (folded) -> how the message wrote them (lower case).
+
+    A line, channel or route keeps its short name: "ligne B" is one term."""
+    plain = _HANDLE.sub(" ", _URL.sub(" ", text)).replace("’", " ").replace("'", " ")
+    words = _TOKEN.findall(plain.lower())
+    found: dict[str, str] = {}
+    for n, word in enumerate(words):
+        key = fold(word)[:48]
+        if _keep(key):
+            found.setdefault(key, word)
+        if key in _NAMED and n + 1 < len(words) and len(words[n + 1]) <= 3:
+            found.setdefault(f"{key} {fold(words[n + 1])}", f"{word} {words[n + 1]}")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    window: timedelta = timedelta(minutes=60)  # a burst's customers write within this
+    baseline: timedelta = timedelta(days=7)  # the term's ordinary rate, before the window
+    min_authors: int = 4  # different customers in the window
+    ratio: float = 5.0  # times the term's ordinary rate over a window
+    min_share: float = 0.1  # of the window's customers: a burst stands out of the traffic
+    warmup: timedelta = timedelta(hours=6)  # history needed before anything bursts
+    common: float = 0.05  # a term in more of the baseline's messages never bursts
+    join_window: timedelta = timedelta(hours=3)  # an open burst takes messages until this idle
+    share: float = 0.5  # a signature's terms are held by this share of the first members
+
+
+@dataclass(slots=True)
+class Post:
+    key: Hashable  # the message (its id)
+    author: str
+    at: datetime
+    text: str
+    group: Hashable | None = None  # the burst it already belongs to
+    terms: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.terms:
+            self.terms = terms_of(self.text)
+
+
+@dataclass(slots=True)
+class Burst:
+    key: Hashable  # the incident's id once stored; a new burst's first message before
+    signature: list[str]  # folded terms, strongest first
+    last_at: datetime
+    surface: dict[str, str] = field(default_factory=dict)
+    members: list[Hashable] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return title_of(self.signature, self.surface)
+
+    def holds(self, post: Post) -> bool:
+        """Whether the post speaks of this burst: all of a short signature, two of a longer."""
+        shared = sum(1 for t in self.signature if t in post.terms)
+        return shared >= min(2, len(self.signature))
+
+
+def title_of(signature: Iterable[str], surface: dict[str, str] | None = None) -> str:
+    words = [(surface or {}).get(t, t) for t in list(signature)[:4]]
+    return " · ".join(words)[:200]
+
+
+@dataclass(slots=True)
+class Decision:
+    post: Post
+    burst: Burst
+    new: bool  # the post started it (with `joined`: the earlier posts it gathered)
+    joined: list[Post] = field(default_factory=list)
+
+
+class Detector:
+    """Feed posts in time order; each `feed` says which burst the post opened or joined."""
+
+    def __init__(self, settings: Settings | None = None, bursts: Iterable[Burst] = ()) -> None:
+        self.settings = settings or Settings()
+        self.bursts = list(bursts)
+        self._recent: deque[Post] = deque()  # within the baseline
+        self._window: deque[Post] = deque()  # within the window
+
+    def remember(self, post: Post) -> None:
+        """A post seen before (history): counted, never decided on."""
+        self._recent.append(post)
+        self._window.append(post)
+        self._forget(post.at)
+
+    def _forget(self, now: datetime) -> None:
+        s = self.settings
+        while self._recent and self._recent[0].at < now - s.baseline:
+            self._recent.popleft()
+        while self._window and self._window[0].at < now - s.window:
+            self._window.popleft()
+
+    def feed(self, post: Post) -> Decision | None:
+        self.remember(post)
+        if post.group is not None or not post.terms:
+            return None
+        s = self.settings
+        live = [b for b in self.bursts if post.at - b.last_at <= s.join_window]
+        for burst in sorted(live, key=lambda b: b.last_at, reverse=True):
+            if burst.holds(post):
+                return self._join(burst, post)
+        strongest = self._bursting(post)
+        if strongest is None:
+            return None
+        members = [p for p in self._window if p.group is None and strongest in p.terms]
+        burst = self._open(post, members)
+        others = [p for p in members if p is not post]
+        for p in members:
+            p.group = burst.key
+            burst.members.append(p.key)
+        return Decision(post, burst, new=True, joined=others)
+
+    def _join(self, burst: Burst, post: Post) -> Decision:
+        post.group = burst.key
+        burst.members.append(post.key)
+        burst.last_at = max(burst.last_at, post.at)
+        return Decision(post, burst, new=False)
+
+    def _authors(self, posts: Iterable[Post], term: str) -> set[str]:
+        return {p.author for p in posts if term in p.terms}
+
+    def _before(self, now: datetime) -> list[Post]:
+        return [p for p in self._recent if p.at < now - self.settings.window]
+
+    def _common(self, term: str, before: list[Post]) -> bool:
+        """Too common to name a cause: the brand's name, "internet" at an ISP."""
+        seen = sum(1 for p in before if term in p.terms)
+        return bool(before) and seen > self.settings.common * len(before)
+
+    def _bursting(self, post: Post) -> str | None:
+        """The post's term that bursts now (the one most customers used), if any."""
+        s = self.settings
+        free = [p for p in self._window if p.group is None]
+        before = self._before(post.at)
+        if not self._recent or post.at - self._recent[0].at < s.warmup:
+            return None  # no ordinary rate known yet: nothing can be told from a burst
+        span = max(post.at - s.window - self._recent[0].at, s.window) / s.window
+        best: tuple[int, str] | None = None
+        floor = max(s.min_authors, s.min_share * len({p.author for p in self._window}))
+        for term in post.terms:
+            count = len(self._authors(free, term))
+            if count < floor:
+                continue
+            if self._common(term, before):
+                continue
+            seen = len(self._authors(before, term))
+            if count >= s.ratio * seen / span and (best is None or (count, term) > best):
+                best = (count, term)
+        return None if best is None else best[1]
+
+    def _open(self, post: Post, members: list[Post]) -> Burst:
+        s = self.settings
+        counts: Counter[str] = Counter()
+        surface: dict[str, str] = {}
+        for p in members:
+            counts.update(p.terms.keys())
+            for k, v in p.terms.items():
+                surface.setdefault(k, v)
+        need = max(2, s.share * len(members))
+        before = self._before(post.at)
+        ranked = [t for t, n in counts.most_common() if n >= need]
+        signature = [t for t in ranked if not self._common(t, before)][:4]
+        burst = Burst(post.key, signature, post.at, surface)
+        self.bursts.append(burst)
+        return burst
