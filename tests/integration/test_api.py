@@ -28,6 +28,7 @@ from tests.support.roles import (
     ROLES_ACKNOWLEDGEMENTS,
     ROLES_CASEWORK,
     ROLES_COMPOSER,
+    ROLES_INCIDENTS,
     ROLES_LIVE,
     ROLES_PEOPLE,
     ROLES_ROUTING,
@@ -65,7 +66,7 @@ API_ROLES: dict[tuple[str, str], str | None] = {
 # Each workspace module lists its own routes beside its tests (one writer per file).
 for _extra in (
     ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE, ROLES_SYSTEM, ROLES_ROUTING,
-    ROLES_ACKNOWLEDGEMENTS, ROLES_TEAMS, ROLES_PEOPLE,
+    ROLES_ACKNOWLEDGEMENTS, ROLES_TEAMS, ROLES_PEOPLE, ROLES_INCIDENTS,
 ):  # fmt: skip
     API_ROLES.update(_extra)
 BELOW = {"agent": "viewer", "supervisor": "agent", "admin": "supervisor"}

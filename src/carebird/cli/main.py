@@ -16,6 +16,7 @@ from carebird.cli import (  # noqa: F401  (registers the commands)
     data,
     desk,
     doctor,
+    incidents,
     people,
     staffing,
     understand,

@@ -4,6 +4,7 @@ tests/integration/test_api.py's API_ROLES (a route missing from every map fails 
 from tests.support.roles.acknowledgements import ROLES_ACKNOWLEDGEMENTS
 from tests.support.roles.casework import ROLES_CASEWORK
 from tests.support.roles.composer import ROLES_COMPOSER
+from tests.support.roles.incidents import ROLES_INCIDENTS
 from tests.support.roles.live import ROLES_LIVE
 from tests.support.roles.people import ROLES_PEOPLE
 from tests.support.roles.routing import ROLES_ROUTING
@@ -15,6 +16,7 @@ __all__ = [
     "ROLES_ACKNOWLEDGEMENTS",
     "ROLES_CASEWORK",
     "ROLES_COMPOSER",
+    "ROLES_INCIDENTS",
     "ROLES_LIVE",
     "ROLES_PEOPLE",
     "ROLES_ROUTING",

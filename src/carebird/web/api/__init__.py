@@ -12,6 +12,7 @@ from carebird.web.api import (
     casework,
     composer,
     docs,
+    incidents,
     live,
     messages,
     people,
@@ -23,7 +24,7 @@ from carebird.web.api import (
 router = APIRouter()
 for module in (
     auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
-    system, acknowledgements, people,
+    system, acknowledgements, people, incidents,
 ):  # fmt: skip
     router.include_router(module.router)
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from carebird.auth.roles import has_role
-from carebird.cases import queries
+from carebird.cases import incidents, queries
 from carebird.cases.priority import describe
 from carebird.db.base import utcnow
 from carebird.web.api.schemas import CaseDetailPublic
@@ -56,6 +56,7 @@ def inbox(
         teams_map={t.id: t.name for t in teams},
         languages=language_names(locale),
         can_write=has_role(agent, "agent"),
+        incidents=incidents.list_incidents(session, status="open", limit=20),
     )
 
 

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from carebird.web.ui import (
     accounts,
+    incidents,
     login,
     outside,
     pages,
@@ -19,6 +20,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(preferences.router)
 router.include_router(pages.router)
+router.include_router(incidents.router)  # incidents: volume, cases, reply to all, close
 router.include_router(outside.router)  # signed links for outside owners: no desk login
 router.include_router(system.router)  # admins: workers, streams, the outbox
 router.include_router(routing.router)  # supervisors: routing rules and their dry run
