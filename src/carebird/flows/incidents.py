@@ -29,8 +29,10 @@ from carebird.flows.replies import queue_thread
 from carebird.ingest.models import NetworkAccount
 from carebird.ingest.usage import month_cost, month_of
 from carebird.live.events import CaseUpdated
-from carebird.reply.composer import Composition, compose
+from carebird.reply.composer import Composition, case_variables, compose
 from carebird.reply.models import OutboxItem
+from carebird.reply.target import reply_target
+from carebird.reply.templates import render
 
 PURPOSE = re.compile(r"[a-z][a-z0-9-]{0,23}")
 Prices = Mapping[str, Mapping[str, float]]
@@ -89,8 +91,10 @@ def preview(
     spend: dict[int, float] = {}
     for case_id in incidents.case_ids_of(session, incident_id):
         try:
+            target = reply_target(session, case_id=case_id, private=private)
+            own = render(text, case_variables(target, agent=agent))  # this customer's words
             c = compose(
-                session, case_id=case_id, agent=agent, text=text, private=private, prices=prices
+                session, case_id=case_id, agent=agent, text=own, private=private, prices=prices
             )
         except CarebirdError as exc:
             plan.cases.append(Planned(case_id, None, str(exc)))

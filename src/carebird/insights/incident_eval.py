@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Hashable, Iterable, Mapping
-from datetime import datetime, timedelta
 from dataclasses import asdict
+from datetime import datetime, timedelta
 from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 from carebird.cases.bursts import Detector, Post, Settings
 from carebird.cases.incident_watch import CATEGORIES
+from carebird.ingest.base import InboundItem
 from carebird.ingest.sim.network import SimulatedNetwork
 from carebird.understand.service import Understander
 
@@ -111,7 +112,8 @@ def simulated(
 ) -> dict[str, Any]:
     """The simulator's incidents (their truth in each message) over `messages` messages."""
     sim = SimulatedNetwork(seed=seed, limit_total=messages)
-    items, cursor = [], None
+    items: list[InboundItem] = []
+    cursor: str | None = None
     while True:
         batch = sim.fetch(cursor, limit=5000)
         items += batch.items
@@ -119,7 +121,8 @@ def simulated(
         if not batch.more or not batch.items:
             break
     keep = _support(understander, [i.text for i in items])
-    posts, truth = [], {}
+    posts: list[Post] = []
+    truth: dict[str, Any] = {}
     for item, k in zip(items, keep, strict=True):
         if not k:
             continue
@@ -128,7 +131,7 @@ def simulated(
         truth[item.external_id] = sim_info.get("incident")
     # Scored after the warm-up (before it, no ordinary rate is known: nothing is detected).
     start = posts[0].at + Settings().warmup if posts else None
-    scored = {p.key: truth[p.key] for p in posts if start is None or p.at >= start}
+    scored = {p.key: truth[str(p.key)] for p in posts if start is None or p.at >= start}
     out = score(detect(posts), scored)
     out["seed"], out["simulated_messages"] = seed, len(items)
     return out
