@@ -15,6 +15,7 @@ runs.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, deque
 from collections.abc import Hashable, Iterable
@@ -74,12 +75,13 @@ def terms_of(text: str) -> dict[str, str]:
 class Settings:
     window: timedelta = timedelta(minutes=60)  # a burst's customers write within this
     baseline: timedelta = timedelta(days=7)  # the term's ordinary rate, before the window
-    min_authors: int = 4  # different customers in the window
+    min_authors: int = 3  # different customers in the window
     ratio: float = 5.0  # times the term's ordinary rate over a window
     min_share: float = 0.1  # of the window's customers: a burst stands out of the traffic
+    alpha: float = 1e-6  # how unlikely the count must be at the term's ordinary rate (Poisson)
     warmup: timedelta = timedelta(hours=6)  # history needed before anything bursts
     common: float = 0.05  # a term in more of the baseline's messages never bursts
-    join_window: timedelta = timedelta(hours=3)  # an open burst takes messages until this idle
+    join_window: timedelta = timedelta(hours=2)  # an open burst takes messages until this idle
     share: float = 0.5  # a signature's terms are held by this share of the first members
 
 
@@ -110,9 +112,22 @@ class Burst:
         return title_of(self.signature, self.surface)
 
     def holds(self, post: Post) -> bool:
-        """Whether the post speaks of this burst: all of a short signature, two of a longer."""
+        """Whether the post speaks of this burst: its strongest term, or two of its terms."""
+        if not self.signature:
+            return False
         shared = sum(1 for t in self.signature if t in post.terms)
-        return shared >= min(2, len(self.signature))
+        return self.signature[0] in post.terms or shared >= 2
+
+
+def surprise(count: int, usual: float) -> float:
+    """P(X >= count) for X ~ Poisson(usual): how unlikely so many customers are by chance."""
+    if usual <= 0:
+        return 0.0
+    term, below = math.exp(-usual), 0.0
+    for k in range(count):
+        below += term
+        term *= usual / (k + 1)
+    return max(0.0, 1.0 - below)
 
 
 def title_of(signature: Iterable[str], surface: dict[str, str] | None = None) -> str:
@@ -163,7 +178,7 @@ class Detector:
         if strongest is None:
             return None
         members = [p for p in self._window if p.group is None and strongest in p.terms]
-        burst = self._open(post, members)
+        burst = self._open(post, members, strongest)
         others = [p for p in members if p is not post]
         for p in members:
             p.group = burst.key
@@ -195,7 +210,7 @@ class Detector:
         if not self._recent or post.at - self._recent[0].at < s.warmup:
             return None  # no ordinary rate known yet: nothing can be told from a burst
         span = max(post.at - s.window - self._recent[0].at, s.window) / s.window
-        best: tuple[int, str] | None = None
+        best: tuple[float, int, str] | None = None  # the most surprising, then the most used
         floor = max(s.min_authors, s.min_share * len({p.author for p in self._window}))
         for term in post.terms:
             count = len(self._authors(free, term))
@@ -203,12 +218,14 @@ class Detector:
                 continue
             if self._common(term, before):
                 continue
-            seen = len(self._authors(before, term))
-            if count >= s.ratio * seen / span and (best is None or (count, term) > best):
-                best = (count, term)
-        return None if best is None else best[1]
+            usual = len(self._authors(before, term)) / span
+            chance = surprise(count, usual)
+            rank = (-chance, count, term)
+            if count >= s.ratio * usual and chance < s.alpha and (best is None or rank > best):
+                best = rank
+        return None if best is None else best[2]
 
-    def _open(self, post: Post, members: list[Post]) -> Burst:
+    def _open(self, post: Post, members: list[Post], strongest: str) -> Burst:
         s = self.settings
         counts: Counter[str] = Counter()
         surface: dict[str, str] = {}
@@ -219,7 +236,8 @@ class Detector:
         need = max(2, s.share * len(members))
         before = self._before(post.at)
         ranked = [t for t, n in counts.most_common() if n >= need]
-        signature = [t for t in ranked if not self._common(t, before)][:4]
+        others = [t for t in ranked if t != strongest and not self._common(t, before)]
+        signature = [strongest, *others][:4]
         burst = Burst(post.key, signature, post.at, surface)
         self.bursts.append(burst)
         return burst
