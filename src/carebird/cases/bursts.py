@@ -210,7 +210,7 @@ class Detector:
         if not self._recent or post.at - self._recent[0].at < s.warmup:
             return None  # no ordinary rate known yet: nothing can be told from a burst
         span = max(post.at - s.window - self._recent[0].at, s.window) / s.window
-        best: tuple[float, int, str] | None = None  # the most surprising, then the most used
+        best: tuple[float, int, bool, str] | None = None  # the most surprising, then the most used
         floor = max(s.min_authors, s.min_share * len({p.author for p in self._window}))
         for term in post.terms:
             count = len(self._authors(free, term))
@@ -220,10 +220,11 @@ class Detector:
                 continue
             usual = len(self._authors(before, term)) / span
             chance = surprise(count, usual)
-            rank = (-chance, count, term)
+            specific = any(c.isdigit() or c == " " for c in term)  # a code, a named line
+            rank = (-chance, count, specific, term)
             if count >= s.ratio * usual and chance < s.alpha and (best is None or rank > best):
                 best = rank
-        return None if best is None else best[2]
+        return None if best is None else best[3]
 
     def _open(self, post: Post, members: list[Post], strongest: str) -> Burst:
         s = self.settings
