@@ -82,10 +82,11 @@ def test_no_burst_before_the_ordinary_rate_is_known() -> None:
 
 def test_a_busy_hour_of_ordinary_complaints_is_no_burst() -> None:
     background = _background(30)
+    at = T0 + timedelta(hours=25)
     rush = [
-        Post(f"r{n}", f"rush{n}", T0 + timedelta(hours=25, minutes=n), CHATTER[n % 5].format(c=CITIES[n % 8]))
+        Post(f"r{n}", f"rush{n}", at + timedelta(minutes=n), CHATTER[n % 5].format(c=CITIES[n % 8]))
         for n in range(40)
-    ]  # fmt: skip
+    ]
     assert _run(background + rush) == {}
 
 
