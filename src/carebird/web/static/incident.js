@@ -3,7 +3,7 @@
   "use strict";
   var cb = window.carebird, _ = cb._;
   var root = document.getElementById("incident");
-  if (!root) { return; }
+  if (!root || !document.getElementById("reply-text")) { return; }  // closed: no actions
   var base = "/api/incidents/" + root.dataset.incidentId;
   var result = document.getElementById("incident-result");
   var replyResult = document.getElementById("reply-result");
@@ -36,6 +36,7 @@
     cb.api("POST", base + "/reply", body()).then(function (r) {
       if (!r.ok) { fail(replyResult, r); return; }
       if (body().purpose.indexOf("update-") === 0) { updates += 1; }
+      replyResult.dataset.queued = String(r.data.outbox_ids.length);
       say(replyResult, _("Queued: %(n)d replies", { n: r.data.outbox_ids.length }));
     });
   });
