@@ -15,6 +15,7 @@ runs.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, deque
@@ -55,10 +56,12 @@ def _keep(key: str) -> bool:
     return len(key) >= 3
 
 
+@functools.lru_cache(maxsize=32_768)
 def terms_of(text: str) -> dict[str, str]:
     """The message's distinctive terms (folded) -> how the message wrote them (lower case).
 
-    A line, channel or route keeps its short name: "ligne B" is one term."""
+    A line, channel or route keeps its short name: "ligne B" is one term. Cached: each batch
+    re-reads the recent messages as its baseline (the result is shared: never change it)."""
     plain = _HANDLE.sub(" ", _URL.sub(" ", text)).replace("’", " ").replace("'", " ")
     words = _TOKEN.findall(plain.lower())
     found: dict[str, str] = {}
@@ -143,27 +146,83 @@ class Decision:
     joined: list[Post] = field(default_factory=list)
 
 
+class _Tally:
+    """Posts in a time span, with how many posts and which customers used each term."""
+
+    def __init__(self) -> None:
+        self.posts: deque[Post] = deque()
+        self.docs: Counter[str] = Counter()
+        self.by_term: dict[str, Counter[str]] = {}
+        self.authors: Counter[str] = Counter()
+
+    def add(self, post: Post) -> None:
+        self.posts.append(post)
+        self._count(post, 1)
+
+    def drop(self, post: Post) -> None:
+        self._count(post, -1)
+
+    def _count(self, post: Post, step: int) -> None:
+        self.authors[post.author] += step
+        if self.authors[post.author] <= 0:
+            del self.authors[post.author]
+        for term in post.terms:
+            self.docs[term] += step
+            who = self.by_term.setdefault(term, Counter())
+            who[post.author] += step
+            if who[post.author] <= 0:
+                del who[post.author]
+                if not who:
+                    del self.by_term[term]
+
+    def customers(self, term: str) -> int:
+        return len(self.by_term.get(term, ()))
+
+
 class Detector:
-    """Feed posts in time order; each `feed` says which burst the post opened or joined."""
+    """Feed posts in time order; each `feed` says which burst the post opened or joined.
+
+    Counts are kept as posts come and go (the window, the baseline before it, the window's
+    posts in no burst yet), so each post costs its own terms, not the history's size."""
 
     def __init__(self, settings: Settings | None = None, bursts: Iterable[Burst] = ()) -> None:
         self.settings = settings or Settings()
         self.bursts = list(bursts)
-        self._recent: deque[Post] = deque()  # within the baseline
-        self._window: deque[Post] = deque()  # within the window
+        self._before = _Tally()  # within the baseline, before the window
+        self._window = _Tally()  # within the window
+        self._free = _Tally()  # the window's posts in no burst
+        self._free_ids: set[int] = set()
 
     def remember(self, post: Post) -> None:
         """A post seen before (history): counted, never decided on."""
-        self._recent.append(post)
-        self._window.append(post)
+        self._window.add(post)
+        if post.group is None:
+            self._free.add(post)
+            self._free_ids.add(id(post))
         self._forget(post.at)
 
     def _forget(self, now: datetime) -> None:
         s = self.settings
-        while self._recent and self._recent[0].at < now - s.baseline:
-            self._recent.popleft()
-        while self._window and self._window[0].at < now - s.window:
-            self._window.popleft()
+        window = self._window.posts
+        while window and window[0].at < now - s.window:
+            old = window.popleft()
+            self._window.drop(old)
+            self._unfree(old)
+            self._before.add(old)
+        before = self._before.posts
+        while before and before[0].at < now - s.baseline:
+            self._before.drop(before.popleft())
+
+    def _unfree(self, post: Post) -> None:
+        if id(post) in self._free_ids:
+            self._free_ids.discard(id(post))
+            self._free.drop(post)
+
+    def _first_at(self) -> datetime | None:
+        for posts in (self._before.posts, self._window.posts):
+            if posts:
+                return posts[0].at
+        return None
 
     def feed(self, post: Post) -> Decision | None:
         self.remember(post)
@@ -177,48 +236,41 @@ class Detector:
         strongest = self._bursting(post)
         if strongest is None:
             return None
-        members = [p for p in self._window if p.group is None and strongest in p.terms]
+        members = [p for p in self._window.posts if p.group is None and strongest in p.terms]
         burst = self._open(post, members, strongest)
         others = [p for p in members if p is not post]
         for p in members:
             p.group = burst.key
             burst.members.append(p.key)
+            self._unfree(p)
         return Decision(post, burst, new=True, joined=others)
 
     def _join(self, burst: Burst, post: Post) -> Decision:
         post.group = burst.key
+        self._unfree(post)
         burst.members.append(post.key)
         burst.last_at = max(burst.last_at, post.at)
         return Decision(post, burst, new=False)
 
-    def _authors(self, posts: Iterable[Post], term: str) -> set[str]:
-        return {p.author for p in posts if term in p.terms}
-
-    def _before(self, now: datetime) -> list[Post]:
-        return [p for p in self._recent if p.at < now - self.settings.window]
-
-    def _common(self, term: str, before: list[Post]) -> bool:
+    def _common(self, term: str) -> bool:
         """Too common to name a cause: the brand's name, "internet" at an ISP."""
-        seen = sum(1 for p in before if term in p.terms)
-        return bool(before) and seen > self.settings.common * len(before)
+        size = len(self._before.posts)
+        return size > 0 and self._before.docs[term] > self.settings.common * size
 
     def _bursting(self, post: Post) -> str | None:
-        """The post's term that bursts now (the one most customers used), if any."""
+        """The post's term that bursts now (the most surprising, then the most used), if any."""
         s = self.settings
-        free = [p for p in self._window if p.group is None]
-        before = self._before(post.at)
-        if not self._recent or post.at - self._recent[0].at < s.warmup:
+        first = self._first_at()
+        if first is None or post.at - first < s.warmup:
             return None  # no ordinary rate known yet: nothing can be told from a burst
-        span = max(post.at - s.window - self._recent[0].at, s.window) / s.window
-        best: tuple[float, int, bool, str] | None = None  # the most surprising, then the most used
-        floor = max(s.min_authors, s.min_share * len({p.author for p in self._window}))
+        span = max(post.at - s.window - first, s.window) / s.window
+        best: tuple[float, int, bool, str] | None = None
+        floor = max(s.min_authors, s.min_share * len(self._window.authors))
         for term in post.terms:
-            count = len(self._authors(free, term))
-            if count < floor:
+            count = self._free.customers(term)
+            if count < floor or self._common(term):
                 continue
-            if self._common(term, before):
-                continue
-            usual = len(self._authors(before, term)) / span
+            usual = self._before.customers(term) / span
             chance = surprise(count, usual)
             specific = any(c.isdigit() or c == " " for c in term)  # a code, a named line
             rank = (-chance, count, specific, term)
@@ -235,9 +287,8 @@ class Detector:
             for k, v in p.terms.items():
                 surface.setdefault(k, v)
         need = max(2, s.share * len(members))
-        before = self._before(post.at)
         ranked = [t for t, n in counts.most_common() if n >= need]
-        others = [t for t in ranked if t != strongest and not self._common(t, before)]
+        others = [t for t in ranked if t != strongest and not self._common(t)]
         signature = [strongest, *others][:4]
         burst = Burst(post.key, signature, post.at, surface)
         self.bursts.append(burst)

@@ -25,7 +25,7 @@ from carebird.ingest.models import Author, Message
 LOCK_KEY = int.from_bytes(b"cb-incid", "big") & 0x7FFF_FFFF_FFFF_FFFF
 # What a burst is made of: customers asking for help or complaining (never chatter or praise).
 CATEGORIES = ("complaint", "question", "assistance")
-HISTORY_ROWS = 5000  # the most recent messages read as the baseline, at most
+HISTORY_ROWS = 3000  # the most recent messages read as the baseline, at most
 
 
 def _lock(session: Session) -> None:
