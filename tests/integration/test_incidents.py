@@ -3,6 +3,7 @@ reply to all (one outbox row per case, in its own thread, at most once), closing
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -156,3 +157,53 @@ def test_incidents_list_json_from_the_cli(db_url: str, db: Database, tmp_path: o
         out[0]
     )
     assert all(r["external_ids"] and r["case_ids"] for r in out)
+
+
+def test_cli_merges_and_closes_incidents(db_url: str, db: Database) -> None:
+    from click.testing import CliRunner
+
+    from carebird.auth.service import create_agent
+    from carebird.cli.main import cli
+
+    sim = SimulatedNetwork(seed=3, limit_total=40)
+    register_accounts(db, sim)
+    drain(db, sim, intake=intake_for())
+    with db.session() as s, s.begin():
+        ids = s.scalars(select(Case.id).order_by(Case.id).limit(4)).all()
+        one = incidents.create_incident(s, title="A", case_ids=ids[:2], actor_id=None).id
+        two = incidents.create_incident(s, title="B", case_ids=ids[2:], actor_id=None).id
+        create_agent(s, email="cli@example.test", name="Cli", password="x" * 12, role="agent")
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--database", db_url, *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    run("incidents", "merge", str(two), str(one))
+    run("incidents", "close", str(one), "--agent-email", "cli@example.test",
+        "--final-message", "Réparé, merci !")  # fmt: skip
+    listed = {r["id"]: r for r in json.loads(run("incidents", "list", "--json"))}
+    assert listed[one]["status"] == "closed" and listed[one]["case_ids"] == sorted(ids)
+    assert listed[two]["status"] == "closed" and listed[two]["case_ids"] == []
+    with db.session() as s:
+        assert set(s.scalars(select(Case.status).where(Case.id.in_(ids)))) == {"resolved"}
+        finals = s.scalars(
+            select(OutboxItem.case_id).where(OutboxItem.idempotency_key.like(f"inc{one}:final:%"))
+        ).all()
+    assert sorted(finals) == sorted(ids)
+
+
+def test_eval_incidents_cli_prints_the_figures() -> None:
+    from click.testing import CliRunner
+
+    from carebird.cli.main import cli
+    from tests.support.shared import shared_data
+
+    data = shared_data("free-mobile-tweets-fr/free_tweet_export.csv").parents[1]
+    result = CliRunner().invoke(
+        cli, ["eval", "incidents", "--data", str(data), "--messages", "3000", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert {"precision", "recall", "pair_precision", "pair_recall"} <= set(out["free_mobile"])
+    assert out["simulator"]["simulated_messages"] == 3000
