@@ -28,6 +28,7 @@ from tests.support.roles import (
     ROLES_ACKNOWLEDGEMENTS,
     ROLES_CASEWORK,
     ROLES_COMPOSER,
+    ROLES_INCIDENTS,
     ROLES_KNOWLEDGE,
     ROLES_LIVE,
     ROLES_METRICS,
@@ -69,7 +70,7 @@ API_ROLES: dict[tuple[str, str], str | None] = {
 for _extra in (
     ROLES_COMPOSER, ROLES_LIVE, ROLES_CASEWORK, ROLES_WORKSPACE, ROLES_SYSTEM, ROLES_ROUTING,
     ROLES_ACKNOWLEDGEMENTS, ROLES_TEAMS, ROLES_PEOPLE, ROLES_SATISFACTION, ROLES_METRICS,
-    ROLES_KNOWLEDGE,
+    ROLES_KNOWLEDGE, ROLES_INCIDENTS,
 ):  # fmt: skip
     API_ROLES.update(_extra)
 BELOW = {"agent": "viewer", "supervisor": "agent", "admin": "supervisor"}

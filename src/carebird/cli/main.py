@@ -17,6 +17,7 @@ from carebird.cli import (  # noqa: F401  (registers the commands)
     data,
     desk,
     doctor,
+    incidents,
     metrics,
     people,
     staffing,

@@ -3,6 +3,7 @@
 from carebird.auth import models as auth_models
 from carebird.auth import throttle as throttle_models
 from carebird.cases import forwarding as forwarding_models
+from carebird.cases import incidents as incident_models
 from carebird.cases import models as case_models
 from carebird.cases import notes as note_models
 from carebird.cases import presence as presence_models
@@ -27,6 +28,7 @@ __all__ = [
     "case_models",
     "event_models",
     "forwarding_models",
+    "incident_models",
     "ingest_models",
     "job_models",
     "note_models",

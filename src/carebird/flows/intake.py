@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from carebird.cases.incident_watch import detect_incidents
 from carebird.cases.priority import weights_for
 from carebird.cases.routing import RoutingSetup, reroute, route
 from carebird.cases.scoring import score_cases
@@ -49,6 +50,7 @@ class Intake:
     routing: RoutingSetup = field(default_factory=RoutingSetup)
     # Automatic acknowledgements of new cases (per account, off unless enabled); None: never.
     acknowledge: AckSetup | None = None
+    incidents: bool = True  # detect bursts (carebird.cases.incident_watch)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Intake:
@@ -115,6 +117,8 @@ def process_batch(
     )
     if intake.acknowledge is not None:  # through the outbox, in this transaction
         acknowledge_new_cases(session, threaded.new_cases, intake.acknowledge)
+    if intake.incidents:  # bursts of one cause: their cases grouped into one incident
+        detect_incidents(session, [m.id for m in stored.new if m.direction == "in"])
     if cursor is not None:
         save_cursor(session, cursor.source, cursor.cursor)
     report = BatchReport(

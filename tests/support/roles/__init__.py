@@ -4,6 +4,7 @@ tests/integration/test_api.py's API_ROLES (a route missing from every map fails 
 from tests.support.roles.acknowledgements import ROLES_ACKNOWLEDGEMENTS
 from tests.support.roles.casework import ROLES_CASEWORK
 from tests.support.roles.composer import ROLES_COMPOSER
+from tests.support.roles.incidents import ROLES_INCIDENTS
 from tests.support.roles.knowledge import ROLES_KNOWLEDGE
 from tests.support.roles.live import ROLES_LIVE
 from tests.support.roles.metrics import ROLES_METRICS
@@ -18,6 +19,7 @@ __all__ = [
     "ROLES_ACKNOWLEDGEMENTS",
     "ROLES_CASEWORK",
     "ROLES_COMPOSER",
+    "ROLES_INCIDENTS",
     "ROLES_KNOWLEDGE",
     "ROLES_LIVE",
     "ROLES_METRICS",

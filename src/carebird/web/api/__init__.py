@@ -13,6 +13,7 @@ from carebird.web.api import (
     casework,
     composer,
     docs,
+    incidents,
     live,
     messages,
     metrics,
@@ -27,7 +28,7 @@ from carebird.web.api import (
 router = APIRouter()
 for module in (
     auth, cases, messages, agents, teams, accounts, composer, live, casework, routing, docs,
-    system, acknowledgements, people, satisfaction, metrics, articles, suggestions,
+    system, acknowledgements, people, satisfaction, metrics, articles, suggestions, incidents,
 ):  # fmt: skip
     router.include_router(module.router)
 

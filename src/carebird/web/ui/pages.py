@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from carebird.auth.roles import has_role
-from carebird.cases import queries
+from carebird.cases import incidents, queries
 from carebird.cases.models import Case
 from carebird.cases.priority import describe
 from carebird.db.base import utcnow
@@ -63,6 +63,7 @@ def inbox(
         languages=language_names(locale),
         can_write=has_role(agent, "agent"),
         waits=desk_waits(session, settings, locale),  # the stored estimates, never computed
+        incidents=incidents.list_incidents(session, status="open", limit=20),
     )
 
 

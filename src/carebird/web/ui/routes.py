@@ -6,6 +6,7 @@ from carebird.web.ui import (
     accounts,
     articles,
     dashboard,
+    incidents,
     login,
     outside,
     pages,
@@ -26,6 +27,7 @@ router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(preferences.router)
 router.include_router(pages.router)
+router.include_router(incidents.router)  # incidents: volume, cases, reply to all, close
 router.include_router(outside.router)  # signed links for outside owners: no desk login
 router.include_router(system.router)  # admins: workers, streams, the outbox
 router.include_router(dashboard.router)  # supervisors: the figures, drill-down, weekly report

@@ -63,6 +63,7 @@ EVENTS = {
     "forwarded": N_("Forwarded"),
     "merged": N_("Merged"),
     "split": N_("Split"),
+    "incident": N_("Incident"),
 }
 
 
