@@ -121,7 +121,7 @@ def public_page(page: Page, server: Server, db: Database) -> None:
             account.display_name = "<i>Brand</i> support"
         shown = visitor.goto(f"{server.url}/public/transparency/Brand_SAV")
         assert shown is not None and shown.status == 200
-        assert shown.headers["cache-control"] == "public, max-age=300"
+        assert shown.headers["cache-control"] == "private, max-age=300"
         expect(visitor.locator("h1")).to_contain_text("<i>Brand</i> support")
         expect(visitor.locator("main i")).to_have_count(0)
         expect(visitor.locator("header nav")).to_have_count(0)  # nobody is signed in

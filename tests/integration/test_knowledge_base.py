@@ -123,3 +123,38 @@ def test_articles_from_the_command_line(db_url: str, tmp_path: Path) -> None:
     shown = json.loads(run_cli(env, tmp_path, "articles", "show", article_id, "--json"))
     assert shown["body"].startswith("# Étapes") and [v["version"] for v in shown["versions"]] == [1]
     assert run_cli(env, tmp_path, "articles", "show", "99", status=2) == ""  # said on stderr
+
+
+def test_two_saves_at_once_make_two_versions(db: Database) -> None:
+    """Two agents saving one article at the same moment: both versions kept, numbered apart."""
+    import threading
+
+    from carebird.reply.articles import create_article, update_article
+
+    with db.session() as s, s.begin():
+        article_id = create_article(
+            s, fields={"title": "Box en panne", "summary": "Redémarrez la box.", "body": "x",
+                       "language": "fr"}, agent_id=None,
+        ).id  # fmt: skip
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def save(body: str) -> None:
+        try:
+            start.wait()
+            with db.session() as s, s.begin():
+                update_article(s, article_id=article_id, changes={"body": body}, agent_id=None)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(b,)) for b in ("un", "deux")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with db.session() as s:
+        versions = s.scalars(
+            select(ArticleVersion.version).where(ArticleVersion.article_id == article_id)
+        ).all()
+        assert sorted(versions) == [1, 2, 3]

@@ -193,7 +193,8 @@ def test_api_serves_the_figures_and_every_table(db: Database, client: TestClient
         ], name
     assert client.get("/api/metrics/nope.csv", headers=auth).status_code == 404
     for bad in ({"category": "x"}, {"from": "soon"}, {"account": "nobody"},
-                {"language": "a" * 300}):  # fmt: skip
+                {"language": "a" * 300}, {"from": "0001-01-01"}, {"to": "9999-12-31"},
+                {"to": "9999-12-31T23:00:00-14:00"}, {"account": "²"}):  # fmt: skip
         response = client.get("/api/metrics", params=bad, headers=auth)
         assert response.status_code == 422, bad
 
@@ -218,5 +219,7 @@ def test_dashboard_pages_are_for_supervisors(db: Database, client: TestClient) -
     assert report.status_code == 200 and "2026-W10" in report.text
     for path, params in (("/dashboard", {"network": "<x>"}), ("/dashboard/cases",
                          {"slice": "nope"}), ("/dashboard/report", {"week": "soon"}),
-                         ("/dashboard/cases", {"weekday": "9"})):  # fmt: skip
+                         ("/dashboard/cases", {"weekday": "9"}),
+                         ("/dashboard/report", {"week": "9999-W52"}),
+                         ("/dashboard/report", {"week": "0001-W01"})):  # fmt: skip
         assert client.get(path, params=params, headers=auth).status_code == 422, path

@@ -171,6 +171,15 @@ def test_past_replies_templates_and_articles_are_suggested(
         headers=agent,
     )
     assert bad.status_code == 422
+    for kind, ref, status in (("template", "x", 422), ("template", "9" * 25, 422),
+                              ("template", "²", 422), ("article", "999999", 404)):  # fmt: skip
+        wrong = client.post(
+            f"/api/cases/{case_id}/suggestions/uses",
+            json={"kind": kind, "ref": ref, "text": "x"},
+            headers=agent,
+        )
+        assert wrong.status_code == status, (kind, ref)  # stored, it would break the ranking
+    assert client.get(f"/api/cases/{case_id}/suggestions", headers=agent).status_code == 200
     with db.session() as s:
         row = s.scalars(select(SuggestionUse)).one()
         assert (row.agent_id, row.kind, row.case_id) == (agent_row.id, "template", case_id)
@@ -213,3 +222,26 @@ def test_templates_are_proposed_from_answers_typed_by_hand(
     assert client.get("/api/suggestions/proposals", headers=boss).json() == []  # said already
     with db.session() as s:  # answers older than a week are not proposed
         assert propose_templates(s, now=utcnow() + timedelta(days=9)) == []
+
+
+def test_survey_messages_are_never_suggested_nor_proposed(db: Database) -> None:
+    """A sent survey carries one customer's single-use link: it must never reach another
+    customer through the suggestions or the proposed templates."""
+    from sqlalchemy import update
+
+    from carebird.ingest.models import Message
+    from carebird.reply.suggestions import answered_pairs
+
+    _history(db, start=300, minutes=_minutes_ago(days=1))
+    with db.session() as s, s.begin():
+        s.execute(
+            update(Message)
+            .where(Message.external_id.in_([f"a{300 + n}" for n in range(4)]))
+            .values(kind="survey", text="Votre avis ? https://desk.example/survey/SECRET-TOKEN")
+        )
+    with db.session() as s:
+        pairs = answered_pairs(s)
+        assert pairs and not any("SECRET" in p.answer for p in pairs)
+        assert any(TRACK in p.answer for p in pairs)  # the real answer is still there
+        proposals = propose_templates(s, min_count=1)
+        assert not any("SECRET" in str(p) for p in proposals)

@@ -217,6 +217,9 @@ def test_resolve_sends_a_private_survey_answered_once_on_the_public_page(
     assert client.get("/satisfaction", headers=bearer(token)).status_code == 403
     bad = client.get("/api/satisfaction?from=yesterday", headers=bearer(boss))
     assert bad.status_code == 422
+    for edge in ("0001-01-01T00:00:00+05:00", "9999-12-31T23:00:00-14:00"):
+        assert client.get("/api/satisfaction", params={"to": edge},
+                          headers=bearer(boss)).status_code == 422  # fmt: skip
     # The dashboard's figures carry the score, and the survey itself is no answer of ours.
     figures = client.get("/api/metrics", headers=bearer(boss)).json()
     assert figures["satisfaction"]["responses"] == 1

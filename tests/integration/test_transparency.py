@@ -59,13 +59,18 @@ def test_the_record_is_public_only_when_the_account_opts_in(
     for ref in (str(account_id), "Brand_SAV", "@brand_sav", "x:Brand_SAV"):
         response = client.get(f"/public/transparency/{ref}")
         assert response.status_code == 200, ref
-        assert response.headers["cache-control"] == "public, max-age=300"
+        assert response.headers["cache-control"] == "private, max-age=300"
     html = response.text
     assert "<script>alert" not in html and "&lt;script&gt;alert(" in html
     assert 'data-key="answered_within_1h"><span class="n">50 %' in html
     assert 'data-key="support_cases"><span class="n">2<' in html
     assert "20 min" in html
     assert html.count('<tr data-week="') in (1, 2)
+    assert client.get("/public/transparency/²").status_code == 404  # a digit, not an id
+    # Kept for 5 minutes: a new case does not make an anonymous visit recompute the record.
+    ingest(db, [item(customer(4), "Toujours pas de colis", minutes=start + 40, external_id="d1")])
+    again = client.get(page).text
+    assert 'data-key="support_cases"><span class="n">2<' in again
 
     off = CliRunner().invoke(cli, ["--database", db.url, "accounts", "set", str(account_id),
                                    "--no-transparency"])  # fmt: skip

@@ -214,7 +214,9 @@ def create_incident(
     )
     session.add(incident)
     session.flush()
-    link_cases(session, incident.id, case_ids, actor_id=actor_id)
+    linked = link_cases(session, incident.id, case_ids, actor_id=actor_id)
+    if len(linked) != len(set(case_ids)):  # the detector took some meanwhile: no empty twin
+        raise Conflict("case(s) joined another incident meanwhile")
     return incident
 
 
@@ -286,6 +288,15 @@ def merge_incidents(
     """Move every case of `incident_id` into `into_id`, then close the first as merged."""
     if incident_id == into_id:
         raise InvalidInput("an incident cannot be merged into itself")
+    # Both rows locked in id order and read afresh: of A→B and B→A at once, the second sees
+    # its source closed (409) instead of both closing.
+    session.scalars(
+        select(Incident)
+        .where(Incident.id.in_((incident_id, into_id)))
+        .order_by(Incident.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
     source = _open_incident(session, incident_id)
     target = _open_incident(session, into_id)
     moved = case_ids_of(session, incident_id)

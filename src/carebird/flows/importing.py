@@ -178,7 +178,7 @@ def _column_problem(item: InboundItem) -> str | None:
 
 def _sort_key(item: InboundItem) -> tuple[Any, ...]:
     ext = item.external_id
-    tail = (0, int(ext), "") if ext.isdigit() else (1, 0, ext)  # numeric ids in numeric order
+    tail = (0, int(ext), "") if ext.isdecimal() else (1, 0, ext)  # numeric ids in numeric order
     return (item.created_at, item.network, *tail)
 
 

@@ -77,11 +77,21 @@ class MetricsQuery:
         return replace(self, **changes)
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 9000  # a period's bounds; beyond, time zone arithmetic overflows
+
+
+def check_year(moment: date, what: str) -> None:
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise InvalidInput(f"{what}: a date between {FIRST_YEAR} and {LAST_YEAR}")
+
+
 def _day(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
+    check_year(day, what)
+    return day
 
 
 def local_midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -99,6 +109,7 @@ def parse_moment(text: str, tz: ZoneInfo, *, what: str, end: bool = False) -> da
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{what}: {text!r} is not a date or an ISO time") from None
+    check_year(moment, what)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=tz)
     return moment.astimezone(ZoneInfo("UTC"))
@@ -113,12 +124,13 @@ def week_bounds(text: str, tz: ZoneInfo) -> tuple[date, datetime, datetime]:
         )
     except ValueError:
         raise InvalidInput(f"week: {text!r} is not a week like 2026-W49 or a date") from None
+    check_year(monday, "week")
     monday -= timedelta(days=monday.weekday())
     return monday, local_midnight(monday, tz), local_midnight(monday + timedelta(days=7), tz)
 
 
 def _id_or(text: str, what: str) -> int | None:
-    if text.isdigit():
+    if text.isdecimal():
         value = int(text)
         if not 1 <= value <= MAX_ID:
             raise InvalidInput(f"{what}: no such {what} {text!r}")

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from carebird.auth.models import Agent
 from carebird.errors import InvalidInput
 from carebird.ingest.models import NetworkAccount
+from carebird.insights.query import check_year
 from carebird.reply.models import OutboxItem
 from carebird.reply.survey import SCORES, Survey
 
@@ -171,4 +172,5 @@ def parse_moment(text: str | None, *, what: str) -> datetime | None:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InvalidInput(f"{what}: a date (2026-12-01) or an ISO time") from None
+    check_year(moment, what)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -35,7 +35,7 @@ def published_account(session: Session, ref: str) -> NetworkAccount:
     or network:handle."""
     ref = ref.strip()
     account = None
-    if ref.isdigit() and len(ref) < 19:
+    if ref.isascii() and ref.isdigit() and len(ref) < 19:  # "²" is a digit, not an id
         account = session.get(NetworkAccount, int(ref))
     if account is None and 0 < len(ref) <= 220:
         network, _, handle = ref.rpartition(":")

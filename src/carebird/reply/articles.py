@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, or_, select
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
 from carebird.db.base import Base, Id, utcnow
 from carebird.errors import InvalidInput, NotFound
@@ -193,8 +194,11 @@ def create_article(session: Session, *, fields: Mapping[str, Any], agent_id: int
 def update_article(
     session: Session, *, article_id: int, changes: Mapping[str, Any], agent_id: int | None
 ) -> Article:
-    """Change the fields given; a new version when anything actually changed."""
-    article = get_article(session, article_id=article_id)
+    """Change the fields given; a new version when anything actually changed. Two saves at
+    once make two versions, never one number twice."""
+    article = session.get(Article, article_id, with_for_update=True, populate_existing=True)
+    if article is None:
+        raise NotFound(f"article {article_id} not found")
     checks = _checks(session)
     changed: list[str] = []
     for name, value in changes.items():
@@ -209,10 +213,14 @@ def update_article(
         setattr(article, name, checks[name](changes[name]))
     if not changed:
         return article
-    article.version += 1
     article.updated_by, article.updated_at = agent_id, utcnow()
     _index(article)
     session.flush()
+    # Numbered by the database (SQLite's reads hold no lock: a number read earlier may be taken)
+    bumped = update(Article).where(Article.id == article.id).values(version=Article.version + 1)
+    set_committed_value(
+        article, "version", session.execute(bumped.returning(Article.version)).scalar_one()
+    )
     session.add(_snapshot(article, agent_id=agent_id, changes=sorted(changed)))
     session.flush()
     return article

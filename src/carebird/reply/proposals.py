@@ -21,7 +21,7 @@ from carebird.db.base import utcnow
 from carebird.ingest.models import Message
 from carebird.reply.suggest import clean, tfidf
 from carebird.reply.suggesting import without_mentions
-from carebird.reply.suggestions import ACK, SuggestionUse
+from carebird.reply.suggestions import NOT_ANSWERS, SuggestionUse
 from carebird.reply.templates import ReplyTemplate
 from carebird.understand.language import detect
 
@@ -62,7 +62,7 @@ def propose_templates(
             select(Message.id, Message.case_id, Message.text, Message.created_at)
             .where(
                 Message.direction == "out",
-                Message.kind != ACK,
+                Message.kind.not_in(NOT_ANSWERS),
                 Message.case_id.is_not(None),
                 Message.created_at >= since,
                 Message.case_id.not_in(templated),

@@ -54,7 +54,7 @@ def pairs_and_replies(path: Path) -> tuple[list[Pair], list[InboundItem]]:
     by_id = {i.external_id: i for i in items}
     replies = sorted(
         (i for i in items if i.direction is Direction.OUT),
-        key=lambda i: (i.created_at, int(i.external_id) if i.external_id.isdigit() else 0),
+        key=lambda i: (i.created_at, int(i.external_id) if i.external_id.isdecimal() else 0),
     )
     first: dict[str, InboundItem] = {}
     for reply in replies:

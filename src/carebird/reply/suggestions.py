@@ -28,7 +28,9 @@ from carebird.reply.articles import Article
 from carebird.reply.suggest import ContentItem, HistoryItem, SuggestionIndex, answer_key
 from carebird.reply.templates import ReplyTemplate
 
-ACK = "acknowledgement"
+# The desk's own automatic messages are no answer to suggest: an acknowledgement says nothing,
+# and a survey carries one customer's single-use link.
+NOT_ANSWERS = ("acknowledgement", "survey")
 HISTORY_LIMIT = 20_000  # the newest answers the index reads
 HISTORY_REFRESH = 60.0  # seconds between two readings of new replies
 KINDS = ("template", "article", "reply")
@@ -69,6 +71,7 @@ def record_use(
 ) -> SuggestionUse:
     if kind not in KINDS:
         raise InvalidInput(f"a suggestion is one of {', '.join(KINDS)}")
+    _check_ref(session, kind, ref)
     use = SuggestionUse(
         case_id=case_id,
         agent_id=agent_id,
@@ -82,6 +85,17 @@ def record_use(
     session.add(use)
     session.flush()
     return use
+
+
+def _check_ref(session: Session, kind: str, ref: str) -> None:
+    """A template's or an article's use names one that exists: the ranking reads its id back."""
+    rows = {"template": ReplyTemplate, "article": Article}
+    if kind not in rows:
+        return
+    if not (ref.isascii() and ref.isdigit() and int(ref) < 2**63):
+        raise InvalidInput(f"ref: the {kind}'s id")
+    if session.get(rows[kind], int(ref)) is None:
+        raise NotFound(f"no {kind} {ref}")
 
 
 def record_sent(
@@ -104,7 +118,11 @@ def answered_pairs(session: Session, *, limit: int = HISTORY_LIMIT) -> list[Hist
     answers = list(
         session.execute(
             select(Message.id, Message.case_id, Message.text, Message.created_at)
-            .where(Message.direction == "out", Message.kind != ACK, Message.case_id.is_not(None))
+            .where(
+                Message.direction == "out",
+                Message.kind.not_in(NOT_ANSWERS),
+                Message.case_id.is_not(None),
+            )
             .order_by(Message.id.desc())
             .limit(limit)
         )

@@ -229,7 +229,7 @@ class SimulatedNetwork:
         else:
             return
         prefix, _, k = who.rpartition("-")
-        if prefix != "sim-user" or not k.isdigit() or int(k) >= POPULATION:
+        if prefix != "sim-user" or not k.isdecimal() or int(k) >= POPULATION:
             return
         person, answered = self._events.person(int(k)), parent.external_id if parent else who
         count = self._answered[answered] = self._answered.get(answered, 0) + 1
@@ -279,7 +279,7 @@ class SimulatedNetwork:
         prefix = f"sim{self.seed}-"
         if known is None and external_id.startswith(prefix):
             n = external_id[len(prefix) :]
-            if n.isdigit() and (self.limit_total is None or int(n) < self.limit_total):
+            if n.isdecimal() and (self.limit_total is None or int(n) < self.limit_total):
                 return self._events.primary(int(n))
         return known
 

@@ -75,7 +75,7 @@ class XConnector(XSending):
         if stream.startswith("search:"):
             queries = list(account.options.get("listening") or [])
             n = stream.partition(":")[2]
-            if not n.isdigit() or int(n) >= len(queries):
+            if not n.isdecimal() or int(n) >= len(queries):
                 raise ValueError(f"{stream!r}: no such listening query for @{self.handle}")
             self._query = str(queries[int(n)])
         elif stream not in ("mentions", "dm", "own"):

@@ -14,10 +14,10 @@ from carebird.flows import incidents as flows
 from carebird.flows.announce import announce_cases
 from carebird.live.events import CaseUpdated
 from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer
-from carebird.web.params import Id
+from carebird.web.params import Id, IdField
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
-CaseIds = list[int]
+CaseIds = list[IdField]
 
 
 class CreateRequest(BaseModel):
@@ -34,7 +34,7 @@ class SplitRequest(CasesRequest):
 
 
 class MergeRequest(BaseModel):
-    into_id: int = Field(ge=1, le=2**63 - 1)
+    into_id: IdField
 
 
 class RenameRequest(BaseModel):

@@ -71,7 +71,7 @@ def articles_page(
 
 def _fields(form: dict[str, str]) -> dict[str, Any]:
     account = form.get("account_id", "").strip()
-    if account and not account.isdigit():
+    if account and not account.isdecimal():
         raise InvalidInput("account: unknown")
     return {
         "title": form.get("title", ""),

@@ -103,7 +103,7 @@ def _account(session: DbSession, name: str) -> NetworkAccount:
     if not _NAME.match(name):
         raise NotFound("no published wait here")
     found: NetworkAccount | None = None
-    if name.isdigit() and len(name) < 19:
+    if name.isdecimal() and len(name) < 19:
         found = session.get(NetworkAccount, int(name))
     else:
         handle = name.lstrip("@").lower()

@@ -53,7 +53,7 @@ def _spec(form: dict[str, Any]) -> routing.RuleSpec:
     when["regex"] = form.get("regex") or None
     followers = (form.get("min_followers") or "").strip()
     if followers:
-        if not followers.isdigit():
+        if not followers.isdecimal():
             raise InvalidInput("followers: a whole number")
         when["min_followers"] = int(followers)
     if form.get("verified") in ("yes", "no"):

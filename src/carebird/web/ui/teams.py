@@ -76,7 +76,7 @@ def _cap(value: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) <= teams.MAX_CAP:
+    if not value.isdecimal() or not 1 <= int(value) <= teams.MAX_CAP:
         raise InvalidInput(f"cap: a whole number from 1 to {teams.MAX_CAP}, or empty (no cap)")
     return int(value)
 
@@ -85,7 +85,7 @@ def _id(value: str, what: str) -> int | None:
     value = value.strip()
     if not value:
         return None
-    if not value.isdigit() or not 1 <= int(value) < 2**63:
+    if not value.isdecimal() or not 1 <= int(value) < 2**63:
         raise InvalidInput(f"{what}: unknown")
     return int(value)
 

@@ -4,7 +4,9 @@ account that did not opt in, exactly as for one that does not exist."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import threading
+import time
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
@@ -15,7 +17,21 @@ from carebird.web.deps import AppSettings, DbSession, Sla
 from carebird.web.ui.render import render
 
 router = APIRouter(include_in_schema=False)
-CACHE = "public, max-age=300"  # the figures move slowly; a busy page costs one query per 5 min
+# Private: the page is drawn in the desk's layout (a signed-in visitor's CSRF token is in it),
+# so no shared cache may keep it; the process keeps each record instead (below).
+CACHE = "private, max-age=300"
+KEEP_SECONDS = 300.0  # the figures move slowly: one computation per account per 5 min
+_lock = threading.Lock()
+
+
+def _kept(request: Request) -> dict[tuple[int, str], tuple[float, dict[str, Any]]]:
+    """This app's kept records (one app, one database)."""
+    state = request.app.state
+    with _lock:
+        if not hasattr(state, "transparency_records"):
+            state.transparency_records = {}
+        kept: dict[tuple[int, str], tuple[float, dict[str, Any]]] = state.transparency_records
+    return kept
 Ref = Annotated[str, Path(min_length=1, max_length=220)]
 
 
@@ -24,7 +40,15 @@ def transparency_page(
     request: Request, ref: Ref, session: DbSession, settings: AppSettings, sla: Sla
 ) -> HTMLResponse:
     account = published_account(session, ref)
-    data = record(session, account, sla.calendars(session), now=utcnow(), tz=settings.timezone)
+    key, records = (account.id, settings.timezone), _kept(request)
+    with _lock:
+        kept = records.get(key)
+    if kept is not None and time.monotonic() - kept[0] < KEEP_SECONDS:
+        data = kept[1]
+    else:  # an anonymous caller cannot make the desk recompute more than once per 5 min
+        data = record(session, account, sla.calendars(session), now=utcnow(), tz=settings.timezone)
+        with _lock:
+            records[key] = (time.monotonic(), data)
     response = render(request, "transparency.html", record=data)
     response.headers["cache-control"] = CACHE
     return response
