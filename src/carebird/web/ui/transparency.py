@@ -32,6 +32,8 @@ def _kept(request: Request) -> dict[tuple[int, str], tuple[float, dict[str, Any]
             state.transparency_records = {}
         kept: dict[tuple[int, str], tuple[float, dict[str, Any]]] = state.transparency_records
     return kept
+
+
 Ref = Annotated[str, Path(min_length=1, max_length=220)]
 
 
