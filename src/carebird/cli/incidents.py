@@ -45,8 +45,10 @@ def close_cmd(ctx: Context, incident_id: int, final_message: str, agent_email: s
 
     from carebird.auth.models import Agent
     from carebird.auth.service import normalise_email
+    from carebird.cases.priority import weights_for
     from carebird.errors import NotFound
     from carebird.flows.incidents import close_incident
+    from carebird.reply.surveying import SurveySetup
 
     db = ctx.db()
     with db.session() as session, session.begin():
@@ -59,6 +61,8 @@ def close_cmd(ctx: Context, incident_id: int, final_message: str, agent_email: s
             agent=agent,
             final_text=final_message,
             prices=ctx.settings.prices,
+            weights=weights_for(ctx.settings.priority_weights),
+            survey=SurveySetup.from_settings(ctx.settings),
         )
     click.echo(f"incident {incident_id} closed; {len(queued)} final messages queued")
 

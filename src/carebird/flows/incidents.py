@@ -15,15 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from carebird.auth.models import Agent
 from carebird.cases import incidents
 from carebird.cases.models import Case
-from carebird.cases.service import change_status
+from carebird.cases.priority import weights_for
 from carebird.cases.states import Status
 from carebird.db.base import utcnow
 from carebird.errors import CarebirdError, Conflict, InvalidInput
+from carebird.flows import casework
 from carebird.flows.announce import announce_cases
 from carebird.flows.replies import queue_thread
 from carebird.ingest.models import NetworkAccount
@@ -31,6 +33,7 @@ from carebird.ingest.usage import month_cost, month_of
 from carebird.live.events import CaseUpdated
 from carebird.reply.composer import Composition, case_variables, compose
 from carebird.reply.models import OutboxItem
+from carebird.reply.surveying import SurveySetup
 from carebird.reply.target import reply_target
 from carebird.reply.templates import render
 
@@ -174,9 +177,11 @@ def close_incident(
     final_text: str = "",
     private: bool = False,
     prices: Prices | None = None,
+    weights: Mapping[str, float] | None = None,
+    survey: SurveySetup | None = None,
 ) -> tuple[incidents.Incident, list[OutboxItem]]:
     """Close the incident: its final message (if any) queued to each case, then every case
-    still open resolved."""
+    still open resolved as a bulk "resolve" does (surveys, the agents freed for their teams)."""
     queued: list[OutboxItem] = []
     if final_text.strip():
         _, queued = reply_to_all(
@@ -190,8 +195,20 @@ def close_incident(
         )
     incident = incidents.mark_closed(session, incident_id=incident_id)
     case_ids = incidents.case_ids_of(session, incident_id)
-    for case in session.query(Case).filter(Case.id.in_(case_ids)):
-        if case.status not in (Status.RESOLVED, Status.CLOSED):
-            change_status(session, case_id=case.id, status=Status.RESOLVED, actor_id=agent.id)
+    open_ids = list(
+        session.scalars(
+            select(Case.id).where(
+                Case.id.in_(case_ids), Case.status.not_in((Status.RESOLVED, Status.CLOSED))
+            )
+        )
+    )
+    casework.bulk_apply(
+        session,
+        case_ids=open_ids,
+        action="resolve",
+        actor_id=agent.id,
+        weights=weights or weights_for(None),
+        survey=survey,
+    )
     announce_cases(session, case_ids, CaseUpdated, {"incident_id": incident_id})
     return incident, queued

@@ -13,7 +13,8 @@ from carebird.cases import incidents
 from carebird.flows import incidents as flows
 from carebird.flows.announce import announce_cases
 from carebird.live.events import CaseUpdated
-from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer
+from carebird.reply.surveying import SurveySetup
+from carebird.web.deps import AgentRole, AppSettings, DbSession, Viewer, Weights
 from carebird.web.params import Id, IdField
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
@@ -167,7 +168,12 @@ def reply_all(
 
 @router.post("/{incident_id}/close")
 def close(
-    incident_id: Id, body: CloseRequest, agent: AgentRole, session: DbSession, settings: AppSettings
+    incident_id: Id,
+    body: CloseRequest,
+    agent: AgentRole,
+    session: DbSession,
+    settings: AppSettings,
+    weights: Weights,
 ) -> dict[str, Any]:
     """Close it: the final message (if any) to each case, then its cases resolved."""
     _, queued = flows.close_incident(
@@ -177,5 +183,7 @@ def close(
         final_text=body.final_text,
         private=body.private,
         prices=settings.prices,
+        weights=weights,
+        survey=SurveySetup.from_settings(settings),
     )
     return {**_row(session, incident_id), "outbox_ids": [i.id for i in queued]}
