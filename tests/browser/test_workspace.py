@@ -104,6 +104,7 @@ def test_customer_markup_renders_as_text(browser: Browser, desk: Desk) -> None:
         "/static/case.js",
         "/static/case_panels.js",
         "/static/composer.js",
+        "/static/suggestions.js",
     }
     screenshot(page, "case-markup", ready="#messages li.msg")
     assert dialogs == [] and errors == []

@@ -141,8 +141,9 @@ def test_languages_categories_and_kinds(sample: list[InboundItem]) -> None:
     noise = Counter(i.raw["sim"]["topic"] for i in sample if i.raw["sim"]["category"] == "noise")
     assert set(noise) == {"chatter", "retweet", "spam", "joke"}
     kinds = Counter(i.kind for i in sample)
-    # The desk's own posts and acknowledgements are ours, never traffic from customers.
-    assert set(kinds) == set(MessageKind) - {MessageKind.OWN_POST, MessageKind.ACKNOWLEDGEMENT}
+    # The desk's own posts, acknowledgements and surveys are ours, never customers' traffic.
+    ours = {MessageKind.OWN_POST, MessageKind.ACKNOWLEDGEMENT, MessageKind.SURVEY}
+    assert set(kinds) == set(MessageKind) - ours
     assert kinds[MessageKind.MENTION] > SAMPLE / 2
     assert all(kinds[k] > 50 for k in kinds)
 
