@@ -8,6 +8,7 @@ from typing import Any
 
 from carebird.errors import InvalidInput
 from carebird.insights.casefacts import CaseFacts
+from carebird.insights.export import case_identity, iso
 from carebird.insights.figures import DAY, GROUPS, HOUR
 from carebird.insights.query import MetricsQuery
 
@@ -104,20 +105,8 @@ def drill(
 
 def case_row(f: CaseFacts) -> dict[str, Any]:
     t = f.times
-
-    def iso(v: Any) -> str | None:
-        return v.isoformat() if v is not None else None
-
     return {
-        "case_id": t.case_id,
-        "customer": t.customer,
-        "network": t.network,
-        "account": t.account,
-        "status": t.status,
-        "category": t.category,
-        "language": t.language,
-        "team": t.team,
-        "assignee": t.assignee,
+        **case_identity(t),
         "support": f.support,
         "created_at": iso(t.created_at),
         "first_inbound_at": iso(t.first_inbound_at),

@@ -34,10 +34,12 @@ COLUMNS = [
 ]
 
 
-def case_record(t: CaseTimes) -> dict[str, Any]:
-    def iso(v: Any) -> str | None:
-        return v.isoformat() if v is not None else None
+def iso(v: Any) -> str | None:
+    return v.isoformat() if v is not None else None
 
+
+def case_identity(t: CaseTimes) -> dict[str, Any]:
+    """Who and where a case is: the first columns of every per-case table."""
     return {
         "case_id": t.case_id,
         "customer": t.customer,
@@ -48,6 +50,12 @@ def case_record(t: CaseTimes) -> dict[str, Any]:
         "language": t.language,
         "team": t.team,
         "assignee": t.assignee,
+    }
+
+
+def case_record(t: CaseTimes) -> dict[str, Any]:
+    return {
+        **case_identity(t),
         "priority": t.priority,
         "created_at": iso(t.created_at),
         "first_inbound_at": iso(t.first_inbound_at),
