@@ -22,7 +22,7 @@ from carebird.errors import Forbidden, InvalidInput
 from carebird.flows.forwarding import answer_forward
 from carebird.web.deps import AppSettings, DbSession
 from carebird.web.ui.csrf import CSRF_COOKIE, check_csrf, csrf_token, set_csrf_cookie
-from carebird.web.ui.i18n import DEFAULT_LOCALE, LOCALES, gettext
+from carebird.web.ui.i18n import DEFAULT_LOCALE, LOCALES, gettext, pick_locale
 from carebird.web.ui.render import environment
 from carebird.web.ui.words import N_
 
@@ -54,13 +54,7 @@ WORDS: dict[str, str] = {
 
 def _language(request: Request, preferred: str | None) -> str:
     """The owner's language when the link was ours, else the browser's, else French."""
-    if preferred in LOCALES:
-        return str(preferred)
-    for part in request.headers.get("accept-language", "").split(","):
-        lang = part.split(";")[0].strip().lower()[:2]
-        if lang in LOCALES:
-            return lang
-    return "fr"
+    return pick_locale(preferred, request.headers.get("accept-language", "")[:200])
 
 
 def _page(

@@ -33,7 +33,7 @@ from carebird.ingest.models import NetworkAccount
 from carebird.insights.wait import rounded_minutes
 from carebird.insights.wait_store import StoredWait, stored_wait
 from carebird.web.deps import AppSettings, DbSession
-from carebird.web.ui.i18n import LOCALES, gettext
+from carebird.web.ui.i18n import gettext, pick_locale
 from carebird.web.ui.render import environment
 from carebird.web.ui.words import N_
 
@@ -52,13 +52,7 @@ WORDS = {
 
 def pick_lang(request: Request, lang: str | None) -> str:
     """`?lang=` when it is fr or en, else the browser's first of them, else French."""
-    if lang in LOCALES:
-        return str(lang)
-    for part in request.headers.get("accept-language", "")[:200].split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in LOCALES:
-            return code
-    return "fr"
+    return pick_locale(lang, request.headers.get("accept-language", "")[:200])
 
 
 def minutes_text(minutes: int) -> str:
