@@ -14,7 +14,7 @@ from carebird.cases.models import Case, CaseEvent
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.flows.intake import drain
-from carebird.ingest.models import Message
+from carebird.ingest.models import Message, NetworkAccount
 from carebird.ingest.sim.network import SimulatedNetwork
 from carebird.jobs.runner import register_accounts
 from carebird.reply.models import OutboxItem
@@ -73,6 +73,9 @@ def test_a_simulated_burst_becomes_one_incident_answered_once_per_case_then_clos
                 assert item.private or item.in_reply_to_id in own
                 customer = s.get_one(Case, item.case_id).customer_id
                 assert "{customer_name}" not in item.text and customer
+        with db.session() as s, s.begin():  # surveys on: closing resolves as the desk does
+            for account in s.scalars(select(NetworkAccount)):
+                account.options = {**account.options, "survey": {"enabled": True}}
         closed = client.post(f"/api/incidents/{row.id}/close", headers=h, json={})
         assert closed.status_code == 200, closed.text
         assert closed.json()["status"] == "closed"
@@ -87,6 +90,15 @@ def test_a_simulated_burst_becomes_one_incident_answered_once_per_case_then_clos
             .where(CaseEvent.kind == "incident", CaseEvent.case_id.in_(row.case_ids))
         )
         assert joined == row.count
+        # Each case was offered its survey on resolution (skipped: the replies are only queued).
+        surveyed = set(
+            s.scalars(
+                select(CaseEvent.case_id).where(
+                    CaseEvent.kind == "survey_skipped", CaseEvent.case_id.in_(row.case_ids)
+                )
+            )
+        )
+        assert surveyed == set(row.case_ids)
 
 
 def test_made_merged_split_by_hand_and_a_case_in_one_incident_only(
