@@ -278,3 +278,34 @@ def test_answer_card_png(client: TestClient, db: Database, marie: dict[str, str]
     assert by_template.status_code == 200 and by_template.content[:4] == b"\x89PNG"
     empty = client.post(f"/api/cases/{case_id}/card", json={}, headers=marie)
     assert empty.status_code == 422
+
+
+def test_one_template_name_saved_twice_at_once_makes_one_template(db: Database) -> None:
+    """Two people saving one name at the same moment (a proposal accepted twice): one template,
+    and the other is told (Conflict, a 409), never a database error."""
+    import threading
+
+    from carebird.errors import Conflict
+    from carebird.reply.templates import ReplyTemplate
+
+    start = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def save() -> None:
+        try:
+            start.wait()
+            with db.session() as s, s.begin():
+                create_template(s, name="Panne fibre", language="fr", body="Bonjour {customer_name}")
+            outcomes.append("saved")
+        except BaseException as exc:  # judged below
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=save) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("saved") == 1
+    assert [type(o) for o in outcomes if o != "saved"] == [Conflict]
+    with db.session() as s:
+        assert len(s.scalars(select(ReplyTemplate)).all()) == 1

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from carebird.db.base import Base, Id, utcnow
@@ -194,8 +195,12 @@ def create_template(
         updated_at=utcnow(),
     )
     _unique(session, template.name, template.language)
-    session.add(template)
-    session.flush()
+    try:  # two people saving one name at once (a proposal accepted twice): one wins, one 409
+        with session.begin_nested():
+            session.add(template)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"a template named {template.name!r} already exists") from None
     return template
 
 
