@@ -295,7 +295,9 @@ def test_one_template_name_saved_twice_at_once_makes_one_template(db: Database) 
         try:
             start.wait()
             with db.session() as s, s.begin():
-                create_template(s, name="Panne fibre", language="fr", body="Bonjour {customer_name}")
+                create_template(
+                    s, name="Panne fibre", language="fr", body="Bonjour {customer_name}"
+                )
             outcomes.append("saved")
         except BaseException as exc:  # judged below
             outcomes.append(exc)
