@@ -23,7 +23,7 @@ from sqlalchemy import select
 from carebird.auth.models import Team
 from carebird.auth.service import create_agent
 from carebird.cases.forwarding import create_owner
-from carebird.cases.search import CaseTerm
+from carebird.cases.search import indexed_cases
 from carebird.db.database import Database
 from carebird.flows.intake import BatchReport, after_batch
 from carebird.ingest.base import AuthorInfo, InboundItem
@@ -97,8 +97,7 @@ class Desk:
         """Index and announce the batch unless the pipeline already did (as `poll_once` does)."""
         ids = set(report.new_cases) | set(report.touched_cases)
         with self.db.session() as s, s.begin():
-            done = s.scalar(select(CaseTerm.case_id).where(CaseTerm.case_id.in_(ids)).limit(1))
-            if done is None:
+            if not indexed_cases(s, ids):
                 after_batch(s, report)
 
     def context(self, browser: Browser, who: str, **kw: object) -> BrowserContext:

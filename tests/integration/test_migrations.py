@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from carebird.db.database import Database
-from carebird.db.migrate import alembic_config, current
+from carebird.db.migrate import alembic_config, current, include_name
 from carebird.db.models import Base
 
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
@@ -20,7 +20,9 @@ def test_the_migrations_form_one_line() -> None:
 def test_migrated_schema_matches_the_models(db: Database) -> None:
     assert current(db.engine) == HEAD
     with db.engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        ctx = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_name": include_name}
+        )
         diff = compare_metadata(ctx, Base.metadata)
     assert diff == []
 

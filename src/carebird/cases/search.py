@@ -1,16 +1,24 @@
-"""Full-text search over a case's messages: a portable inverted index of words per case.
+"""Full-text search over a case's messages, by the database engine's own full-text index.
 
-Each case keeps the set of its words (every message's text, the customer's handle and name),
-folded to lower case without accents, one row per (term, case). A query matches the cases that
-hold every query word as a word prefix ("rembours" finds "remboursement", "Crème" finds
-"creme"; words of one or two letters match whole words only), through a range scan of the
-primary key: the same plan on SQLite and PostgreSQL, no extension, milliseconds at 100,000
-cases where LIKE '%…%' scans every text.
+Each case has one search row: its words (every message's text, the customer's handle and
+name), folded to lower case without accents by `fold` and cut into words by `terms` on both
+engines, so both find exactly the same cases; the language of its opening message (a facet);
+and its references, the words holding a digit (order numbers, booking references), which a
+query word of three characters or more finds as a substring ("214955" finds "82149557").
 
-A word held by few cases drives the query (its cases are fetched, then sorted); a word held by
-many is probed per case while the inbox walks its priority order (stopping after one page).
-The index also carries facets no word can spell (`lang:fr`, the language of the message that
-opened the case), so the inbox filters on them the same cheap way.
+- SQLite: an FTS5 table `case_search(words, lang)` (rowid = case id, unicode61 tokenizer with
+  prefix indexes) and a trigram FTS5 table `case_refs(refs)`. Both are regular (not
+  external-content) tables: SQLite 3.40 cannot delete from a contentless one, and a case
+  written to again gets its new words by an in-place UPDATE (words || ' ' || new words).
+- PostgreSQL: a table `case_search(case_id, lang, doc tsvector, refs)`; `doc` is built from
+  the folded words (array_to_tsvector: no parser, no dictionary, the same words as SQLite)
+  under a GIN index, `refs` under a pg_trgm GIN index, `lang` under a B-tree.
+
+A query keeps at most eight words (stopwords and one-letter words left out); a case matches
+when it holds every one: a word of three letters or more as a word prefix ("rembours" finds
+"remboursement"), a shorter one as a whole word, a word with a digit (three characters or more)
+as a substring of a reference. MATCH and tsquery strings are built from these folded words
+only, each quoted: no query syntax of the user's reaches the engine.
 """
 
 from __future__ import annotations
@@ -22,30 +30,32 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    ForeignKey,
-    Index,
     String,
     and_,
-    delete,
-    func,
-    insert,
+    cast,
+    column,
+    false,
+    literal,
     select,
+    table,
+    text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.dialects.postgresql import TSQUERY
+from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case
-from carebird.db.base import Base
 from carebird.ingest.models import Author, Message
 
 MAX_TERM = 48
 MAX_TERMS_PER_CASE = 2000  # a 100 kB message must not grow the index without bound
 MAX_QUERY_TERMS = 8
+MAX_QUERY_CHARS = 2000  # a pasted novel is not a query: its first words are
 CHUNK = 400
 PREFIX_FROM = 3  # shorter query words match whole words only
-COMMON = 2000  # a prefix held by more cases than this is probed per case, not listed
+REF_FROM = 3  # a reference is found by a substring of this many characters or more
+SEARCH_TABLES = ("case_search", "case_refs")  # engine-specific: not in the models' metadata
 _WORD = re.compile(r"\w+")
+_DIGIT = re.compile(r"\d")
 # Words found in nearly every message (folded): they would only bloat the index.
 _STOP = """
 au aux avec ce ces dans de des du en et il je la le les leur lui ma mais me mes moi mon ne nos
@@ -56,18 +66,10 @@ or our so than that the their them then there they this to was we were what with
 """
 STOPWORDS = frozenset(_STOP.split())
 
-
-class CaseTerm(Base):
-    __tablename__ = "case_terms"
-    __table_args__ = (
-        Index("ix_case_terms_case_id", "case_id"),
-        {"sqlite_with_rowid": False},  # the primary key is the table: half the size
-    )
-
-    term: Mapped[str] = mapped_column(String(MAX_TERM), primary_key=True)
-    case_id: Mapped[int] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
-    )
+# SQLite: the FTS5 tables (rowid = case id). PostgreSQL: one table keyed by case_id.
+_fts = table("case_search", column("rowid"), column("case_search"), column("lang"))
+_refs = table("case_refs", column("rowid"), column("case_refs"))
+_pg = table("case_search", column("case_id"), column("lang"), column("doc"), column("refs"))
 
 
 def fold(text: str) -> str:
@@ -82,62 +84,147 @@ def terms(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in words if len(w) >= 2 and w not in STOPWORDS))
 
 
+def is_reference(word: str) -> bool:
+    """A word with a digit, long enough to be found by a substring: "82149557", "hr6crw"."""
+    return len(word) >= REF_FROM and _DIGIT.search(word) is not None
+
+
+def _is_pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _language(value: str | None) -> str:
+    return (value or "").strip().lower()
+
+
+class _Bag:
+    """One case's search row being built: language, words in order, capped."""
+
+    def __init__(self) -> None:
+        self.lang = ""
+        self.words: dict[str, None] = {}
+
+    def add(self, text: str) -> None:
+        if len(self.words) < MAX_TERMS_PER_CASE:
+            self.words.update(dict.fromkeys(terms(text)))
+
+    def row(self, case_id: int) -> dict[str, Any]:
+        words = list(self.words)[:MAX_TERMS_PER_CASE]
+        refs = " ".join(w for w in words if is_reference(w))
+        return {"id": case_id, "lang": self.lang, "words": words, "refs": refs}
+
+
 def index_cases(session: Session, case_ids: Iterable[int]) -> None:
-    """Rebuild the words of these cases (call after their messages changed, same transaction)."""
+    """Rebuild the search rows of these cases (after their messages changed, same transaction)."""
     ids = sorted(set(case_ids))
     for start in range(0, len(ids), CHUNK):
         part = ids[start : start + CHUNK]
-        words: dict[int, dict[str, None]] = {i: {} for i in part}
+        bags = {i: _Bag() for i in part}
         people = (
             select(Case.id, Author.handle, Author.display_name, Message.language)
             .join(Author, Author.id == Case.customer_id)
             .outerjoin(Message, Message.id == Case.opening_message_id)
         )
         for case_id, handle, name, language in session.execute(people.where(Case.id.in_(part))):
-            if language:
-                words[case_id][facet("lang", language)] = None
-            words[case_id].update(dict.fromkeys(terms(f"{handle} {name}")))
+            bags[case_id].lang = _language(language)
+            bags[case_id].add(f"{handle} {name}")
         texts = select(Message.case_id, Message.text).where(Message.case_id.in_(part))
-        for case_id, text in session.execute(texts.order_by(Message.id)):
-            bag = words[case_id]
-            if len(bag) < MAX_TERMS_PER_CASE:
-                bag.update(dict.fromkeys(terms(text)))
-        session.execute(delete(CaseTerm).where(CaseTerm.case_id.in_(part)))
-        rows: list[dict[str, Any]] = [
-            {"term": t, "case_id": case_id}
-            for case_id, bag in words.items()
-            for t in list(bag)[:MAX_TERMS_PER_CASE]
-        ]
+        for case_id, text_ in session.execute(texts.order_by(Message.id)):
+            bags[case_id].add(text_)
+        rows = [bag.row(case_id) for case_id, bag in bags.items()]
+        _write(session, part, rows)
+
+
+def _write(session: Session, ids: list[int], rows: list[dict[str, Any]]) -> None:
+    """Replace the search rows of `ids` by `rows`."""
+    if _is_pg(session):
+        session.execute(text("DELETE FROM case_search WHERE case_id = ANY(:ids)"), {"ids": ids})
+        insert = (
+            "INSERT INTO case_search (case_id, lang, doc, refs) "
+            "VALUES (:id, :lang, array_to_tsvector(CAST(:words AS text[])), :refs)"
+        )
         if rows:
-            session.execute(insert(CaseTerm), rows)
+            session.execute(text(insert), rows)
+        return
+    marks = ",".join(str(int(i)) for i in ids)  # ints only: FTS5 deletes by rowid
+    session.execute(text(f"DELETE FROM case_search WHERE rowid IN ({marks})"))
+    session.execute(text(f"DELETE FROM case_refs WHERE rowid IN ({marks})"))
+    plain = [{**r, "words": " ".join(r["words"])} for r in rows]
+    if plain:
+        insert = "INSERT INTO case_search (rowid, words, lang) VALUES (:id, :words, :lang)"
+        session.execute(text(insert), plain)
+    with_refs = [r for r in plain if r["refs"]]
+    if with_refs:
+        session.execute(text("INSERT INTO case_refs (rowid, refs) VALUES (:id, :refs)"), with_refs)
+
+
+def indexed_cases(session: Session, case_ids: Iterable[int]) -> set[int]:
+    """Which of these cases have a search row."""
+    ids = sorted(set(case_ids))
+    found: set[int] = set()
+    key = _pg.c.case_id if _is_pg(session) else _fts.c.rowid
+    source = _pg if _is_pg(session) else _fts
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        found.update(session.scalars(select(key).select_from(source).where(key.in_(part))))
+    return found
 
 
 def add_message_terms(session: Session, message_ids: Sequence[int], case_ids: set[int]) -> None:
-    """Add the words of newly stored messages to their (existing) cases' index.
+    """Add the words of newly stored messages to their (existing) cases' search rows.
 
     Cheaper than `index_cases` for a case a customer writes to again: only the new messages
-    are read. The per-case cap is not re-applied here (a long case may exceed it slightly).
+    are read, and their words appended to the row in place. The per-case cap is not
+    re-applied here (a long case may exceed it slightly).
     """
     if not message_ids or not case_ids:
         return
-    insert_ignore = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    new: dict[int, dict[str, None]] = {}
     for start in range(0, len(message_ids), CHUNK):
         part = list(message_ids[start : start + CHUNK])
-        rows = {
-            (term, case_id)
-            for case_id, text in session.execute(
-                select(Message.case_id, Message.text).where(Message.id.in_(part))
-            )
-            if case_id in case_ids
-            for term in terms(text)
-        }
-        if rows:
-            stmt = insert_ignore(CaseTerm).on_conflict_do_nothing()
-            session.execute(stmt, [{"term": t, "case_id": c} for t, c in sorted(rows)])
+        query = select(Message.case_id, Message.text).where(Message.id.in_(part))
+        for case_id, text_ in session.execute(query.order_by(Message.id)):
+            if case_id in case_ids:
+                new.setdefault(case_id, {}).update(dict.fromkeys(terms(text_)))
+    have = indexed_cases(session, new)
+    index_cases(session, set(new) - have)  # no row yet (never indexed): build it whole
+    rows = [
+        {"id": c, "words": list(words), "refs": " ".join(w for w in words if is_reference(w))}
+        for c, words in sorted(new.items())
+        if c in have and words
+    ]
+    if rows:
+        _append(session, rows)
+
+
+def _append(session: Session, rows: list[dict[str, Any]]) -> None:
+    if _is_pg(session):
+        update = (
+            "UPDATE case_search SET doc = doc || array_to_tsvector(CAST(:words AS text[])), "
+            "refs = CASE WHEN refs = '' THEN :refs WHEN :refs = '' THEN refs "
+            "ELSE refs || ' ' || :refs END WHERE case_id = :id"
+        )
+        session.execute(text(update), rows)
+        return
+    plain = [{"id": r["id"], "words": " ".join(r["words"])} for r in rows]
+    update = "UPDATE case_search SET words = words || ' ' || :words WHERE rowid = :id"
+    session.execute(text(update), plain)
+    with_refs = [r for r in rows if r["refs"]]
+    if not with_refs:
+        return
+    marks = ",".join(str(int(r["id"])) for r in with_refs)
+    held = set(session.scalars(text(f"SELECT rowid FROM case_refs WHERE rowid IN ({marks})")))
+    grow = [r for r in with_refs if r["id"] in held]
+    if grow:
+        update = "UPDATE case_refs SET refs = refs || ' ' || :refs WHERE rowid = :id"
+        session.execute(text(update), [{"id": r["id"], "refs": r["refs"]} for r in grow])
+    first = [{"id": r["id"], "refs": r["refs"]} for r in with_refs if r["id"] not in held]
+    if first:
+        session.execute(text("INSERT INTO case_refs (rowid, refs) VALUES (:id, :refs)"), first)
 
 
 def reindex_all(session: Session, *, batch: int = 2000) -> int:
-    """Rebuild every case's words (after an upgrade from a desk without the index)."""
+    """Rebuild every case's search row (after an upgrade, or to repair the index)."""
     last, done = 0, 0
     while True:
         ids = list(
@@ -149,46 +236,53 @@ def reindex_all(session: Session, *, batch: int = 2000) -> int:
         last, done = ids[-1], done + len(ids)
 
 
-def facet(name: str, value: str) -> str:
-    """A term no text produces (words have no colon): "lang:fr"."""
-    return f"{name}:{value.strip().lower()}"[:MAX_TERM]
-
-
-def _successor(prefix: str) -> str:
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 def query_terms(q: str) -> list[str]:
-    return terms(q)[:MAX_QUERY_TERMS]
+    return terms(q[:MAX_QUERY_CHARS])[:MAX_QUERY_TERMS]
 
 
-def _is_common(session: Session, term_cond: ColumnElement[bool]) -> bool:
-    # Counting stops at COMMON + 1 index entries: cheap whatever the word.
-    held = select(CaseTerm.case_id).where(term_cond).limit(COMMON + 1).subquery()
-    return (session.scalar(select(func.count()).select_from(held)) or 0) > COMMON
-
-
-def term_condition(session: Session, term_cond: ColumnElement[bool]) -> ColumnElement[bool]:
-    """Cases holding a term matching `term_cond`, in the cheaper shape for its frequency."""
-    if _is_common(session, term_cond):
-        probe = select(CaseTerm.case_id).where(CaseTerm.case_id == Case.id, term_cond)
-        return probe.exists()
-    return Case.id.in_(select(CaseTerm.case_id).where(term_cond))
+def _quoted(value: str) -> str:
+    """An FTS5 string: the value between double quotes (its own quotes doubled, NUL dropped)."""
+    return '"' + value.replace("\x00", "").replace('"', '""') + '"'
 
 
 def facet_condition(session: Session, name: str, value: str) -> ColumnElement[bool]:
-    return term_condition(session, CaseTerm.term == facet(name, value))
+    """Cases whose facet `name` (only "lang": the opening message's language) is `value`."""
+    if name != "lang":
+        raise ValueError(f"unknown search facet {name!r}")
+    lang = _language(value.replace("\x00", ""))
+    if not _WORD.search(lang):
+        return false()  # no case has a language without a letter
+    if _is_pg(session):
+        return Case.id.in_(select(_pg.c.case_id).where(_pg.c.lang == lang))
+    match = _fts.c.case_search.op("MATCH")("lang : " + _quoted(lang))
+    return Case.id.in_(select(_fts.c.rowid).where(match))
 
 
 def search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
-    """Cases holding every word of `q` as a prefix of one of theirs; None if `q` has no word."""
+    """Cases holding every word of `q` (see the module's doc); None if `q` has no word."""
     words = query_terms(q)
     if not words:
         return None
-    return and_(*(term_condition(session, _matches(w)) for w in words))
+    plain = [w for w in words if not is_reference(w)]
+    refs = [w for w in words if is_reference(w)]
+    if _is_pg(session):
+        return _pg_condition(plain, refs)
+    conds: list[ColumnElement[bool]] = []
+    if plain:
+        phrases = (_quoted(w) + ("*" if len(w) >= PREFIX_FROM else "") for w in plain)
+        match = _fts.c.case_search.op("MATCH")("words : (" + " AND ".join(phrases) + ")")
+        conds.append(Case.id.in_(select(_fts.c.rowid).where(match)))
+    if refs:
+        match = _refs.c.case_refs.op("MATCH")(" AND ".join(_quoted(w) for w in refs))
+        conds.append(Case.id.in_(select(_refs.c.rowid).where(match)))
+    return and_(*conds)
 
 
-def _matches(word: str) -> ColumnElement[bool]:
-    if len(word) < PREFIX_FROM:  # "fr" as a prefix would match half the vocabulary
-        return CaseTerm.term == word
-    return and_(CaseTerm.term >= word, CaseTerm.term < _successor(word))
+def _pg_condition(plain: list[str], refs: list[str]) -> ColumnElement[bool]:
+    conds: list[ColumnElement[bool]] = []
+    if plain:  # tsquery syntax from folded words (letters, digits, _): 'word':* & 'wo'
+        query = " & ".join(f"'{w}'" + (":*" if len(w) >= PREFIX_FROM else "") for w in plain)
+        conds.append(_pg.c.doc.op("@@")(cast(literal(query, String), TSQUERY)))
+    for w in refs:  # LIKE under the trigram index; "_" is a word character, not a wildcard
+        conds.append(_pg.c.refs.like("%" + w.replace("_", "\\_") + "%", escape="\\"))
+    return Case.id.in_(select(_pg.c.case_id).where(*conds))

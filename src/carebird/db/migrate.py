@@ -10,6 +10,16 @@ from sqlalchemy import Engine, text
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x6362_6D69_6772  # "cbmigr": one upgrade at a time per database
+# Tables the migrations make per engine, outside the models (carebird.cases.search): FTS5
+# virtual tables and their shadow tables on SQLite, the tsvector table on PostgreSQL.
+ENGINE_TABLES = ("case_search", "case_refs")
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Whether autogenerate compares this object (not the engine-specific search tables)."""
+    if type_ == "table" and name is not None:
+        return not any(name == t or name.startswith(f"{t}_") for t in ENGINE_TABLES)
+    return True
 
 
 def alembic_config(url: str) -> Config:

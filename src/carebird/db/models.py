@@ -8,7 +8,6 @@ from carebird.cases import models as case_models
 from carebird.cases import notes as note_models
 from carebird.cases import presence as presence_models
 from carebird.cases import routing as routing_models
-from carebird.cases import search as search_models
 from carebird.db.base import Base
 from carebird.ingest import models as ingest_models
 from carebird.insights import wait_store as wait_models
@@ -35,7 +34,6 @@ __all__ = [
     "presence_models",
     "reply_models",
     "routing_models",
-    "search_models",
     "suggestion_models",
     "survey_models",
     "template_models",
