@@ -66,3 +66,21 @@ def test_agents_and_tokens_from_the_cli(db_url: str, settings: object) -> None:
 def test_db_upgrade_reports_the_revision(db_url: str) -> None:
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     assert head is not None and head in invoke(db_url, "db", "upgrade")
+
+
+def test_db_reindex_rebuilds_the_search_rows(db_url: str) -> None:
+    from sqlalchemy import text
+
+    from carebird.cases.inbox import InboxFilters, inbox
+    from tests.factories import customer, ingest, item
+
+    db = Database(db_url)
+    try:
+        ingest(db, [item(customer(1), "order 82149557 lost"), item(customer(2), "hello")])
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM case_search"))
+        assert "2 cases indexed" in invoke(db_url, "db", "reindex")
+        with db.session() as s:
+            assert inbox(s, filters=InboxFilters(search="2149 lost")).total == 1
+    finally:
+        db.dispose()
