@@ -35,6 +35,7 @@ from sqlalchemy import (
     cast,
     column,
     false,
+    func,
     literal,
     select,
     table,
@@ -42,6 +43,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import TableClause
 
 from carebird.cases.models import Case
 from carebird.ingest.models import Author, Message
@@ -52,6 +54,7 @@ MAX_QUERY_TERMS = 8
 MAX_QUERY_CHARS = 2000  # a pasted novel is not a query: its first words are
 CHUNK = 400
 PREFIX_FROM = 3  # shorter query words match whole words only
+COMMON = 2000  # an FTS5 query matching more cases than this is probed per case, not listed
 REF_FROM = 3  # a reference is found by a substring of this many characters or more
 SEARCH_TABLES = ("case_search", "case_refs")  # engine-specific: not in the models' metadata
 _WORD = re.compile(r"\w+")
@@ -254,8 +257,7 @@ def facet_condition(session: Session, name: str, value: str) -> ColumnElement[bo
         return false()  # no case has a language without a letter
     if _is_pg(session):
         return Case.id.in_(select(_pg.c.case_id).where(_pg.c.lang == lang))
-    match = _fts.c.case_search.op("MATCH")("lang : " + _quoted(lang))
-    return Case.id.in_(select(_fts.c.rowid).where(match))
+    return _fts_condition(session, _fts, "lang : " + _quoted(lang))
 
 
 def search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
@@ -270,12 +272,24 @@ def search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
     conds: list[ColumnElement[bool]] = []
     if plain:
         phrases = (_quoted(w) + ("*" if len(w) >= PREFIX_FROM else "") for w in plain)
-        match = _fts.c.case_search.op("MATCH")("words : (" + " AND ".join(phrases) + ")")
-        conds.append(Case.id.in_(select(_fts.c.rowid).where(match)))
+        conds.append(_fts_condition(session, _fts, "words : (" + " AND ".join(phrases) + ")"))
     if refs:
-        match = _refs.c.case_refs.op("MATCH")(" AND ".join(_quoted(w) for w in refs))
-        conds.append(Case.id.in_(select(_refs.c.rowid).where(match)))
+        conds.append(_fts_condition(session, _refs, " AND ".join(_quoted(w) for w in refs)))
     return and_(*conds)
+
+
+def _fts_condition(session: Session, fts: TableClause, query: str) -> ColumnElement[bool]:
+    """Cases matching an FTS5 query, in the cheaper shape for how many cases match.
+
+    Few (up to COMMON): their ids are listed, then the inbox sorts them. Many: each case is
+    probed (by rowid) while the inbox walks its priority order, stopping after one page; listing
+    80,000 ids and sorting them took 0.4 s at 100,000 cases.
+    """
+    match = fts.c[fts.name].op("MATCH")(query)
+    held = select(fts.c.rowid).where(match).limit(COMMON + 1).subquery()
+    if (session.scalar(select(func.count()).select_from(held)) or 0) > COMMON:
+        return select(fts.c.rowid).where(match, fts.c.rowid == Case.id).exists()
+    return Case.id.in_(select(fts.c.rowid).where(match))
 
 
 def _pg_condition(plain: list[str], refs: list[str]) -> ColumnElement[bool]:
