@@ -159,6 +159,10 @@ def test_reindex_rebuilds_every_row(db: Database) -> None:
         s.execute(text(f"DELETE FROM {table}"))
         s.execute(text("DELETE FROM case_search"))
         assert indexed_cases(s, [c.fr, c.parcel]) == set()
+    # A case without a row (lost, never indexed) written to again gets its row built whole.
+    ingest(db, [item(customer(2), "still nothing", minutes=9, in_reply_to_id="bk")])
+    assert found(db, "6crw booking nothing") == {c.booking}
+    with db.session() as s, s.begin():
         assert reindex_all(s, batch=2) == 3
         assert indexed_cases(s, [c.fr, c.parcel, 10**9]) == {c.fr, c.parcel}
     assert found(db, "214955 remboursement") == {c.fr}

@@ -56,7 +56,6 @@ CHUNK = 400
 PREFIX_FROM = 3  # shorter query words match whole words only
 COMMON = 2000  # an FTS5 query matching more cases than this is probed per case, not listed
 REF_FROM = 3  # a reference is found by a substring of this many characters or more
-SEARCH_TABLES = ("case_search", "case_refs")  # engine-specific: not in the models' metadata
 _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 # Words found in nearly every message (folded): they would only bloat the index.
