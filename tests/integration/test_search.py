@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, select, text
 
+from carebird.cases import search
 from carebird.cases.inbox import InboxFilters, inbox
 from carebird.cases.priority import DEFAULT_WEIGHTS
 from carebird.cases.search import facet_condition, indexed_cases, reindex_all
@@ -18,6 +19,7 @@ from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.db.migrate import alembic_config, upgrade
 from carebird.flows.casework import split_case
+from carebird.ingest.base import AuthorInfo
 from carebird.ingest.models import Message
 from carebird.web.app import create_app
 from tests.factories import TestClient, agent_with_token, bearer, case_of, customer, ingest, item
@@ -78,8 +80,15 @@ def found(db: Database, q: str | None = None, **filters: object) -> set[int]:
     return {r.id for r in page.items}
 
 
-def test_words_prefixes_accents_handles_and_every_word(db: Database) -> None:
+def test_words_prefixes_accents_handles_and_every_word(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     c = build(db)
+    for common in (search.COMMON, 1):  # few matches listed, many matches as a set (SQLite)
+        monkeypatch.setattr(search, "COMMON", common)
+        assert found(db, "customer") == {c.fr, c.booking, c.parcel}
+        assert found(db, "customer late") == {c.parcel}
+        assert found(db, "557 customer", language="fr") == {c.fr}
     assert found(db, "remboursement") == {c.fr}
     assert found(db, "REMBOURS") == {c.fr}  # a word prefix, any case
     assert found(db, "arrivee") == {c.fr}  # accents folded
@@ -138,7 +147,11 @@ def test_a_case_written_to_again_is_found_by_its_new_words(db: Database) -> None
     assert found(db, "455x") == {c.fr}  # a second reference: appended
     assert found(db, "214955") == {c.fr}  # the first one kept
     ingest(db, [item(customer(3), "ticket ZZ9876 please", minutes=9, in_reply_to_id="p1")])
-    assert found(db, "987 zeppelin") == {c.parcel}  # the case's first reference
+    assert found(db, "987 zeppelin") == {c.parcel}
+    zoe = AuthorInfo("u77", "zoe", "Zoé Martin", 10, False)  # no digit in her handle
+    ingest(db, [item(zoe, "bonjour", minutes=9, external_id="z1")])
+    ingest(db, [item(zoe, "dossier AB1234", minutes=10, in_reply_to_id="z1")])
+    assert found(db, "b123 zoe") == {case_of(db, "z1")}  # the case's first reference
 
 
 def test_a_split_case_is_reindexed(db: Database) -> None:
