@@ -19,6 +19,7 @@ from sqlalchemy import event, inspect, select
 
 from carebird.cases.merging import merge_cases, split_case
 from carebird.cases.models import Case
+from carebird.cases.priority import DEFAULT_WEIGHTS
 from carebird.cases.scoring import rescore_active, score_cases
 from carebird.cases.signals import RECENT, SIGNAL_COLUMNS
 from carebird.db.database import Database
@@ -313,4 +314,27 @@ def test_a_case_without_kept_signals_is_rebuilt(db: Database) -> None:
         s.get_one(Case, case_id).recent_messages = None
     ingest(db, [item(customer(6), "still wrong", minutes=5, external_id="k2")])
     assert _case(db, case_id).inbound_count == 2
+    assert snapshot(db) == rebuilt(db)
+
+
+def test_the_accurate_tier_rebuilds_what_the_next_batch_merges_into(db: Database) -> None:
+    from carebird.flows.reclassify import ReclassifySetup, reclassify_batch
+    from tests.integration.test_reclassify import Scripted
+
+    ingest(db, [item(customer(7), "thanks for the info, have a nice day", external_id="t1")])
+    case_id = case_of(db, "t1")
+    before = _case(db, case_id)
+    assert before.inbound_category != "complaint"
+    with db.session() as s, s.begin():
+        assert reclassify_batch(s, ReclassifySetup(Scripted()), weights=DEFAULT_WEIGHTS).read == 1
+    after = _case(db, case_id)
+    assert (after.category, after.inbound_category, after.inbound_sentiment) == (
+        "complaint",
+        "complaint",
+        "negative",
+    )
+    assert after.priority > before.priority
+    # The next batch merges into the re-read signals, not the ones from before.
+    ingest(db, [item(customer(7), "have a nice day", minutes=5, external_id="t2")])
+    assert _case(db, case_id).category == "complaint"
     assert snapshot(db) == rebuilt(db)
