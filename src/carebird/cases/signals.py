@@ -70,30 +70,39 @@ def at(micros: int) -> datetime:
 
 
 def summarize(window: list[Entry]) -> dict[str, Any]:
-    """The case's signal columns from its latest messages (oldest first)."""
-    inbound = [e for e in window if e[2]]
-    ranked = [e[4] for e in inbound if e[4] in TRIAGE_RANK]
+    """The case's signal columns from its latest messages (oldest first), in one pass."""
+    count = interactions = at_arrival = 0
+    rank = len(TRIAGE_RANK)
+    category = sentiment = None
     cues: set[str] = set()
-    for e in inbound:
+    last_out: int | None = None  # our latest real answer
+    pending: int | None = None  # the oldest customer message after it
+    for e in window:
+        if not e[2]:
+            if not e[3]:
+                last_out, pending = e[0], None
+            continue
+        count += 1
+        r = TRIAGE_RANK.get(e[4], rank)
+        if r < rank:
+            rank, category = r, e[4]
+        sentiment = e[5]
         cues.update(e[6])
+        interactions += e[7]
+        at_arrival += e[8]
+        if pending is None and (last_out is None or e[0] > last_out):
+            pending = e[0]
+    # Someone waits only when the customer spoke last (an acknowledgement answers nothing);
+    # the case's status decides at scoring time.
+    said_last = next((e for e in reversed(window) if not e[3]), None)
+    waiting = pending if said_last is not None and said_last[2] else None
     return {
-        "inbound_count": len(inbound),
-        "inbound_category": min(ranked, key=TRIAGE_RANK.__getitem__) if ranked else None,
-        "inbound_sentiment": inbound[-1][5] if inbound else None,
+        "inbound_count": count,
+        "inbound_category": category,
+        "inbound_sentiment": sentiment,
         "inbound_cues": sorted(cues),
-        "inbound_interactions": sum(e[7] for e in inbound),
-        "inbound_interactions_at_arrival": sum(e[8] for e in inbound),
-        "waiting_since": _waiting_since(window, inbound),
+        "inbound_interactions": interactions,
+        "inbound_interactions_at_arrival": at_arrival,
+        "waiting_since": at(waiting) if waiting is not None else None,
         "recent_messages": window,
     }
-
-
-def _waiting_since(window: list[Entry], inbound: list[Entry]) -> datetime | None:
-    """The oldest customer message after our last real answer, when the customer spoke last
-    (the case's status decides at scoring time whether anyone waits)."""
-    said = [e for e in window if not e[3]]
-    if not said or not said[-1][2]:
-        return None
-    last_out = max((e[0] for e in said if not e[2]), default=None)
-    pending = [e[0] for e in inbound if last_out is None or e[0] > last_out]
-    return at(min(pending)) if pending else None
