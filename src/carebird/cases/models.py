@@ -41,6 +41,18 @@ class Case(Base):
     message_count: Mapped[int] = mapped_column(default=0)
     # The message that opened the case: lets threading insert new cases in bulk and find them.
     opening_message_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
+    # What scoring needs of the latest messages, kept by the intake (carebird.cases.signals);
+    # recent_messages None: never kept, rebuilt from the messages when next scored.
+    inbound_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    inbound_category: Mapped[str | None] = mapped_column(String(24))
+    inbound_sentiment: Mapped[str | None] = mapped_column(String(12))
+    inbound_cues: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
+    inbound_interactions: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    inbound_interactions_at_arrival: Mapped[int] = mapped_column(
+        default=0, server_default=text("0")
+    )
+    waiting_since: Mapped[datetime | None]  # the customer spoke last, unanswered since then
+    recent_messages: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 class CaseTag(Base):

@@ -1,11 +1,20 @@
-"""Scoring cases: category (unless an agent set it) and priority, from their latest messages.
+"""Scoring cases: category (unless an agent set it) and priority, from the signals kept on them.
 
-The score itself is `carebird.cases.priority.score`; this module reads what it needs.
+The score itself is `carebird.cases.priority.score`; what it needs of a case's latest messages
+is kept on the case (carebird.cases.signals). Two paths write it:
+
+- `score_batch` (the intake): merges a batch's new messages into their cases' signals and
+  scores them from the case rows, without reading a message;
+- `score_cases` (everything else that changes a case's messages or their categories: merge,
+  split, the accurate tier, refreshed metrics): rebuilds the signals from the messages.
+
+`rescore_stored` and `rescore_active` score from the kept signals (a boost, an agent's
+category, time passing); a case without them is rebuilt from its messages.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,13 +23,74 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case
 from carebird.cases.priority import DEFAULT_WEIGHTS, CaseSignals, score
+from carebird.cases.signals import RECENT, entry, merge, summarize
 from carebird.cases.states import ACTIVE
+from carebird.cases.threading import ThreadResult
 from carebird.db.base import utcnow
 from carebird.ingest.models import Author, Message
-from carebird.ingest.store import chunks
-from carebird.understand.labels import TRIAGE_RANK
+from carebird.ingest.store import StoredMessage, chunks
 
-RECENT = 12  # messages per case read when scoring it (repeat contacts count up to 4)
+Weights = Mapping[str, float]
+
+
+_CASE = (
+    Case.id,
+    Case.status,
+    Case.category,
+    Case.category_source,
+    Case.priority_boost,
+    Author.followers,
+    Author.verified,
+)
+_KEPT = (
+    Case.inbound_count,
+    Case.inbound_category,
+    Case.inbound_sentiment,
+    Case.inbound_cues,
+    Case.inbound_interactions,
+    Case.inbound_interactions_at_arrival,
+    Case.waiting_since,
+)
+
+
+def score_batch(
+    session: Session,
+    stored: Sequence[StoredMessage],
+    threaded: ThreadResult,
+    refreshed_cases: Iterable[int] = (),
+    *,
+    now: datetime | None = None,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> set[int]:
+    """Score the cases an intake batch touched: its new messages merged into their cases'
+    kept signals, no message read; the cases whose messages' metrics were refreshed (and any
+    case without kept signals) rebuilt from their messages. The cases whose category changed."""
+    now = now or utcnow()
+    rebuild = set(refreshed_cases)
+    fresh = set(threaded.new_cases)  # opened by this batch: all their messages are in it
+    added: dict[int, list[list[Any]]] = {}
+    for m in stored:
+        case_id = threaded.case_of.get(m.id)
+        if case_id is not None and case_id not in rebuild:
+            added.setdefault(case_id, []).append(entry(m))
+    rebuild |= threaded.touched - set(added)  # a message the batch did not say: rebuilt
+    updates: list[dict[str, Any]] = []
+    recategorised: set[int] = set()
+    for part in chunks(sorted(added)):
+        stmt = (
+            select(*_CASE, Case.recent_messages)
+            .join(Author, Author.id == Case.customer_id)
+            .where(Case.id.in_(part))
+            .with_for_update(of=Case)  # merged into what this transaction reads
+        )
+        for case in session.execute(stmt):
+            if case.recent_messages is None and case.id not in fresh:
+                rebuild.add(case.id)  # signals never kept: from its messages
+                continue
+            kept = summarize(merge(case.recent_messages, added[case.id]))
+            _score_into(case, kept, now, weights, updates, recategorised)
+    _write(session, updates)
+    return recategorised | score_cases(session, rebuild, now=now, weights=weights)
 
 
 def score_cases(
@@ -28,127 +98,160 @@ def score_cases(
     case_ids: Iterable[int],
     *,
     now: datetime | None = None,
-    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    weights: Weights = DEFAULT_WEIGHTS,
 ) -> set[int]:
-    """Recompute category (unless an agent set it) and priority of the given cases; the
+    """Rebuild the signals of the given cases from their latest messages and score them; the
     cases whose category changed (the routing rules look at them again)."""
     now = now or utcnow()
-    ids = sorted(set(case_ids))
     updates: list[dict[str, Any]] = []
     recategorised: set[int] = set()
-    for part in chunks(ids):
-        cases = {
-            r.id: r
-            for r in session.execute(
-                select(
-                    Case.id,
-                    Case.status,
-                    Case.category,
-                    Case.category_source,
-                    Case.priority_boost,
-                    Author.followers,
-                    Author.verified,
-                )
-                .join(Author, Author.id == Case.customer_id)
-                .where(Case.id.in_(part))
-            )
-        }
-        # The latest RECENT messages of each case are enough to score it (repeat contacts are
-        # capped well below that) and keep the cost flat however long a thread grows.
-        recent = (
-            select(
-                Message.case_id,
-                Message.direction,
-                Message.kind,
-                Message.created_at,
-                Message.category,
-                Message.sentiment,
-                Message.cues,
-                Message.interactions,
-                Message.interactions_at_arrival,
-                func.row_number()
-                .over(
-                    partition_by=Message.case_id,
-                    order_by=(Message.created_at.desc(), Message.id.desc()),
-                )
-                .label("rank"),
-            )
-            .where(Message.case_id.in_(part))
-            .subquery()
-        )
-        msgs: dict[int, list[Any]] = {}
-        for m in session.execute(
-            select(recent)
-            .where(recent.c.rank <= RECENT)
-            .order_by(recent.c.case_id, recent.c.created_at.asc(), recent.c.rank.desc())
-        ):
-            msgs.setdefault(m.case_id, []).append(m)
-        for case_id, case in cases.items():
-            signals, category = _signals(case, msgs.get(case_id, []), now)
-            p = score(signals, weights)
-            if category != case.category:
-                recategorised.add(case_id)
-            updates.append(
-                {
-                    "id": case_id,
-                    "category": category,
-                    "priority": p.score,
-                    "priority_reasons": p.reasons,
-                }
-            )
-    if updates:
-        session.execute(update(Case), updates)
+    for part in chunks(sorted(set(case_ids))):
+        cases = session.execute(
+            select(*_CASE).join(Author, Author.id == Case.customer_id).where(Case.id.in_(part))
+        ).all()
+        windows = recent_windows(session, part)
+        for case in cases:
+            kept = summarize(windows.get(case.id, []))
+            _score_into(case, kept, now, weights, updates, recategorised)
+    _write(session, updates)
     return recategorised
 
 
-def _signals(case: Any, messages: list[Any], now: datetime) -> tuple[CaseSignals, str | None]:
-    inbound = [m for m in messages if m.direction == "in"]
-    categories = [m.category for m in inbound if m.category in TRIAGE_RANK]
-    if case.category_source == "agent" and case.category:
-        category = case.category
-    elif categories:
-        category = min(categories, key=TRIAGE_RANK.__getitem__)
-    else:
-        category = case.category
-    waiting = 0.0
-    # The desk's automatic acknowledgement answers nothing: the customer still waits.
-    said = [m for m in messages if m.kind != "acknowledgement"]
-    if case.status in ACTIVE and said and said[-1].direction == "in":
-        last_out = max((m.created_at for m in said if m.direction == "out"), default=None)
-        pending = [m.created_at for m in inbound if last_out is None or m.created_at > last_out]
-        if pending:
-            waiting = max(0.0, (now - min(pending)).total_seconds())
-    cues: set[str] = set()
-    for m in inbound:
-        cues.update(m.cues or [])
-    return (
-        CaseSignals(
-            category=category,
-            sentiment=inbound[-1].sentiment if inbound else None,
-            cues=frozenset(cues),
-            followers=case.followers or 0,
-            verified=bool(case.verified),
-            interactions=sum(m.interactions for m in inbound),
-            interactions_at_arrival=sum(m.interactions_at_arrival for m in inbound),
-            waiting_seconds=waiting,
-            inbound_count=len(inbound),
-            boost=case.priority_boost or 0.0,
-        ),
-        category,
+def recent_windows(session: Session, case_ids: Sequence[int]) -> dict[int, list[list[Any]]]:
+    """The entries of the latest RECENT messages of each case, oldest first (one query).
+
+    Any `session`-like object with `execute` will do: the migration that backfilled the
+    signals passes its connection."""
+    recent = (
+        select(
+            Message.id,
+            Message.case_id,
+            Message.direction,
+            Message.kind,
+            Message.created_at,
+            Message.category,
+            Message.sentiment,
+            Message.cues,
+            Message.interactions,
+            Message.interactions_at_arrival,
+            func.row_number()
+            .over(
+                partition_by=Message.case_id,
+                order_by=(Message.created_at.desc(), Message.id.desc()),
+            )
+            .label("rank"),
+        )
+        .where(Message.case_id.in_(case_ids))
+        .subquery()
     )
+    windows: dict[int, list[list[Any]]] = {}
+    for m in session.execute(
+        select(recent)
+        .where(recent.c.rank <= RECENT)
+        .order_by(recent.c.case_id, recent.c.created_at.asc(), recent.c.rank.desc())
+    ):
+        windows.setdefault(m.case_id, []).append(entry(m))
+    return windows
+
+
+def rescore_stored(
+    session: Session,
+    case_ids: Iterable[int],
+    *,
+    now: datetime | None = None,
+    weights: Weights = DEFAULT_WEIGHTS,
+) -> set[int]:
+    """Score the given cases from their kept signals (their messages did not change: a boost,
+    an agent's category, time passing); the cases whose category changed."""
+    now = now or utcnow()
+    updates: list[dict[str, Any]] = []
+    recategorised: set[int] = set()
+    rebuild: list[int] = []
+    for part in chunks(sorted(set(case_ids))):
+        stmt = (
+            select(*_CASE, *_KEPT, Case.recent_messages.is_not(None).label("kept"))
+            .join(Author, Author.id == Case.customer_id)
+            .where(Case.id.in_(part))
+        )
+        for case in session.execute(stmt):
+            if not case.kept:
+                rebuild.append(case.id)
+                continue
+            kept = {c.key: getattr(case, c.key) for c in _KEPT}
+            _score_into(case, kept, now, weights, updates, recategorised, write_kept=False)
+    _write(session, updates)
+    return recategorised | score_cases(session, rebuild, now=now, weights=weights)
 
 
 def rescore_active(
     session: Session,
     *,
     now: datetime | None = None,
-    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    weights: Weights = DEFAULT_WEIGHTS,
     batch: int = 2000,
 ) -> int:
-    """Re-score every active case: waiting time keeps raising what nobody answered."""
+    """Re-score every active case from its kept signals: waiting time keeps raising what
+    nobody answered."""
     ids = session.scalars(select(Case.id).where(Case.status.in_([str(s) for s in ACTIVE]))).all()
     done = 0
     for part in chunks(list(ids), batch):
-        score_cases(session, part, now=now, weights=weights)
+        rescore_stored(session, part, now=now, weights=weights)
         done += len(part)
     return done
+
+
+def signals_of(case: Any, kept: Mapping[str, Any], now: datetime) -> CaseSignals:
+    """The priority's inputs: the case row (status, category, boost, customer) and its kept
+    signals (carebird.cases.signals.summarize)."""
+    if case.category_source == "agent" and case.category:
+        category = case.category
+    else:
+        category = kept["inbound_category"] or case.category
+    since = kept["waiting_since"]
+    waiting = 0.0
+    if since is not None and case.status in ACTIVE:
+        waiting = max(0.0, (now - since).total_seconds())
+    return CaseSignals(
+        category=category,
+        sentiment=kept["inbound_sentiment"],
+        cues=frozenset(kept["inbound_cues"] or ()),
+        followers=case.followers or 0,
+        verified=bool(case.verified),
+        interactions=kept["inbound_interactions"],
+        interactions_at_arrival=kept["inbound_interactions_at_arrival"],
+        waiting_seconds=waiting,
+        inbound_count=kept["inbound_count"],
+        boost=case.priority_boost or 0.0,
+    )
+
+
+def _score_into(
+    case: Any,
+    kept: dict[str, Any],
+    now: datetime,
+    weights: Weights,
+    updates: list[dict[str, Any]],
+    recategorised: set[int],
+    *,
+    write_kept: bool = True,
+) -> None:
+    signals = signals_of(case, kept, now)
+    p = score(signals, weights)
+    if signals.category != case.category:
+        recategorised.add(case.id)
+    row = {
+        "id": case.id,
+        "category": signals.category,
+        "priority": p.score,
+        "priority_reasons": p.reasons,
+    }
+    updates.append({**row, **kept} if write_kept else row)
+
+
+def _write(session: Session, updates: list[dict[str, Any]]) -> None:
+    """One executemany per shape of row, keyed by primary key."""
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in updates:
+        by_shape.setdefault(tuple(row), []).append(row)
+    for rows in by_shape.values():
+        session.execute(update(Case), rows)

@@ -44,6 +44,7 @@ class ThreadResult:
     new_cases: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
+    case_of: dict[int, int] = field(default_factory=dict)  # message id -> case id
 
 
 def thread_messages(
@@ -135,6 +136,7 @@ def _use_real_ids(
         row["case_id"] = real.get(row["case_id"], row["case_id"])
     result.new_cases = [real[c.id] for c, _ in opened]
     result.touched = {real.get(c, c) for c in result.touched}
+    result.case_of = {row["id"]: row["case_id"] for row in assignments}
 
 
 def _insert_new_cases(

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from carebird.cases.incident_watch import detect_incidents
 from carebird.cases.priority import weights_for
 from carebird.cases.routing import RoutingSetup, reroute, route
-from carebird.cases.scoring import score_cases
+from carebird.cases.scoring import score_batch
 from carebird.cases.search import add_message_terms, index_cases
 from carebird.cases.threading import thread_messages
 from carebird.config import Settings
@@ -108,8 +108,8 @@ def process_batch(
     then index them for search and announce them to open inboxes."""
     stored = store_items(session, items, annotate=intake.understander.columns)
     threaded = thread_messages(session, stored.new, reopen_window=intake.reopen_window)
-    recategorised = score_cases(
-        session, threaded.touched | stored.refreshed_cases, weights=intake.weights
+    recategorised = score_batch(
+        session, stored.new, threaded, stored.refreshed_cases, weights=intake.weights
     )
     route(session, threaded.new_cases, intake.routing, weights=intake.weights)
     reroute(

@@ -44,6 +44,11 @@ class StoredMessage:
     conversation_id: str | None
     text: str
     recipient_id: str | None = None
+    category: str | None = None
+    sentiment: str | None = None
+    cues: tuple[str, ...] = ()
+    interactions: int = 0
+    interactions_at_arrival: int = 0
 
 
 @dataclass(slots=True)
@@ -146,6 +151,11 @@ def store_items(
                 conversation_id=row["conversation_id"],
                 text=row["text"],
                 recipient_id=(item.raw.get("recipient_id") if item.is_private else None),
+                category=row.get("category"),
+                sentiment=row.get("sentiment"),
+                cues=tuple(row.get("cues") or ()),
+                interactions=row["interactions"],
+                interactions_at_arrival=row["interactions_at_arrival"],
             )
         )
     return result
