@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -26,8 +28,8 @@ from carebird.cases.threading import thread_messages
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.flows.announce import case_payloads
-from carebird.ingest.base import Connector, InboundItem
-from carebird.ingest.store import load_cursor, save_cursor, store_items
+from carebird.ingest.base import Connector, FetchResult, InboundItem
+from carebird.ingest.store import Prepared, load_cursor, prepare_items, save_cursor, store_items
 from carebird.insights.wait_store import current_wait
 from carebird.live.events import CaseNew, MessageNew, publish
 from carebird.reply.acknowledging import AckSetup, acknowledge_new_cases
@@ -35,6 +37,7 @@ from carebird.understand.classifier import load_classifier
 from carebird.understand.service import Understander
 
 log = logging.getLogger(__name__)
+B = TypeVar("B")  # a batch, as the caller holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +100,24 @@ class BatchReport:
             self.newest_at = other.newest_at
 
 
+def prepare_batch(items: Sequence[InboundItem], *, intake: Intake) -> Prepared:
+    """The database-free part of `process_batch` (normalise, understand): run it ahead, on
+    another thread, while the previous batch is written (see `prepared_ahead`)."""
+    return prepare_items(items, annotate=intake.understander.columns)
+
+
 def process_batch(
     session: Session,
     items: Sequence[InboundItem],
     *,
     intake: Intake,
     cursor: CursorUpdate | None = None,
+    prepared: Prepared | None = None,
 ) -> BatchReport:
     """Store, understand, thread and score `items` in the caller's transaction (+ cursor),
-    then index them for search and announce them to open inboxes."""
-    stored = store_items(session, items, annotate=intake.understander.columns)
+    then index them for search and announce them to open inboxes. `prepared`: the result of
+    `prepare_batch(items)` when it was computed ahead."""
+    stored = store_items(session, items, annotate=intake.understander.columns, prepared=prepared)
     threaded = thread_messages(session, stored.new, reopen_window=intake.reopen_window)
     recategorised = score_cases(
         session, threaded.touched | stored.refreshed_cases, weights=intake.weights
@@ -182,10 +193,61 @@ def poll_once(
 
 
 def drain(db: Database, connector: Connector, *, intake: Intake, limit: int = 500) -> BatchReport:
-    """Poll until the connector has nothing more ready."""
+    """Poll until the connector has nothing more ready: each batch is committed with its
+    cursor as by `poll_once`, while the next one is fetched and prepared meanwhile."""
     total = BatchReport()
-    while True:
-        report, more = poll_once(db, connector, intake=intake, limit=limit)
+    with db.session() as session, session.begin():
+        start = load_cursor(session, connector.source)
+
+    def pages() -> Iterator[FetchResult]:
+        cursor = start
+        while True:
+            fetched = connector.fetch(cursor, limit=limit)
+            yield fetched
+            if not fetched.more:
+                return
+            cursor = fetched.cursor
+
+    def prepare(fetched: FetchResult) -> Prepared:
+        return prepare_batch(fetched.items, intake=intake)
+
+    for fetched, prepared in prepared_ahead(pages(), prepare):
+        with db.session() as session, session.begin():
+            report = process_batch(
+                session,
+                fetched.items,
+                intake=intake,
+                cursor=CursorUpdate(connector.source, fetched.cursor),
+                prepared=prepared,
+            )
+        for ext, why in report.rejected:
+            log.warning("%s: rejected %s: %s", connector.source, ext, why)
         total.add(report)
-        if not more:
-            return total
+    return total
+
+
+def prepared_ahead(
+    batches: Iterable[B],
+    prepare: Callable[[B], Prepared],
+    *,
+    executor: Executor | None = None,
+) -> Iterator[tuple[B, Prepared]]:
+    """Each batch with `prepare(batch)`, the next batch's preparation running (on `executor`,
+    by default one thread of its own) while the caller writes the current one.
+
+    The result is what preparing each batch in turn gives; an exception in `prepare` is
+    raised here, when its batch is reached, after the batches before it were yielded."""
+    own = executor is None
+    pool = executor or ThreadPoolExecutor(1, thread_name_prefix="carebird-prepare")
+    try:
+        ahead: tuple[B, Future[Prepared]] | None = None
+        for batch in batches:
+            submitted = (batch, pool.submit(prepare, batch))
+            if ahead is not None:
+                yield ahead[0], ahead[1].result()
+            ahead = submitted
+        if ahead is not None:
+            yield ahead[0], ahead[1].result()
+    finally:
+        if own:
+            pool.shutdown(wait=True, cancel_futures=True)
