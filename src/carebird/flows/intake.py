@@ -10,12 +10,15 @@ settings, so the guarantee "stored once, cursor saved with what it covers" and t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -208,10 +211,7 @@ def drain(db: Database, connector: Connector, *, intake: Intake, limit: int = 50
                 return
             cursor = fetched.cursor
 
-    def prepare(fetched: FetchResult) -> Prepared:
-        return prepare_batch(fetched.items, intake=intake)
-
-    for fetched, prepared in prepared_ahead(pages(), prepare):
+    for fetched, prepared in prepared_ahead(pages(), _items_of, intake=intake):
         with db.session() as session, session.begin():
             report = process_batch(
                 session,
@@ -226,28 +226,82 @@ def drain(db: Database, connector: Connector, *, intake: Intake, limit: int = 50
     return total
 
 
+def _items_of(fetched: FetchResult) -> Sequence[InboundItem]:
+    return fetched.items
+
+
+PREPARE_MODES = ("thread", "process", "inline")
+_worker_intake: Intake | None = None  # in a worker process of the "process" mode
+
+
 def prepared_ahead(
     batches: Iterable[B],
-    prepare: Callable[[B], Prepared],
+    items_of: Callable[[B], Sequence[InboundItem]],
     *,
-    executor: Executor | None = None,
+    intake: Intake,
+    mode: str = "thread",
 ) -> Iterator[tuple[B, Prepared]]:
-    """Each batch with `prepare(batch)`, the next batch's preparation running (on `executor`,
-    by default one thread of its own) while the caller writes the current one.
+    """Each batch with `prepare_batch(items_of(batch))`, the next batch's preparation running
+    while the caller writes the current one: on a thread of its own ("thread"), in a forked
+    worker process ("process": no GIL shared, but items and results are pickled), or not
+    ahead at all ("inline").
 
-    The result is what preparing each batch in turn gives; an exception in `prepare` is
+    The result is what preparing each batch in turn gives; an exception while preparing is
     raised here, when its batch is reached, after the batches before it were yielded."""
-    own = executor is None
-    pool = executor or ThreadPoolExecutor(1, thread_name_prefix="carebird-prepare")
-    try:
+    with _executor(intake, mode) as (pool, prepare):
         ahead: tuple[B, Future[Prepared]] | None = None
         for batch in batches:
-            submitted = (batch, pool.submit(prepare, batch))
+            submitted = (batch, pool.submit(prepare, items_of(batch)))
             if ahead is not None:
                 yield ahead[0], ahead[1].result()
             ahead = submitted
         if ahead is not None:
             yield ahead[0], ahead[1].result()
+
+
+Prepare = Callable[[Sequence[InboundItem]], Prepared]
+
+
+@contextmanager
+def _executor(intake: Intake, mode: str) -> Iterator[tuple[Executor, Prepare]]:
+    if mode not in PREPARE_MODES:
+        raise ValueError(f"unknown prepare mode {mode!r} (one of {', '.join(PREPARE_MODES)})")
+    pool: Executor
+    if mode == "process":
+        # Forked, the worker inherits the loaded models (nothing to pickle but the batches).
+        fork = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(1, mp_context=fork, initializer=_adopt, initargs=(intake,))
+        prepare: Prepare = _prepare_in_worker
+    else:
+        pool = ThreadPoolExecutor(1, "carebird-prepare") if mode == "thread" else _Inline()
+        prepare = functools.partial(_prepare_with, intake)
+    try:
+        yield pool, prepare
     finally:
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepare_with(intake: Intake, items: Sequence[InboundItem]) -> Prepared:
+    return prepare_batch(items, intake=intake)
+
+
+def _adopt(intake: Intake) -> None:
+    global _worker_intake
+    _worker_intake = intake
+
+
+def _prepare_in_worker(items: Sequence[InboundItem]) -> Prepared:
+    assert _worker_intake is not None, "not in a prepare worker"
+    return prepare_batch(items, intake=_worker_intake)
+
+
+class _Inline(Executor):
+    """Runs each task when it is submitted (the "inline" mode: no overlap)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller by .result(), as a pool would
+            done.set_exception(exc)
+        return done
