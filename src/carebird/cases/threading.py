@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 from carebird.cases.log import event_row, write_events
 from carebird.cases.models import Case
 from carebird.cases.states import ACTIVE, Status
+from carebird.db.bulk import update_by_id
 from carebird.ingest.models import Message
-from carebird.ingest.store import MESSAGES, StoredMessage, chunks, update_by_id
+from carebird.ingest.store import MESSAGES, StoredMessage, chunks
 
 SUBJECT_LEN = 120
 CASES: Table = Case.__table__  # type: ignore[assignment]

@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from carebird.db.base import utcnow
+from carebird.db.bulk import insert_ignoring_duplicates, uniform, update_by_id
 from carebird.errors import InvalidInput
 from carebird.ingest.base import Direction, InboundItem, MessageKind
 from carebird.ingest.models import Author, Cursor, Message, NetworkAccount
@@ -121,7 +120,8 @@ def store_items(
 
     accounts = _accounts(session, [i for i, _ in fresh])
     authors = _authors(session, [i for i, _ in fresh], accounts)
-    rows = _uniform([_row(item, columns, accounts, authors, utcnow()) for item, columns in fresh])
+    now = utcnow()  # one ingestion time for the batch
+    rows = uniform(MESSAGES, [_row(item, cols, accounts, authors, now) for item, cols in fresh])
     # One upsert path for every writer: a message stored meanwhile by another transaction
     # (the echo of a reply racing the sender's own record of it) is skipped, never an error.
     stmt = insert_ignoring_duplicates(session, MESSAGES, ("network", "external_id"))
@@ -201,27 +201,6 @@ def _stored(row: dict[str, Any], msg_id: int, item: InboundItem) -> StoredMessag
     )
 
 
-def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows with the same keys (a Core executemany compiles one statement): a column some rows
-    lack (our own posts are not annotated) gets the column's default, as the ORM gave it."""
-    keys = {k for r in rows for k in r}
-    for key in keys:
-        default = _column_default(MESSAGES.c[key])
-        for r in rows:
-            if key not in r:
-                r[key] = default()
-    return rows
-
-
-def _column_default(column: Any) -> Callable[[], Any]:
-    default = column.default
-    if default is None:
-        return lambda: None
-    if default.is_callable:
-        return lambda: default.arg(None)  # SQLAlchemy wraps a no-argument callable
-    return lambda: default.arg
-
-
 def _key_of(item: InboundItem) -> tuple[str, str]:
     return (item.network, item.external_id)
 
@@ -267,20 +246,6 @@ def _refresh_metrics(session: Session, items: list[InboundItem]) -> set[int]:
     if changed:
         update_by_id(session, MESSAGES, changed)
     return cases
-
-
-def update_by_id(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
-    """`UPDATE table SET … WHERE id = ?` as one Core executemany; every row has the same keys,
-    "id" among them."""
-    if not rows:
-        return
-    names = [k for k in rows[0] if k != "id"]
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values({k: bindparam(f"b_{k}") for k in names})
-    )
-    session.connection().execute(stmt, [{f"b_{k}": v for k, v in r.items()} for r in rows])
 
 
 def _existing_keys(session: Session, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
@@ -392,16 +357,6 @@ def _authors(
 
 def _key(row: dict[str, Any]) -> tuple[str, str]:
     return (row["network"], row["external_id"])
-
-
-def insert_ignoring_duplicates(session: Session, model: Any, keys: Sequence[str]) -> Any:
-    """`INSERT … ON CONFLICT (keys) DO NOTHING` in the session's dialect (both engines)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return pg_insert(model).on_conflict_do_nothing(index_elements=list(keys))
-    if dialect == "sqlite":
-        return sqlite_insert(model).on_conflict_do_nothing(index_elements=list(keys))
-    return insert(model)
 
 
 def load_cursor(session: Session, source: str) -> str | None:
