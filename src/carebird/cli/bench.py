@@ -38,7 +38,13 @@ from sqlalchemy.engine import make_url
 from carebird.cli.root import Context, cli, pass_ctx
 from carebird.config import Settings
 from carebird.db.database import Database
-from carebird.flows.intake import PREPARE_MODES, Intake, prepared_ahead, process_batch
+from carebird.flows.intake import (
+    PREPARE_DEFAULT,
+    PREPARE_MODES,
+    Intake,
+    prepared_ahead,
+    process_batch,
+)
 from carebird.ingest.base import InboundItem
 from carebird.jobs.runner import register_accounts
 from carebird.plugins import connector_class
@@ -102,7 +108,7 @@ def bench_ingest(
     intake: Intake,
     messages: int = 100_000,
     batch_size: int = 1000,
-    prepare: str = "thread",
+    prepare: str = PREPARE_DEFAULT,
 ) -> dict[str, Any]:
     """The whole pipeline (each batch one transaction, batch N+1 prepared while N is written,
     as `prepare` says), the raw insert of the same rows, and the understanding step alone."""
@@ -238,7 +244,7 @@ def bench() -> None:
 @click.option(
     "--prepare",
     type=click.Choice(PREPARE_MODES),
-    default="thread",
+    default=PREPARE_DEFAULT,
     show_default=True,
     help="Where batch N+1 is normalised and understood while batch N is written.",
 )

@@ -197,7 +197,8 @@ def poll_once(
 
 def drain(db: Database, connector: Connector, *, intake: Intake, limit: int = 500) -> BatchReport:
     """Poll until the connector has nothing more ready: each batch is committed with its
-    cursor as by `poll_once`, while the next one is fetched and prepared meanwhile."""
+    cursor as by `poll_once`; the next one is fetched (and, as `PREPARE_DEFAULT` says,
+    prepared) before it."""
     total = BatchReport()
     with db.session() as session, session.begin():
         start = load_cursor(session, connector.source)
@@ -231,6 +232,11 @@ def _items_of(fetched: FetchResult) -> Sequence[InboundItem]:
 
 
 PREPARE_MODES = ("thread", "process", "inline")
+# Measured on the 2-core development machine (shared, loaded by other work): "inline" beat
+# "thread" (the prepare thread holds the GIL while the writer waits to get it back after each
+# database call) and "process" (pickling, and no idle core to run on). On a host with an idle
+# core, try `carebird bench ingest --prepare process` and change this if it wins there.
+PREPARE_DEFAULT = "inline"
 _worker_intake: Intake | None = None  # in a worker process of the "process" mode
 
 
@@ -239,7 +245,7 @@ def prepared_ahead(
     items_of: Callable[[B], Sequence[InboundItem]],
     *,
     intake: Intake,
-    mode: str = "thread",
+    mode: str = PREPARE_DEFAULT,
 ) -> Iterator[tuple[B, Prepared]]:
     """Each batch with `prepare_batch(items_of(batch))`, the next batch's preparation running
     while the caller writes the current one: on a thread of its own ("thread"), in a forked
