@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from carebird.cases.models import CaseEvent
 from carebird.db.base import utcnow
+
+EVENTS: Table = CaseEvent.__table__  # type: ignore[assignment]
 
 
 def event_row(
@@ -34,8 +36,10 @@ def event_row(
 
 
 def write_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append `rows` (from `event_row`: all the same keys) in one Core executemany."""
     if rows:
-        session.execute(insert(CaseEvent), rows)
+        session.flush()  # what the ORM's insert did first: pending cases and agents exist
+        session.connection().execute(insert(EVENTS), rows)
 
 
 def record(session: Session, case_id: int, kind: str, **kwargs: Any) -> None:

@@ -15,16 +15,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from carebird.cases.log import event_row, write_events
 from carebird.cases.models import Case
 from carebird.cases.states import ACTIVE, Status
+from carebird.db.bulk import update_by_id
 from carebird.ingest.models import Message
-from carebird.ingest.store import StoredMessage, chunks
+from carebird.ingest.store import MESSAGES, StoredMessage, chunks
 
 SUBJECT_LEN = 120
+CASES: Table = Case.__table__  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -44,7 +46,8 @@ class ThreadResult:
     new_cases: list[int] = field(default_factory=list)
     reopened: list[int] = field(default_factory=list)
     touched: set[int] = field(default_factory=set)
-    case_of: dict[int, int] = field(default_factory=dict)  # message id -> case id
+    # message id -> case id (real ids) for this batch's messages that joined a case
+    case_of: dict[int, int] = field(default_factory=dict)
 
 
 def thread_messages(
@@ -83,8 +86,8 @@ def thread_messages(
 
     real = _insert_new_cases(session, opened)
     _use_real_ids(real, assignments, events, result, opened)
-    if assignments:
-        session.execute(update(Message), assignments)
+    update_by_id(session, MESSAGES, assignments)
+    result.case_of = {row["id"]: row["case_id"] for row in assignments}
     _flush_cases(session, {k: c for k, c in cases.items() if k > 0})
     write_events(session, events)
     return result
@@ -136,7 +139,6 @@ def _use_real_ids(
         row["case_id"] = real.get(row["case_id"], row["case_id"])
     result.new_cases = [real[c.id] for c, _ in opened]
     result.touched = {real.get(c, c) for c in result.touched}
-    result.case_of = {row["id"]: row["case_id"] for row in assignments}
 
 
 def _insert_new_cases(
@@ -145,8 +147,8 @@ def _insert_new_cases(
     """Insert the batch's new cases in one executemany; map temporary ids to real ones."""
     if not opened:
         return {}
-    session.execute(
-        insert(Case),
+    inserted = session.connection().execute(
+        insert(CASES).returning(CASES.c.opening_message_id, CASES.c.id),
         [
             {
                 "network": msg.network,
@@ -166,12 +168,7 @@ def _insert_new_cases(
         ],
     )
     temp_of = {msg.id: case.id for case, msg in opened}
-    real: dict[int, int] = {}
-    for part in chunks(list(temp_of)):
-        stmt = select(Case.opening_message_id, Case.id).where(Case.opening_message_id.in_(part))
-        for opening, case_id in session.execute(stmt):
-            real[temp_of[opening]] = case_id
-    return real
+    return {temp_of[opening]: case_id for opening, case_id in inserted}
 
 
 def _flush_cases(session: Session, cases: dict[int, CaseState]) -> None:
@@ -186,8 +183,7 @@ def _flush_cases(session: Session, cases: dict[int, CaseState]) -> None:
         for c in cases.values()
         if c.dirty
     ]
-    if rows:
-        session.execute(update(Case), rows)  # one executemany, keyed by primary key
+    update_by_id(session, CASES, rows)  # one executemany, keyed by primary key
 
 
 def _case_for(

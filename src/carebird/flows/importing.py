@@ -34,7 +34,7 @@ from tqdm import tqdm
 
 from carebird.db.database import Database
 from carebird.errors import InvalidInput
-from carebird.flows.intake import Intake, process_batch
+from carebird.flows.intake import Intake, prepared_ahead, process_batch
 from carebird.ingest.base import InboundItem
 from carebird.ingest.files.jsonl import REQUIRED_FIELDS as REQUIRED_FIELDS
 from carebird.ingest.files.jsonl import export_jsonl as export_jsonl
@@ -114,12 +114,16 @@ def import_file(
     with tqdm(
         total=len(entries), unit="msg", desc=path.name, file=sys.stderr, disable=not progress
     ) as bar:
-        for start in range(0, len(entries), batch_size):
-            batch = [item for _, item in entries[start : start + batch_size]]
+        batches = (
+            [item for _, item in entries[start : start + batch_size]]
+            for start in range(0, len(entries), batch_size)
+        )
+        # Batch N+1 is normalised and understood while batch N is written (same result).
+        for n, (batch, prepared) in enumerate(prepared_ahead(batches, list, intake=intake)):
             with db.session() as session, session.begin():
-                if start == 0:
+                if n == 0:
                     register_accounts(session, parsed.accounts)
-                result = process_batch(session, batch, intake=intake)
+                result = process_batch(session, batch, intake=intake, prepared=prepared)
             report.stored += result.stored
             report.already_present += result.duplicates
             report.cases_created += len(result.new_cases)

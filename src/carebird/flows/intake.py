@@ -10,10 +10,15 @@ settings, so the guarantee "stored once, cursor saved with what it covers" and t
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
-from collections.abc import Mapping, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -26,8 +31,8 @@ from carebird.cases.threading import thread_messages
 from carebird.config import Settings
 from carebird.db.database import Database
 from carebird.flows.announce import case_payloads
-from carebird.ingest.base import Connector, InboundItem
-from carebird.ingest.store import load_cursor, save_cursor, store_items
+from carebird.ingest.base import Connector, FetchResult, InboundItem
+from carebird.ingest.store import Prepared, load_cursor, prepare_items, save_cursor, store_items
 from carebird.insights.wait_store import current_wait
 from carebird.live.events import CaseNew, MessageNew, publish
 from carebird.reply.acknowledging import AckSetup, acknowledge_new_cases
@@ -35,6 +40,7 @@ from carebird.understand.classifier import load_classifier
 from carebird.understand.service import Understander
 
 log = logging.getLogger(__name__)
+B = TypeVar("B")  # a batch, as the caller holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +103,24 @@ class BatchReport:
             self.newest_at = other.newest_at
 
 
+def prepare_batch(items: Sequence[InboundItem], *, intake: Intake) -> Prepared:
+    """The database-free part of `process_batch` (normalise, understand): run it ahead, on
+    another thread, while the previous batch is written (see `prepared_ahead`)."""
+    return prepare_items(items, annotate=intake.understander.columns)
+
+
 def process_batch(
     session: Session,
     items: Sequence[InboundItem],
     *,
     intake: Intake,
     cursor: CursorUpdate | None = None,
+    prepared: Prepared | None = None,
 ) -> BatchReport:
     """Store, understand, thread and score `items` in the caller's transaction (+ cursor),
-    then index them for search and announce them to open inboxes."""
-    stored = store_items(session, items, annotate=intake.understander.columns)
+    then index them for search and announce them to open inboxes. `prepared`: the result of
+    `prepare_batch(items)` when it was computed ahead."""
+    stored = store_items(session, items, annotate=intake.understander.columns, prepared=prepared)
     threaded = thread_messages(session, stored.new, reopen_window=intake.reopen_window)
     recategorised = score_batch(
         session, stored.new, threaded, stored.refreshed_cases, weights=intake.weights
@@ -182,10 +196,118 @@ def poll_once(
 
 
 def drain(db: Database, connector: Connector, *, intake: Intake, limit: int = 500) -> BatchReport:
-    """Poll until the connector has nothing more ready."""
+    """Poll until the connector has nothing more ready: each batch is committed with its
+    cursor as by `poll_once`; the next one is fetched (and, as `PREPARE_DEFAULT` says,
+    prepared) before it."""
     total = BatchReport()
-    while True:
-        report, more = poll_once(db, connector, intake=intake, limit=limit)
+    with db.session() as session, session.begin():
+        start = load_cursor(session, connector.source)
+
+    def pages() -> Iterator[FetchResult]:
+        cursor = start
+        while True:
+            fetched = connector.fetch(cursor, limit=limit)
+            yield fetched
+            if not fetched.more:
+                return
+            cursor = fetched.cursor
+
+    for fetched, prepared in prepared_ahead(pages(), _items_of, intake=intake):
+        with db.session() as session, session.begin():
+            report = process_batch(
+                session,
+                fetched.items,
+                intake=intake,
+                cursor=CursorUpdate(connector.source, fetched.cursor),
+                prepared=prepared,
+            )
+        for ext, why in report.rejected:
+            log.warning("%s: rejected %s: %s", connector.source, ext, why)
         total.add(report)
-        if not more:
-            return total
+    return total
+
+
+def _items_of(fetched: FetchResult) -> Sequence[InboundItem]:
+    return fetched.items
+
+
+PREPARE_MODES = ("thread", "process", "inline")
+# Measured on the 2-core development machine (shared, loaded by other work): "inline" beat
+# "thread" (the prepare thread holds the GIL while the writer waits to get it back after each
+# database call) and "process" (pickling, and no idle core to run on). On a host with an idle
+# core, try `carebird bench ingest --prepare process` and change this if it wins there.
+PREPARE_DEFAULT = "inline"
+_worker_intake: Intake | None = None  # in a worker process of the "process" mode
+
+
+def prepared_ahead(
+    batches: Iterable[B],
+    items_of: Callable[[B], Sequence[InboundItem]],
+    *,
+    intake: Intake,
+    mode: str = PREPARE_DEFAULT,
+) -> Iterator[tuple[B, Prepared]]:
+    """Each batch with `prepare_batch(items_of(batch))`, the next batch's preparation running
+    while the caller writes the current one: on a thread of its own ("thread"), in a forked
+    worker process ("process": no GIL shared, but items and results are pickled), or not
+    ahead at all ("inline").
+
+    The result is what preparing each batch in turn gives; an exception while preparing is
+    raised here, when its batch is reached, after the batches before it were yielded."""
+    with _executor(intake, mode) as (pool, prepare):
+        ahead: tuple[B, Future[Prepared]] | None = None
+        for batch in batches:
+            submitted = (batch, pool.submit(prepare, items_of(batch)))
+            if ahead is not None:
+                yield ahead[0], ahead[1].result()
+            ahead = submitted
+        if ahead is not None:
+            yield ahead[0], ahead[1].result()
+
+
+Prepare = Callable[[Sequence[InboundItem]], Prepared]
+
+
+@contextmanager
+def _executor(intake: Intake, mode: str) -> Iterator[tuple[Executor, Prepare]]:
+    if mode not in PREPARE_MODES:
+        raise ValueError(f"unknown prepare mode {mode!r} (one of {', '.join(PREPARE_MODES)})")
+    pool: Executor
+    if mode == "process":
+        # Forked, the worker inherits the loaded models (nothing to pickle but the batches).
+        fork = multiprocessing.get_context("fork")
+        pool = ProcessPoolExecutor(1, mp_context=fork, initializer=_adopt, initargs=(intake,))
+        prepare: Prepare = _prepare_in_worker
+    else:
+        pool = ThreadPoolExecutor(1, "carebird-prepare") if mode == "thread" else _Inline()
+        prepare = functools.partial(_prepare_with, intake)
+    try:
+        yield pool, prepare
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepare_with(intake: Intake, items: Sequence[InboundItem]) -> Prepared:
+    return prepare_batch(items, intake=intake)
+
+
+def _adopt(intake: Intake) -> None:
+    global _worker_intake
+    _worker_intake = intake
+
+
+def _prepare_in_worker(items: Sequence[InboundItem]) -> Prepared:
+    assert _worker_intake is not None, "not in a prepare worker"
+    return prepare_batch(items, intake=_worker_intake)
+
+
+class _Inline(Executor):
+    """Runs each task when it is submitted (the "inline" mode: no overlap)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # handed to the caller by .result(), as a pool would
+            done.set_exception(exc)
+        return done

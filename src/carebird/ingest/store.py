@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from carebird.db.base import utcnow
+from carebird.db.bulk import insert_ignoring_duplicates, uniform, update_by_id
 from carebird.errors import InvalidInput
 from carebird.ingest.base import Direction, InboundItem, MessageKind
 from carebird.ingest.models import Author, Cursor, Message, NetworkAccount
@@ -25,6 +24,10 @@ from carebird.ingest.normalize import normalize
 
 log = logging.getLogger(__name__)
 CHUNK = 500  # bound on IN (...) lists
+# The hot path writes through SQLAlchemy Core on the tables (not the ORM's bulk machinery).
+MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+AUTHORS: Table = Author.__table__  # type: ignore[assignment]
+CURSORS: Table = Cursor.__table__  # type: ignore[assignment]
 
 
 @dataclass(slots=True)
@@ -44,9 +47,10 @@ class StoredMessage:
     conversation_id: str | None
     text: str
     recipient_id: str | None = None
+    # What the understand stage found (inbound messages) and the engagement seen on arrival.
     category: str | None = None
     sentiment: str | None = None
-    cues: tuple[str, ...] = ()
+    cues: list[str] = field(default_factory=list)
     interactions: int = 0
     interactions_at_arrival: int = 0
 
@@ -63,102 +67,142 @@ class StoreResult:
 Annotate = Callable[[Sequence[InboundItem]], Sequence[dict[str, Any]]]
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A batch made ready to store without the database: normalised, each (network, external
+    id) once, and annotated (`columns`, one dict per item) — see `prepare_items`."""
+
+    items: list[InboundItem] = field(default_factory=list)
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: int = 0  # repeated within the batch
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+
+
+def prepare_items(items: Iterable[InboundItem], *, annotate: Annotate | None = None) -> Prepared:
+    """The database-free part of `store_items` (normalise, deduplicate, annotate): it can run
+    on another thread or process while the previous batch is written. Annotating every item,
+    not only those the database does not have yet, gives each the same columns (the hook
+    reads one item at a time), so the stored result is the same either way."""
+    result = StoreResult()
+    batch = _normalized_once(items, result)
+    columns = list(annotate(batch)) if annotate and batch else [{} for _ in batch]
+    return Prepared(batch, columns, result.duplicates, result.rejected)
+
+
 def chunks(seq: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
     for i in range(0, len(seq), size):
         yield seq[i : i + size]
 
 
 def store_items(
-    session: Session, items: Iterable[InboundItem], *, annotate: Annotate | None = None
+    session: Session,
+    items: Iterable[InboundItem],
+    *,
+    annotate: Annotate | None = None,
+    prepared: Prepared | None = None,
 ) -> StoreResult:
-    result = StoreResult()
-    batch = _normalized_once(items, result)
+    """Store the new items of a batch once each; `prepared` (from `prepare_items`) when the
+    database-free part was done beforehand, else it is done here with `annotate`."""
+    ready = prepared if prepared is not None else prepare_items(items, annotate=annotate)
+    result = StoreResult(duplicates=ready.duplicates, rejected=list(ready.rejected))
+    batch = ready.items
     if not batch:
         return result
 
     present = _existing_keys(session, [(i.network, i.external_id) for i in batch])
-    fresh = [i for i in batch if (i.network, i.external_id) not in present]
+    fresh = [(i, c) for i, c in zip(batch, ready.columns, strict=True) if _key_of(i) not in present]
     result.duplicates += len(batch) - len(fresh)
-    seen_again = [i for i in batch if i.metrics and (i.network, i.external_id) in present]
+    seen_again = [i for i in batch if i.metrics and _key_of(i) in present]
     if seen_again:
         result.refreshed_cases = _refresh_metrics(session, seen_again)
     if not fresh:
         return result
 
-    accounts = _accounts(session, fresh)
-    authors = _authors(session, fresh, accounts)
-    now = utcnow()
-    extra = annotate(fresh) if annotate else [{} for _ in fresh]
-    rows = []
-    for item, columns in zip(fresh, extra, strict=True):
-        author_id, is_brand = authors[(item.network, item.author.external_id)]
-        # Echo-proof: whatever the connector said, a post by one of our accounts is ours.
-        direction = Direction.OUT if is_brand else item.direction
-        kind = item.kind
-        if direction is Direction.OUT and kind is MessageKind.MENTION:
-            kind = MessageKind.REPLY if item.in_reply_to_id else MessageKind.OWN_POST
-        rows.append(
-            {
-                "network": item.network,
-                "external_id": item.external_id,
-                "direction": str(direction),
-                "kind": str(kind),
-                "is_private": item.is_private,
-                "account_id": accounts.get((item.network, (item.account_handle or "").lower())),
-                "author_id": author_id,
-                "text": item.text,
-                "language": item.language,
-                "created_at": item.created_at,
-                "ingested_at": now,
-                "in_reply_to_id": item.in_reply_to_id,
-                "conversation_id": item.conversation_id,
-                "metrics": dict(item.metrics),
-                "interactions": interactions(item.metrics),
-                "interactions_at_arrival": interactions(item.metrics),
-                "raw": item.raw,
-                **columns,
-            }
-        )
+    accounts = _accounts(session, [i for i, _ in fresh])
+    authors = _authors(session, [i for i, _ in fresh], accounts)
+    now = utcnow()  # one ingestion time for the batch
+    rows = uniform(MESSAGES, [_row(item, cols, accounts, authors, now) for item, cols in fresh])
     # One upsert path for every writer: a message stored meanwhile by another transaction
     # (the echo of a reply racing the sender's own record of it) is skipped, never an error.
+    stmt = insert_ignoring_duplicates(session, MESSAGES, ("network", "external_id"))
     id_of = {
         (r.network, r.external_id): r.id
-        for r in session.execute(
-            insert_ignoring_duplicates(session, Message, ("network", "external_id")).returning(
-                Message.id, Message.network, Message.external_id
-            ),
-            rows,
+        for r in session.connection().execute(
+            stmt.returning(MESSAGES.c.id, MESSAGES.c.network, MESSAGES.c.external_id), rows
         )
     }
-    if len(id_of) < len(rows):  # lost a race: the other writer's rows are duplicates here
-        kept = [(r, i) for r, i in zip(rows, fresh, strict=True) if _key(r) in id_of]
-        result.duplicates += len(rows) - len(kept)
-        rows, fresh = [r for r, _ in kept], [i for _, i in kept]
-    ids = [id_of[(i.network, i.external_id)] for i in fresh]
-    for row, msg_id, item in zip(rows, ids, fresh, strict=True):
-        result.new.append(
-            StoredMessage(
-                id=msg_id,
-                network=row["network"],
-                external_id=row["external_id"],
-                direction=row["direction"],
-                kind=row["kind"],
-                is_private=row["is_private"],
-                author_id=row["author_id"],
-                account_id=row["account_id"],
-                created_at=row["created_at"],
-                in_reply_to_id=row["in_reply_to_id"],
-                conversation_id=row["conversation_id"],
-                text=row["text"],
-                recipient_id=(item.raw.get("recipient_id") if item.is_private else None),
-                category=row.get("category"),
-                sentiment=row.get("sentiment"),
-                cues=tuple(row.get("cues") or ()),
-                interactions=row["interactions"],
-                interactions_at_arrival=row["interactions_at_arrival"],
-            )
-        )
+    kept = 0
+    for row, (item, _) in zip(rows, fresh, strict=True):
+        msg_id = id_of.get(_key(row))
+        if msg_id is None:  # lost a race: the other writer's row is a duplicate here
+            continue
+        kept += 1
+        result.new.append(_stored(row, msg_id, item))
+    result.duplicates += len(rows) - kept
     return result
+
+
+def _row(
+    item: InboundItem,
+    columns: dict[str, Any],
+    accounts: dict[tuple[str, str], int],
+    authors: dict[tuple[str, str], tuple[int, bool]],
+    now: datetime,
+) -> dict[str, Any]:
+    author_id, is_brand = authors[(item.network, item.author.external_id)]
+    # Echo-proof: whatever the connector said, a post by one of our accounts is ours.
+    direction = Direction.OUT if is_brand else item.direction
+    kind = item.kind
+    if direction is Direction.OUT and kind is MessageKind.MENTION:
+        kind = MessageKind.REPLY if item.in_reply_to_id else MessageKind.OWN_POST
+    engaged = interactions(item.metrics)
+    return {
+        "network": item.network,
+        "external_id": item.external_id,
+        "direction": str(direction),
+        "kind": str(kind),
+        "is_private": item.is_private,
+        "account_id": accounts.get((item.network, (item.account_handle or "").lower())),
+        "author_id": author_id,
+        "text": item.text,
+        "language": item.language,
+        "created_at": item.created_at,
+        "ingested_at": now,
+        "in_reply_to_id": item.in_reply_to_id,
+        "conversation_id": item.conversation_id,
+        "metrics": dict(item.metrics),
+        "interactions": engaged,
+        "interactions_at_arrival": engaged,
+        "raw": item.raw,
+        **columns,
+    }
+
+
+def _stored(row: dict[str, Any], msg_id: int, item: InboundItem) -> StoredMessage:
+    return StoredMessage(
+        id=msg_id,
+        network=row["network"],
+        external_id=row["external_id"],
+        direction=row["direction"],
+        kind=row["kind"],
+        is_private=row["is_private"],
+        author_id=row["author_id"],
+        account_id=row["account_id"],
+        created_at=row["created_at"],
+        in_reply_to_id=row["in_reply_to_id"],
+        conversation_id=row["conversation_id"],
+        text=row["text"],
+        recipient_id=(item.raw.get("recipient_id") if item.is_private else None),
+        category=row.get("category"),
+        sentiment=row.get("sentiment"),
+        cues=list(row.get("cues") or []),
+        interactions=row["interactions"],
+        interactions_at_arrival=row["interactions_at_arrival"],
+    )
+
+
+def _key_of(item: InboundItem) -> tuple[str, str]:
+    return (item.network, item.external_id)
 
 
 def _normalized_once(items: Iterable[InboundItem], result: StoreResult) -> list[InboundItem]:
@@ -200,7 +244,7 @@ def _refresh_metrics(session: Session, items: list[InboundItem]) -> set[int]:
             if row.case_id is not None:
                 cases.add(row.case_id)
     if changed:
-        session.execute(update(Message), changed)
+        update_by_id(session, MESSAGES, changed)
     return cases
 
 
@@ -233,7 +277,8 @@ def _rows_by_key(
 
 def _accounts(session: Session, items: list[InboundItem]) -> dict[tuple[str, str], int]:
     """The desk's own accounts by (network, lower-case handle); unknown ones are registered."""
-    known = {(a.network, a.handle.lower()): a.id for a in session.scalars(select(NetworkAccount))}
+    accounts = select(NetworkAccount.id, NetworkAccount.network, NetworkAccount.handle)
+    known = {(a.network, a.handle.lower()): a.id for a in session.execute(accounts)}
     for item in items:
         if item.account_handle and (item.network, item.account_handle.lower()) not in known:
             account = NetworkAccount(network=item.network, handle=item.account_handle)
@@ -278,7 +323,7 @@ def _authors(
                 }
             )
     if stale:
-        session.execute(update(Author), stale)
+        update_by_id(session, AUTHORS, stale)
     missing = [k for k in keys if k not in found]
     if missing:
         rows = []
@@ -297,11 +342,15 @@ def _authors(
                 }
             )
         # Another transaction may create the same author meanwhile: its row is as good.
-        session.execute(
-            insert_ignoring_duplicates(session, Author, ("network", "external_id")), rows
-        )
+        stmt = insert_ignoring_duplicates(session, AUTHORS, ("network", "external_id"))
+        brand = {_key(r): bool(r["is_brand"]) for r in rows}
+        for row in session.connection().execute(
+            stmt.returning(AUTHORS.c.id, AUTHORS.c.network, AUTHORS.c.external_id), rows
+        ):
+            found[(row.network, row.external_id)] = (row.id, brand[(row.network, row.external_id)])
+        lost = [k for k in missing if k not in found]  # created meanwhile by another writer
         ids = (Author.id, Author.network, Author.external_id, Author.is_brand)
-        for row in _rows_by_key(session, ids, Author.network, Author.external_id, missing):
+        for row in _rows_by_key(session, ids, Author.network, Author.external_id, lost):
             found[(row.network, row.external_id)] = (row.id, row.is_brand)
     return found
 
@@ -310,24 +359,18 @@ def _key(row: dict[str, Any]) -> tuple[str, str]:
     return (row["network"], row["external_id"])
 
 
-def insert_ignoring_duplicates(session: Session, model: type[Any], keys: Sequence[str]) -> Any:
-    """`INSERT … ON CONFLICT (keys) DO NOTHING` in the session's dialect (both engines)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return pg_insert(model).on_conflict_do_nothing(index_elements=list(keys))
-    if dialect == "sqlite":
-        return sqlite_insert(model).on_conflict_do_nothing(index_elements=list(keys))
-    return insert(model)
-
-
 def load_cursor(session: Session, source: str) -> str | None:
-    row = session.get(Cursor, source)
-    return row.value if row else None
+    conn = session.connection()
+    value: str | None = conn.scalar(select(CURSORS.c.value).where(CURSORS.c.source == source))
+    return value
 
 
 def save_cursor(session: Session, source: str, value: str | None) -> None:
-    row = session.get(Cursor, source)
-    if row is None:
-        session.add(Cursor(source=source, value=value, updated_at=utcnow()))
-    else:
-        row.value, row.updated_at = value, utcnow()
+    """Insert or update `source`'s cursor (Core: one or two statements, no unit of work)."""
+    conn = session.connection()
+    now = utcnow()
+    done = conn.execute(
+        update(CURSORS).where(CURSORS.c.source == source).values(value=value, updated_at=now)
+    )
+    if not done.rowcount:
+        conn.execute(insert(CURSORS).values(source=source, value=value, updated_at=now))

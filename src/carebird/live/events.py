@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, String, delete, func, insert, select, text
+from sqlalchemy import JSON, BigInteger, String, Table, delete, func, insert, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from carebird.db.base import Base, Id, utcnow
@@ -166,7 +166,9 @@ def publish(session: Session, *announcements: Announcement) -> None:
     if postgres:  # ids must commit in order, or a subscriber reading "after id N" skips one
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     now = utcnow()
-    session.execute(insert(LiveEvent), [a.row(now) for a in announcements])
+    table: Table = LiveEvent.__table__  # type: ignore[assignment]  # Core: no unit of work
+    session.flush()  # as the ORM's insert did: the changes announced are written first
+    session.connection().execute(insert(table), [a.row(now) for a in announcements])
     if postgres:  # delivered at commit, never for a rolled-back transaction
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
 
