@@ -1,0 +1,131 @@
+"""The inbox's queries at scale, on both engines: the planner walks the indexes of migration
+0020 in the page's order (no sort of every match), and keyset pages stay exact through ties
+on priority and through cases arriving between two pages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+from benchmarks.inbox_seed import Desk, seed
+from carebird.cases.inbox import ACTIVE_STATUSES, InboxFilters, inbox
+from carebird.cases.models import Case
+from carebird.cases.queries import list_cases
+from carebird.db.database import Database
+
+
+@contextmanager
+def page_statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
+    """The paged statements (ORDER BY … LIMIT, not the count) sent while the block runs."""
+    seen: list[tuple[str, Any]] = []
+
+    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "ORDER BY cases.priority DESC" in statement and "count(" not in statement:
+            seen.append((statement, params))
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+
+
+def plan_of(db: Database, call: Callable[[Session], object]) -> str:
+    with page_statements(db) as seen, db.session() as s:
+        call(s)
+    statement, params = seen[-1]
+    prefix = "EXPLAIN QUERY PLAN " if db.dialect == "sqlite" else "EXPLAIN "
+    with db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(prefix + statement, params).all()
+    return "\n".join(str(r[-1]) for r in rows)
+
+
+def the_cases_scan(plan: str) -> str:
+    """The plan's line that reads the cases table (its index, or a full scan)."""
+    lines = [ln for ln in plan.splitlines() if " cases " in f"{ln} " and "SUBQUERY" not in ln]
+    return lines[0] if lines else plan
+
+
+def test_the_inbox_shapes_walk_their_index_without_sorting(db: Database) -> None:
+    desk = seed(db, cases=10_000, agents=2, search_index=False)  # a few hundred active cases per agent
+    shapes: dict[str, tuple[Callable[[Session], object], str]] = {
+        "inbox": (lambda s: inbox(s), "ix_cases_priority_id"),
+        "assignee": (
+            lambda s: inbox(s, filters=InboxFilters(assignee_id=desk.agent_ids[0])),
+            "ix_cases_assignee_priority",
+        ),
+        "team": (
+            lambda s: inbox(s, filters=InboxFilters(team_id=desk.team_ids[0])),
+            "ix_cases_team_priority",
+        ),
+        "account": (
+            lambda s: inbox(s, filters=InboxFilters(account_id=desk.account_ids[0])),
+            "ix_cases_account_priority",
+        ),
+        "one status": (
+            lambda s: list_cases(s, status=["new"], sort="priority"),
+            "ix_cases_status_priority",
+        ),
+        "two statuses": (
+            lambda s: list_cases(s, status=["new", "open"], sort="priority"),
+            "ix_cases_priority_id",
+        ),
+    }
+    for name, (call, index) in shapes.items():
+        plan = plan_of(db, call)
+        assert index in the_cases_scan(plan), (name, plan)
+        assert "TEMP B-TREE" not in plan and "Sort Key" not in plan, (name, plan)
+
+
+def _walk(page: Callable[[str | None], Any]) -> list[int]:
+    ids: list[int] = []
+    cursor: str | None = None
+    while True:
+        found = page(cursor)
+        ids += [r.id for r in found.items]
+        if found.next is None:
+            return ids
+        cursor = found.next
+
+
+def _expected(db: Database, statuses: tuple[str, ...]) -> list[int]:
+    with db.session() as s:
+        order = (Case.priority.desc(), Case.id.desc())
+        return list(s.scalars(select(Case.id).where(Case.status.in_(statuses)).order_by(*order)))
+
+
+def test_keyset_pages_are_exact_through_ties_and_arrivals(db: Database) -> None:
+    desk: Desk = seed(db, cases=2_000, search_index=False)
+    want = _expected(db, ACTIVE_STATUSES)
+    with db.session() as s:
+        priorities = set(s.scalars(select(Case.priority).where(Case.id.in_(want))))
+    assert len(priorities) < len(want)  # ties on priority: the id decides
+
+    with db.session() as s:
+        got = _walk(lambda c: inbox(s, limit=23, cursor=c, count_cap=None))
+        assert got == want
+        two = ("new", "open")
+        got = _walk(lambda c: list_cases(s, status=list(two), sort="priority", limit=17, cursor=c))
+        assert got == _expected(db, two)
+
+        first = inbox(s, limit=50)
+        assert first.total == len(want) and not first.total_capped
+        capped = inbox(s, limit=5, count_cap=100)
+        assert (capped.total, capped.total_capped) == (100, True)
+
+    # A case arriving between two pages, above the cursor and tied with its last row, moves
+    # nothing already paged past: the next page starts right after the last row shown.
+    last = first.items[-1]
+    with db.engine.begin() as conn:
+        row = conn.execute(select(Case.__table__).where(Case.id == last.id)).mappings().one()
+        conn.execute(insert(Case), [{**row, "id": 10**6, "opening_message_id": None}])
+        conn.execute(insert(Case), [{**row, "id": 10**6 + 1, "priority": 99.0,
+                                     "opening_message_id": None}])  # fmt: skip
+    with db.session() as s:
+        second = inbox(s, limit=50, cursor=first.next)
+    assert [r.id for r in second.items] == want[50:100]
+    assert desk.active == len(want)
