@@ -4,13 +4,13 @@ on priority and through cases arriving between two pages."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from benchmarks.inbox_plans import cases_scan, plan_of, sorts
 from benchmarks.inbox_seed import Desk, seed
 from carebird.cases.inbox import ACTIVE_STATUSES, InboxFilters, inbox
 from carebird.cases.models import Case
@@ -18,40 +18,9 @@ from carebird.cases.queries import list_cases
 from carebird.db.database import Database
 
 
-@contextmanager
-def page_statements(db: Database) -> Iterator[list[tuple[str, Any]]]:
-    """The paged statements (ORDER BY … LIMIT, not the count) sent while the block runs."""
-    seen: list[tuple[str, Any]] = []
-
-    def grab(conn: Any, cursor: Any, statement: str, params: Any, *_: Any) -> None:
-        if "ORDER BY cases.priority DESC" in statement and "count(" not in statement:
-            seen.append((statement, params))
-
-    event.listen(db.engine, "before_cursor_execute", grab)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", grab)
-
-
-def plan_of(db: Database, call: Callable[[Session], object]) -> str:
-    with page_statements(db) as seen, db.session() as s:
-        call(s)
-    statement, params = seen[-1]
-    prefix = "EXPLAIN QUERY PLAN " if db.dialect == "sqlite" else "EXPLAIN "
-    with db.engine.connect() as conn:
-        rows = conn.exec_driver_sql(prefix + statement, params).all()
-    return "\n".join(str(r[-1]) for r in rows)
-
-
-def the_cases_scan(plan: str) -> str:
-    """The plan's line that reads the cases table (its index, or a full scan)."""
-    lines = [ln for ln in plan.splitlines() if " cases " in f"{ln} " and "SUBQUERY" not in ln]
-    return lines[0] if lines else plan
-
-
 def test_the_inbox_shapes_walk_their_index_without_sorting(db: Database) -> None:
-    desk = seed(db, cases=10_000, agents=2, search_index=False)  # a few hundred active cases per agent
+    # A few hundred active cases per agent, team, account.
+    desk = seed(db, cases=10_000, agents=2, search_index=False)
     shapes: dict[str, tuple[Callable[[Session], object], str]] = {
         "inbox": (lambda s: inbox(s), "ix_cases_priority_id"),
         "assignee": (
@@ -77,8 +46,8 @@ def test_the_inbox_shapes_walk_their_index_without_sorting(db: Database) -> None
     }
     for name, (call, index) in shapes.items():
         plan = plan_of(db, call)
-        assert index in the_cases_scan(plan), (name, plan)
-        assert "TEMP B-TREE" not in plan and "Sort Key" not in plan, (name, plan)
+        assert index in cases_scan(plan), (name, plan)
+        assert not sorts(plan), (name, plan)
 
 
 def _walk(page: Callable[[str | None], Any]) -> list[int]:

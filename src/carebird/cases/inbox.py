@@ -9,6 +9,7 @@ time, in the case's account's calendar (carebird.cases.sla, carebird.cases.calen
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,32 +46,7 @@ class InboxRow(CaseRow):
 
     @classmethod
     def extra_columns(cls, dialect: str) -> dict[str, Any]:
-        """The badges and the waiting time, as correlated subqueries of the page's statement
-        (carebird.cases.sla.waiting_on_us says the same for a list of ids)."""
-        out_msg, in_msg = aliased(Message), aliased(Message)
-        last_answer = (
-            select(func.max(out_msg.created_at))
-            .where(
-                out_msg.case_id == Case.id,
-                out_msg.direction == "out",
-                out_msg.kind != "acknowledgement",  # "bien reçu": the customer still waits
-            )
-            .correlate(Case)  # the page's case, also from inside `since` below
-            .scalar_subquery()
-        )
-        since = select(func.min(in_msg.created_at)).where(
-            in_msg.case_id == Case.id,
-            in_msg.direction == "in",
-            or_(last_answer.is_(None), in_msg.created_at > last_answer),
-        )
-        handle = select(NetworkAccount.handle).where(NetworkAccount.id == Case.account_id)
-        language = select(Message.language).where(Message.id == Case.opening_message_id)
-        return {
-            "account_handle": handle.scalar_subquery(),
-            "language": language.scalar_subquery(),
-            "last_answer": last_answer,
-            "waiting_since": since.scalar_subquery(),
-        }
+        return dict(_badge_columns())
 
     def fill(self, case: Case, extra: Mapping[str, Any]) -> None:
         self.account_id = case.account_id
@@ -80,6 +56,37 @@ class InboxRow(CaseRow):
             since = extra.get("waiting_since")
             self.waiting_since = as_utc(since) if since is not None else None
             self.answered_before = extra.get("last_answer") is not None
+
+
+@functools.cache
+def _badge_columns() -> dict[str, Any]:
+    """The badges and the waiting time, as correlated subqueries of the page's statement
+    (carebird.cases.sla.waiting_on_us says the same for a list of ids); built once (the
+    constructs are immutable; building them costs more than running them)."""
+    out_msg, in_msg = aliased(Message), aliased(Message)
+    last_answer = (
+        select(func.max(out_msg.created_at))
+        .where(
+            out_msg.case_id == Case.id,
+            out_msg.direction == "out",
+            out_msg.kind != "acknowledgement",  # "bien reçu": the customer still waits
+        )
+        .correlate(Case)  # the page's case, also from inside `since` below
+        .scalar_subquery()
+    )
+    since = select(func.min(in_msg.created_at)).where(
+        in_msg.case_id == Case.id,
+        in_msg.direction == "in",
+        or_(last_answer.is_(None), in_msg.created_at > last_answer),
+    )
+    handle = select(NetworkAccount.handle).where(NetworkAccount.id == Case.account_id)
+    language = select(Message.language).where(Message.id == Case.opening_message_id)
+    return {
+        "account_handle": handle.scalar_subquery(),
+        "language": language.scalar_subquery(),
+        "last_answer": last_answer,
+        "waiting_since": since.scalar_subquery(),
+    }
 
 
 @dataclass(slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -147,6 +148,7 @@ def text_condition(q: str) -> Any:
     return func.lower(Case.subject).contains(q.lower(), autoescape=True)
 
 
+@functools.cache
 def tags_column(dialect: str) -> Any:
     """A case's tags, sorted, as one JSON array: a correlated subquery of the page's statement."""
     if dialect == "postgresql":
