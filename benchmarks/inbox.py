@@ -120,18 +120,16 @@ def in_process(
     return out
 
 
-def under_load(db: Database, url: str, *, clients: int, seconds: float) -> dict[str, Any]:
+def under_load(db: Database, port: int, *, clients: int, seconds: float) -> dict[str, Any]:
     token = token_for(db, email="load@example.test")
-    port = free_port()
     out: dict[str, Any] = {"clients": clients, "seconds": seconds}
-    with serve(url, port):
-        for path in ("/", "/api/inbox?limit=50"):
-            hey(port, path, token, clients=2, seconds=1)  # warm up
-            out[path] = hey(port, path, token, clients=clients, seconds=seconds)
+    for path in ("/", "/api/inbox?limit=50"):
+        hey(port, path, token, clients=2, seconds=1)  # warm up
+        out[path] = hey(port, path, token, clients=clients, seconds=seconds)
     return out
 
 
-def live(db: Database, url: str, *, rates: list[float], seconds: float) -> list[dict[str, Any]]:
+def live(db: Database, port: int, *, rates: list[float], seconds: float) -> list[dict[str, Any]]:
     token = token_for(db, email="live@example.test", role="viewer")
     counts = [max(1, int(rate * seconds)) for rate in rates]
     sim, items = generate(sum(counts), seed=99)  # another seed than the desk's: new ids
@@ -140,7 +138,22 @@ def live(db: Database, url: str, *, rates: list[float], seconds: float) -> list[
     for rate, count in zip(rates, counts, strict=True):
         part = items[start : start + count]
         start += count
-        out.append(live_delay(db, url, part, rate=rate, token=token))
+        out.append(live_delay(db, port, part, rate=rate, token=token))
+    return out
+
+
+def served(db: Database, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The parts against a running `carebird serve` (one process for both)."""
+    out: dict[str, Any] = {}
+    port = free_port()
+    with serve(url, port):
+        if args.load_seconds > 0:
+            out["under_load"] = under_load(
+                db, port, clients=args.clients, seconds=args.load_seconds
+            )
+        if args.live_seconds > 0:
+            rates = [float(r) for r in args.rates.split(",") if r]
+            out["live_delay_sse"] = live(db, port, rates=rates, seconds=args.live_seconds)
     return out
 
 
@@ -166,13 +179,8 @@ def run_engine(url: str, args: argparse.Namespace) -> dict[str, Any]:
             out["in_process"] = in_process(
                 db, table, requests=args.requests, budget=args.shape_seconds
             )
-            if args.load_seconds > 0:
-                out["under_load"] = under_load(
-                    db, bench_url, clients=args.clients, seconds=args.load_seconds
-                )
-            if args.live_seconds > 0:
-                rates = [float(r) for r in args.rates.split(",") if r]
-                out["live_delay_sse"] = live(db, bench_url, rates=rates, seconds=args.live_seconds)
+            if args.load_seconds > 0 or args.live_seconds > 0:
+                out.update(served(db, bench_url, args))
             return out
         finally:
             db.dispose()

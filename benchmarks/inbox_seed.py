@@ -134,6 +134,7 @@ def _people(db: Database, agents: int) -> tuple[list[int], list[int], list[int],
             [r[0] for r in conn.execute(text(f"SELECT id FROM {t} ORDER BY id"))]
             for t in ("agents", "teams", "network_accounts")
         ]
+    assert brand is not None
     return ids[0], ids[1], ids[2], int(brand[0])
 
 
@@ -210,8 +211,8 @@ def seed(
 ) -> Desk:
     """Fill an empty, migrated database with `cases` cases; returns what it holds."""
     t0 = time.perf_counter()
-    agents, teams, accounts, brand_id = _people(db, agents)
-    desk = Desk(cases, 0, 0, agents, teams, accounts)
+    agent_ids, teams, accounts, brand_id = _people(db, agents)
+    desk = Desk(cases, 0, 0, agent_ids, teams, accounts)
     for authors, case_rows, messages, tags in _rows(cases, desk, brand_id, active_share, seed):
         with db.engine.begin() as conn:
             conn.execute(insert(Author), authors)

@@ -164,33 +164,32 @@ def _feed(db: Database, items: list[InboundItem], rate: float) -> tuple[dict[int
 
 
 def live_delay(
-    db: Database, url: str, items: list[InboundItem], *, rate: float, token: str
+    db: Database, port: int, items: list[InboundItem], *, rate: float, token: str
 ) -> dict[str, Any]:
-    """From a message's arrival to its event on an open inbox's stream, p50/p99."""
+    """From a message's arrival to its event on an open inbox's stream (a desk serving on
+    `port`), p50/p99."""
     received: queue.Queue[tuple[int, float]] = queue.Queue()
-    port = free_port()
-    with serve(url, port):
-        stop, ready = threading.Event(), threading.Event()
-        reader = threading.Thread(
-            target=_listen, args=(port, token, received, ready, stop), daemon=True
-        )
-        reader.start()
-        assert ready.wait(30)
-        with db.session() as s, s.begin():  # load the classifier before the clock runs
-            after_batch(s, process_batch(s, items[:1], intake=intake_for()))
-        time.sleep(0.5)
-        started, achieved = _feed(db, items[1:], rate)
-        delays: list[float] = []
-        deadline, seen = time.monotonic() + 15, set()
-        while len(seen) < len(started) and time.monotonic() < deadline:
-            try:
-                mid, at = received.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if mid in started and mid not in seen:
-                seen.add(mid)
-                delays.append(at - started[mid])
-        stop.set()
+    stop, ready = threading.Event(), threading.Event()
+    reader = threading.Thread(
+        target=_listen, args=(port, token, received, ready, stop), daemon=True
+    )
+    reader.start()
+    assert ready.wait(30)
+    with db.session() as s, s.begin():  # load the classifier before the clock runs
+        after_batch(s, process_batch(s, items[:1], intake=intake_for()))
+    time.sleep(0.5)
+    started, achieved = _feed(db, items[1:], rate)
+    delays: list[float] = []
+    deadline, seen = time.monotonic() + 15, set[int]()
+    while len(seen) < len(started) and time.monotonic() < deadline:
+        try:
+            mid, at = received.get(timeout=0.5)
+        except queue.Empty:
+            continue
+        if mid in started and mid not in seen:
+            seen.add(mid)
+            delays.append(at - started[mid])
+    stop.set()
     return {
         "rate_asked": rate,
         "rate_achieved": round(achieved, 1),
