@@ -85,6 +85,8 @@ def test_keyset_pages_are_exact_through_ties_and_arrivals(db: Database) -> None:
         assert first.total == len(want) and not first.total_capped
         capped = inbox(s, limit=5, count_cap=100)
         assert (capped.total, capped.total_capped) == (100, True)
+        listed = list_cases(s, status=list(ACTIVE_STATUSES), limit=5, count_cap=100)
+        assert (listed.total, listed.total_capped) == (100, True)
 
     # A case arriving between two pages, above the cursor and tied with its last row, moves
     # nothing already paged past: the next page starts right after the last row shown.

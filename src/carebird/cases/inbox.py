@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 
 from carebird.cases.conditions import facts_of
 from carebird.cases.models import Case, CaseTag
-from carebird.cases.queries import CaseRow, Page, Sort, select_page, text_condition
+from carebird.cases.queries import COUNT_CAP, CaseRow, Page, Sort, select_page, text_condition
 from carebird.cases.search import facet_condition, search_condition
 from carebird.cases.sla import SlaSetup, deadline
 from carebird.cases.sla_clock import clocks
@@ -29,7 +29,6 @@ from carebird.db.base import as_utc, utcnow
 from carebird.errors import InvalidInput
 from carebird.ingest.models import Message, NetworkAccount
 
-COUNT_CAP = 1000  # the inbox says "1,000+" rather than count every match of a common word
 ACTIVE_STATUSES: tuple[str, ...] = tuple(sorted(str(s) for s in ACTIVE))
 
 

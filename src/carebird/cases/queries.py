@@ -29,6 +29,7 @@ from carebird.ingest.models import Author, Message
 T = TypeVar("T")
 Sort = Literal["priority", "activity", "created"]
 MAX_LIMIT = 200
+COUNT_CAP = 1000  # lists say "1,000+" rather than count every match of a common filter
 _SORT_COLUMNS = {
     "activity": Case.last_activity_at,
     "priority": Case.priority,
@@ -240,8 +241,10 @@ def list_cases(
     limit: int = 50,
     offset: int = 0,
     cursor: str | None = None,
+    count_cap: int | None = COUNT_CAP,
 ) -> Page[CaseRow]:
-    """Cases matching every given filter, best first for `sort`, with the total count."""
+    """Cases matching every given filter, best first for `sort`, with the total count (up
+    to `count_cap`: past it, `total_capped`)."""
     conds: list[Any] = []
     if status:
         conds.append(Case.status.in_(status))
@@ -256,7 +259,15 @@ def list_cases(
         conds.append(Case.id.in_(tagged))
     if q:
         conds.append(text_condition(q))
-    return select_page(session, conds, sort=sort, limit=limit, offset=offset, cursor=cursor)
+    return select_page(
+        session,
+        conds,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+        count_cap=count_cap,
+    )
 
 
 def _case_row(
