@@ -15,6 +15,7 @@ from benchmarks.inbox_seed import Desk, seed
 from carebird.cases.inbox import ACTIVE_STATUSES, InboxFilters, inbox
 from carebird.cases.models import Case
 from carebird.cases.queries import list_cases
+from carebird.cases.sla import waiting_on_us
 from carebird.db.database import Database
 
 
@@ -83,6 +84,11 @@ def test_keyset_pages_are_exact_through_ties_and_arrivals(db: Database) -> None:
 
         first = inbox(s, limit=50)
         assert first.total == len(want) and not first.total_capped
+        # The page's own waiting time says what carebird.cases.sla.waiting_on_us says.
+        since, answered = waiting_on_us(s, [r.id for r in first.items])
+        assert {r.id: r.waiting_since for r in first.items if r.waiting_since} == since
+        assert {r.id for r in first.items if r.answered_before} == answered
+        assert answered and len(since) > len(set(since) & answered) > 0  # both kinds here
         capped = inbox(s, limit=5, count_cap=100)
         assert (capped.total, capped.total_capped) == (100, True)
         listed = list_cases(s, status=list(ACTIVE_STATUSES), limit=5, count_cap=100)
