@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -157,6 +158,12 @@ def served(db: Database, url: str, args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
+def _progress(out: dict[str, Any]) -> None:
+    """What is measured so far, on stderr: a long run that is stopped still tells something."""
+    sys.stderr.write(json.dumps(out) + "\n")
+    sys.stderr.flush()
+
+
 def run_engine(url: str, args: argparse.Namespace) -> dict[str, Any]:
     with fresh_database(url) as bench_url:
         db = Database(bench_url)
@@ -174,11 +181,13 @@ def run_engine(url: str, args: argparse.Namespace) -> dict[str, Any]:
             }
             with db.session() as s:
                 case_ids = list(s.scalars(select(Case.id)))
+            _progress(out)
             table = shapes(desk, case_ids, SlaSetup.from_settings(settings), random.Random(5))
             out["plans"] = plans(db, table)
             out["in_process"] = in_process(
                 db, table, requests=args.requests, budget=args.shape_seconds
             )
+            _progress(out)
             if args.load_seconds > 0 or args.live_seconds > 0:
                 out.update(served(db, bench_url, args))
             return out
