@@ -121,8 +121,7 @@ def in_process(
     return out
 
 
-def under_load(db: Database, port: int, *, clients: int, seconds: float) -> dict[str, Any]:
-    token = token_for(db, email="load@example.test")
+def under_load(port: int, token: str, *, clients: int, seconds: float) -> dict[str, Any]:
     out: dict[str, Any] = {"clients": clients, "seconds": seconds}
     for path in ("/", "/api/inbox?limit=50"):
         hey(port, path, token, clients=2, seconds=1)  # warm up
@@ -130,8 +129,9 @@ def under_load(db: Database, port: int, *, clients: int, seconds: float) -> dict
     return out
 
 
-def live(db: Database, port: int, *, rates: list[float], seconds: float) -> list[dict[str, Any]]:
-    token = token_for(db, email="live@example.test", role="viewer")
+def live(
+    db: Database, port: int, token: str, *, rates: list[float], seconds: float
+) -> list[dict[str, Any]]:
     counts = [max(1, int(rate * seconds)) for rate in rates]
     sim, items = generate(sum(counts), seed=99)  # another seed than the desk's: new ids
     register_accounts(db, sim)
@@ -147,14 +147,19 @@ def served(db: Database, url: str, args: argparse.Namespace) -> dict[str, Any]:
     """The parts against a running `carebird serve` (one process for both)."""
     out: dict[str, Any] = {}
     port = free_port()
+    # The tokens before the desk starts: its start-up work may hold SQLite's write lock a while.
+    agent_token = token_for(db, email="load@example.test")
+    viewer_token = token_for(db, email="live@example.test", role="viewer")
     with serve(url, port):
         if args.load_seconds > 0:
             out["under_load"] = under_load(
-                db, port, clients=args.clients, seconds=args.load_seconds
+                port, agent_token, clients=args.clients, seconds=args.load_seconds
             )
         if args.live_seconds > 0:
             rates = [float(r) for r in args.rates.split(",") if r]
-            out["live_delay_sse"] = live(db, port, rates=rates, seconds=args.live_seconds)
+            out["live_delay_sse"] = live(
+                db, port, viewer_token, rates=rates, seconds=args.live_seconds
+            )
     return out
 
 
