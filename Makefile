@@ -27,6 +27,7 @@ $(VENV)/.installed-test: pyproject.toml
 test: install-test
 	scripts/ensure-postgres.sh
 	scripts/ensure-chromium.sh
+	scripts/ensure-hey.sh
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy src

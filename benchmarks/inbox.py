@@ -1,339 +1,174 @@
-"""The agent workspace at scale: inbox and case API server time, and live-event delay.
+"""The agent workspace at scale: the inbox's queries in-process, the desk under load, and the
+delay from a message's arrival to the open inbox.
 
 Run from the repository root (PostgreSQL runs in a throwaway cluster from the test support):
 
-    .venv/bin/python -m benchmarks.inbox [--cases 100000] [--engines sqlite,postgresql]
+    .venv/bin/python -m benchmarks.inbox [--cases 100000] [--engine sqlite|postgresql|both]
+        [--requests 200] [--load-seconds 30] [--clients 20] [--rates 50,500] [--live-seconds 10]
 
-Data: the simulator's traffic through the real pipeline (store, understand, thread, score,
-search index, events) for a base of `--base-messages`, then that base cloned in SQL until the
-database holds `--cases` cases (new ids, external ids, search words; the same customers), and
-`--active-share` of them left active (the rest resolved), as on a desk with history.
+Data (benchmarks.inbox_seed): `--cases` cases with their customers and messages written by
+bulk inserts, `--active-share` of them active, then the search index rebuilt by
+`carebird.cases.search.reindex_all`.
 
-Server time: `GET /api/inbox` (first page by priority; with filters; with a search) and
-`GET /api/cases/{id}`, each `--requests` times through FastAPI's in-process TestClient (the
-whole request: auth, query, serialisation; no network), p50/p99 in milliseconds.
+Plans: EXPLAIN of each paged shape's statement, as sent: the index that reads the cases and
+whether anything is sorted.
 
-Live delay: `carebird serve` in its own process on loopback, one SSE client; messages enter
-the pipeline at `--rate` per second for `--seconds`, one transaction each; the delay runs from
-the pipeline call to the SSE event naming that message, p50/p99 in milliseconds.
+In-process: each shape `--requests` times (or for `--shape-seconds`, whichever ends first),
+a session per call as a request has, p50/p99 in milliseconds: the inbox's first page with the
+desk's SLA, its next page (keyset), a case's detail, the filtered rows (status + priority,
+assignee, team, account) and searches (a common word, a prefix, two words, a rare word, a
+piece of an order reference), all through `carebird.cases.inbox.inbox` or
+`carebird.cases.queries`.
+
+Under load: `carebird serve` in its own process on loopback, `--clients` concurrent clients of
+`hey` (Debian package; scripts/ensure-hey.sh) for `--load-seconds` on `/` and on
+`/api/inbox?limit=50`, signed in with an agent's API token: requests/s, p50/p99.
+
+Live delay: messages arrive at each of `--rates` per second for `--live-seconds`, batched as
+they fall due; from a message's arrival to the server-sent event that puts it in an open inbox
+(the page then re-reads `/api/inbox`, measured above), p50/p99 in milliseconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import math
-import os
-import queue
 import random
-import statistics
-import subprocess
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import timedelta
+from collections.abc import Callable
 from typing import Any
 
-import httpx
-from sqlalchemy import func, insert, literal, select, text, update
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from carebird.auth.service import create_agent, issue_token
-from carebird.cases.models import Case, CaseEvent
-from carebird.cases.search import CaseTerm
+from benchmarks.inbox_plans import cases_scan, plan_of, sorts
+from benchmarks.inbox_seed import Desk, rare_words, reference, seed
+from benchmarks.inbox_serve import free_port, hey, live_delay, ms, serve, token_for
+from carebird.cases.inbox import InboxFilters, inbox
+from carebird.cases.models import Case
+from carebird.cases.queries import case_detail, list_cases
+from carebird.cases.sla import SlaSetup
 from carebird.cli.bench import fresh_database, generate
 from carebird.config import Settings
 from carebird.db.database import Database
-from carebird.flows.intake import after_batch, process_batch
-from carebird.ingest.models import Message
 from carebird.jobs.runner import register_accounts
-from carebird.web.app import create_app
-from tests.factories import TestClient, intake_for
 from tests.support.pg_cluster import PgCluster
 
-WINDOW = timedelta(days=7)
+Shape = Callable[[Session], object]
 
 
-def ms(values: list[float]) -> dict[str, float]:
-    values = sorted(values)
-    p99 = values[min(len(values) - 1, math.ceil(len(values) * 0.99) - 1)]
-    return {"p50_ms": round(statistics.median(values) * 1000, 1), "p99_ms": round(p99 * 1000, 1)}
+def shapes(desk: Desk, case_ids: list[int], sla: SlaSetup, rng: random.Random) -> dict[str, Shape]:
+    rare = rare_words(5000, random.Random(3))  # the seeder's own draw (seed 3)
+    piece = reference(rng.choice(case_ids))[6:11]  # five digits inside "CMD-1234567"
 
+    def search(q: str) -> Shape:
+        return lambda s: inbox(s, filters=InboxFilters(search=q), sla=sla)
 
-# --- data -----------------------------------------------------------------------------------
-def build(db: Database, *, cases: int, base_messages: int, active_share: float) -> dict[str, Any]:
-    sim, items = generate(base_messages, seed=11)
-    register_accounts(db, sim)
-    t0 = time.perf_counter()
-    for i in range(0, len(items), 1000):
-        with db.session() as s, s.begin():
-            after_batch(s, process_batch(s, items[i : i + 1000], intake=intake_for()))
-    pipeline_s = time.perf_counter() - t0
-    with db.session() as s:
-        base_cases = s.scalar(select(func.max(Case.id))) or 0
-        base_msgs = s.scalar(select(func.max(Message.id))) or 0
-        base_count = s.scalar(select(func.count()).select_from(Case)) or 0
-    copies = math.ceil(cases / base_count)
-    cases_t, msgs_t, terms_t = Case.__table__, Message.__table__, CaseTerm.__table__
-    events_t = CaseEvent.__table__
-    t0 = time.perf_counter()
-    for k in range(1, copies):
-        _copy(db, k, k * base_cases, k * base_msgs, base_cases, base_msgs)
-    if db.dialect == "postgresql":
-        with db.engine.begin() as conn:
-            for table in ("cases", "messages"):
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    )
-                )
-    with db.engine.begin() as conn:
-        # Trim to the exact count, then resolve all but the active share (spread over ids).
-        extra = (
-            select(cases_t.c.id)
-            .order_by(cases_t.c.id.desc())
-            .limit(max(0, base_count * copies - cases))
-        )
-        doomed = [r[0] for r in conn.execute(extra)]
-        for i in range(0, len(doomed), 5000):
-            part = doomed[i : i + 5000]
-            for table in (terms_t, msgs_t, events_t):
-                conn.execute(table.delete().where(table.c.case_id.in_(part)))
-            conn.execute(cases_t.delete().where(cases_t.c.id.in_(part)))
-        keep = max(1, round(1 / active_share)) if active_share > 0 else 0
-        if keep != 1:
-            cond = (cases_t.c.id % keep) != 0 if keep else literal(True)
-            conn.execute(
-                update(cases_t)
-                .where(cond)
-                .values(status="resolved", resolved_at=cases_t.c.last_activity_at)
-            )
-        conn.execute(text("ANALYZE"))
-    clone_s = time.perf_counter() - t0
-    with db.session() as s:
-        total = s.scalar(select(func.count()).select_from(Case)) or 0
-        active = (
-            s.scalar(select(func.count()).select_from(Case).where(Case.status != "resolved")) or 0
-        )
-        messages = s.scalar(select(func.count()).select_from(Message)) or 0
-        terms = s.scalar(select(func.count()).select_from(CaseTerm)) or 0
+    def second_page(s: Session) -> object:
+        first = inbox(s, sla=sla)
+        return inbox(s, sla=sla, cursor=first.next)
+
     return {
-        "base_messages": len(items),
-        "base_cases": base_count,
-        "base_pipeline_msgs_per_s": round(len(items) / pipeline_s),
-        "clone_seconds": round(clone_s, 1),
-        "cases": total,
-        "active_cases": active,
-        "messages": messages,
-        "search_terms": terms,
-    }
-
-
-def _copy(db: Database, k: int, co: int, mo: int, base_cases: int, base_msgs: int) -> None:
-    """Copy k of the base: cases, then their messages, then their search words."""
-    cases_t, msgs_t, terms_t = Case.__table__, Message.__table__, CaseTerm.__table__
-    overrides_cases = {
-        "id": cases_t.c.id + co,
-        "opening_message_id": cases_t.c.opening_message_id + mo,
-    }
-    overrides_msgs = {
-        "id": msgs_t.c.id + mo,
-        "external_id": msgs_t.c.external_id + f"~{k}",
-        "case_id": msgs_t.c.case_id + co,
-    }
-    with db.engine.begin() as conn:
-        for table, over, where in (
-            (cases_t, overrides_cases, cases_t.c.id <= base_cases),
-            (msgs_t, overrides_msgs, msgs_t.c.id <= base_msgs),
-            (terms_t, {"case_id": terms_t.c.case_id + co}, terms_t.c.case_id <= base_cases),
-        ):
-            cols = [c.name for c in table.columns]
-            exprs = [over.get(c, table.c[c]).label(c) for c in cols]
-            conn.execute(insert(table).from_select(cols, select(*exprs).where(where)))
-
-
-# --- server time ----------------------------------------------------------------------------
-def server_times(settings: Settings, db: Database, *, requests: int) -> dict[str, Any]:
-    with db.session() as s, s.begin():
-        agent = create_agent(
-            s, email="bench@example.test", name="Bench Agent", password=None, role="agent"
-        )
-        token = issue_token(s, agent=agent, kind="api", name="bench")
-        case_ids = list(s.scalars(select(Case.id)))
-    headers = {"Authorization": f"Bearer {token}"}
-    rng = random.Random(5)
-    words = _common_and_rare_words(db)
-    shapes: dict[str, Callable[[], str]] = {
-        "inbox_first_page": lambda: "/api/inbox?limit=50",
-        "inbox_filtered": lambda: (
-            "/api/inbox?limit=50&unassigned=true&language=fr&category=complaint,assistance"
+        "inbox_first_page": lambda s: inbox(s, sla=sla),
+        "inbox_first_and_next_page": second_page,
+        "case_page": lambda s: case_detail(s, case_id=rng.choice(case_ids)),
+        "rows_status_priority": lambda s: list_cases(s, status=["new", "open"], sort="priority"),
+        "rows_assignee": lambda s: inbox(
+            s, filters=InboxFilters(assignee_id=rng.choice(desk.agent_ids)), sla=sla
         ),
-        "inbox_search_common_word": lambda: f"/api/inbox?limit=50&q={words[0]}",
-        "inbox_search_two_words": lambda: f"/api/inbox?limit=50&q={words[0]}+{words[1]}",
-        "inbox_search_rare_word": lambda: f"/api/inbox?limit=50&q={words[2]}",
-        "case_detail": lambda: f"/api/cases/{rng.choice(case_ids)}",
-        # The pages themselves (HTML shells; their rows come from the API calls above).
-        "inbox_page": lambda: "/",
-        "case_page": lambda: f"/cases/{rng.choice(case_ids)}",
+        "rows_team": lambda s: inbox(
+            s, filters=InboxFilters(team_id=rng.choice(desk.team_ids)), sla=sla
+        ),
+        "rows_account": lambda s: inbox(
+            s, filters=InboxFilters(account_id=rng.choice(desk.account_ids)), sla=sla
+        ),
+        "search_common_word": search("livraison"),
+        "search_prefix": search("rembour"),
+        "search_two_words": search("colis retard"),
+        "search_rare_word": search(rare[len(rare) // 2]),
+        "search_reference_piece": search(piece),
     }
-    out: dict[str, Any] = {"search_words": words}
-    with TestClient(create_app(settings, db=db)) as client:
-        for name, make in shapes.items():
-            for _ in range(5):  # warm the caches and the connection pool
-                client.get(make(), headers=headers)
-            times: list[float] = []
-            total = None
-            for _ in range(requests):
-                url = make()
-                t0 = time.perf_counter()
-                response = client.get(url, headers=headers)
-                times.append(time.perf_counter() - t0)
-                assert response.status_code == 200, (url, response.text)
-                if response.headers.get("content-type", "").startswith("application/json"):
-                    total = response.json().get("total")
-            out[name] = {**ms(times), "matching": total}
+
+
+def plans(db: Database, table: dict[str, Shape]) -> dict[str, str]:
+    out = {}
+    for name, call in table.items():
+        if name.startswith(("inbox_first_page", "rows_")):
+            plan = plan_of(db, call)
+            out[name] = cases_scan(plan) + ("  [SORTS]" if sorts(plan) else "")
     return out
 
 
-def _common_and_rare_words(db: Database) -> list[str]:
-    with db.session() as s:
-        counts = s.execute(
-            select(CaseTerm.term, func.count())
-            .group_by(CaseTerm.term)
-            .order_by(func.count().desc())
-            .limit(400)
-        ).all()
-    words = [(t, n) for t, n in counts if ":" not in t]  # facets ("lang:fr") are not words
-    common = [t for t, _ in words if len(t) >= 5][:2]
-    rare = [t for t, _ in words if len(t) >= 6][-1]
-    return [*common, rare]
-
-
-# --- live delay -----------------------------------------------------------------------------
-@contextmanager
-def serve(url: str, port: int) -> Iterator[None]:
-    env = {
-        **os.environ,
-        "CAREBIRD_DATABASE_URL": url,
-        "CAREBIRD_ENV": "test",
-        "CAREBIRD_SECRET_KEY": "bench-" + "x" * 30,
-        "CAREBIRD_ADMIN_PASSWORD": "bench-password-123",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "carebird", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).raise_for_status()
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "carebird serve did not start"
-                time.sleep(0.2)
-        yield
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _listen(
-    port: int,
-    token: str,
-    received: queue.Queue[tuple[int, float]],
-    ready: threading.Event,
-    stop: threading.Event,
-) -> None:
-    """Read the event stream, putting (message id, arrival time) of each message's event."""
-    headers = {"Authorization": f"Bearer {token}"}
-    with (
-        httpx.Client(timeout=httpx.Timeout(10, read=None)) as client,
-        client.stream(
-            "GET", f"http://127.0.0.1:{port}/api/events/stream", headers=headers
-        ) as response,
-    ):
-        ready.set()
-        for line in response.iter_lines():
-            if stop.is_set():
-                return
-            if line.startswith("data: {"):
-                at = time.perf_counter()
-                mid = json.loads(line[6:]).get("message_id")
-                if mid is not None:
-                    received.put((mid, at))
-
-
-def live_delay(db: Database, url: str, *, rate: float, seconds: float) -> dict[str, Any]:
-    with db.session() as s, s.begin():
-        agent = create_agent(
-            s, email="live@example.test", name="Live Viewer", password=None, role="viewer"
-        )
-        token = issue_token(s, agent=agent, kind="api", name="bench")
-    count = int(rate * seconds)
-    _, items = generate(count, seed=99)  # another seed: new external ids
-    received: queue.Queue[tuple[int, float]] = queue.Queue()
-    port = _free_port()
-    with serve(url, port):
-        stop = threading.Event()
-        ready = threading.Event()
-        reader = threading.Thread(
-            target=_listen, args=(port, token, received, ready, stop), daemon=True
-        )
-        reader.start()
-        assert ready.wait(30)
-        time.sleep(0.5)
-        started: dict[int, float] = {}
-        t_begin = time.perf_counter()
-        for n, it in enumerate(items):
-            due = t_begin + n / rate
-            time.sleep(max(0.0, due - time.perf_counter()))
+def in_process(
+    db: Database, table: dict[str, Shape], *, requests: int, budget: float
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, call in table.items():
+        for _ in range(3):  # warm the caches
+            with db.session() as s:
+                call(s)
+        times: list[float] = []
+        stop = time.perf_counter() + budget
+        matching = None
+        while len(times) < requests and time.perf_counter() < stop:
             t0 = time.perf_counter()
-            with db.session() as s, s.begin():
-                after_batch(s, process_batch(s, [it], intake=intake_for()))
-                mid = s.scalar(
-                    select(Message.id).where(
-                        Message.network == it.network, Message.external_id == it.external_id
-                    )
-                )
-            if mid is not None:
-                started[mid] = t0
-        achieved = len(items) / (time.perf_counter() - t_begin)
-        delays: list[float] = []
-        deadline = time.monotonic() + 15
-        seen: set[int] = set()
-        while len(seen) < len(started) and time.monotonic() < deadline:
-            try:
-                mid, at = received.get(timeout=0.5)
-            except queue.Empty:
-                continue
-            if mid in started and mid not in seen:
-                seen.add(mid)
-                delays.append(at - started[mid])
-        stop.set()
-    return {
-        "messages": len(items),
-        "rate_asked": rate,
-        "rate_achieved": round(achieved, 1),
-        "delivered": len(delays),
-        "expected": len(started),
-        **ms(delays),
-    }
+            with db.session() as s:
+                result = call(s)
+            times.append(time.perf_counter() - t0)
+            matching = getattr(result, "total", matching)
+        out[name] = {**ms(times), "runs": len(times), "matching": matching}
+    return out
 
 
-# --- driver ---------------------------------------------------------------------------------
+def under_load(port: int, token: str, *, clients: int, seconds: float) -> dict[str, Any]:
+    out: dict[str, Any] = {"clients": clients, "seconds": seconds}
+    for path in ("/", "/api/inbox?limit=50"):
+        hey(port, path, token, clients=2, seconds=1)  # warm up
+        out[path] = hey(port, path, token, clients=clients, seconds=seconds)
+    return out
+
+
+def live(
+    db: Database, port: int, token: str, *, rates: list[float], seconds: float
+) -> list[dict[str, Any]]:
+    counts = [max(1, int(rate * seconds)) for rate in rates]
+    sim, items = generate(sum(counts), seed=99)  # another seed than the desk's: new ids
+    register_accounts(db, sim)
+    out, start = [], 0
+    for rate, count in zip(rates, counts, strict=True):
+        part = items[start : start + count]
+        start += count
+        out.append(live_delay(db, port, part, rate=rate, token=token))
+    return out
+
+
+def served(db: Database, url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The parts against a running `carebird serve` (one process for both)."""
+    out: dict[str, Any] = {}
+    port = free_port()
+    # The tokens before the desk starts: its start-up work may hold SQLite's write lock a while.
+    agent_token = token_for(db, email="load@example.test")
+    viewer_token = token_for(db, email="live@example.test", role="viewer")
+    with serve(url, port):
+        if args.load_seconds > 0:
+            out["under_load"] = under_load(
+                port, agent_token, clients=args.clients, seconds=args.load_seconds
+            )
+        if args.live_seconds > 0:
+            rates = [float(r) for r in args.rates.split(",") if r]
+            out["live_delay_sse"] = live(
+                db, port, viewer_token, rates=rates, seconds=args.live_seconds
+            )
+    return out
+
+
+def _progress(out: dict[str, Any]) -> None:
+    """What is measured so far, on stderr: a long run that is stopped still tells something."""
+    sys.stderr.write(json.dumps(out) + "\n")
+    sys.stderr.flush()
+
+
 def run_engine(url: str, args: argparse.Namespace) -> dict[str, Any]:
     with fresh_database(url) as bench_url:
         db = Database(bench_url)
@@ -341,40 +176,50 @@ def run_engine(url: str, args: argparse.Namespace) -> dict[str, Any]:
         settings = Settings(env="test", database_url=bench_url, secret_key="bench-" + "x" * 30)
         try:
             out: dict[str, Any] = {"engine": db.dialect}
-            out["data"] = build(
-                db,
-                cases=args.cases,
-                base_messages=args.base_messages,
-                active_share=args.active_share,
+            desk = seed(db, cases=args.cases, active_share=args.active_share)
+            out["data"] = {
+                "cases": desk.cases,
+                "active": desk.active,
+                "messages": desk.messages,
+                "seed_seconds": round(desk.seconds, 1),
+                "of_which_search_index_seconds": round(desk.index_seconds, 1),
+            }
+            with db.session() as s:
+                case_ids = list(s.scalars(select(Case.id)))
+            _progress(out)
+            table = shapes(desk, case_ids, SlaSetup.from_settings(settings), random.Random(5))
+            out["plans"] = plans(db, table)
+            out["in_process"] = in_process(
+                db, table, requests=args.requests, budget=args.shape_seconds
             )
-            out["server_time_testclient"] = server_times(settings, db, requests=args.requests)
-            if args.seconds > 0:
-                out["live_delay_sse"] = live_delay(
-                    db, bench_url, rate=args.rate, seconds=args.seconds
-                )
+            _progress(out)
+            if args.load_seconds > 0 or args.live_seconds > 0:
+                out.update(served(db, bench_url, args))
             return out
         finally:
             db.dispose()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
-    parser.add_argument("--base-messages", type=int, default=20_000)
+    parser.add_argument("--engine", default="both", help="sqlite, postgresql or both")
     parser.add_argument("--active-share", type=float, default=0.2)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--rate", type=float, default=50.0)
-    parser.add_argument("--seconds", type=float, default=30.0, help="0: no live-delay run")
-    parser.add_argument("--engines", default="sqlite,postgresql")
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--shape-seconds", type=float, default=20.0)
+    parser.add_argument("--load-seconds", type=float, default=30.0, help="0: no load run")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--rates", default="50,500")
+    parser.add_argument("--live-seconds", type=float, default=10.0, help="0: no live run")
     args = parser.parse_args()
-    results = []
-    for engine in args.engines.split(","):
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else args.engine.split(",")
+    for engine in engines:
         if engine == "sqlite":
-            results.append(run_engine("sqlite:///unused.db", args))
+            result = run_engine("sqlite:///unused.db", args)
         else:
             with PgCluster() as cluster:
-                results.append(run_engine(cluster.url("postgres"), args))
-        print(json.dumps(results[-1], indent=2), flush=True)
+                result = run_engine(cluster.url("postgres"), args)
+        print(json.dumps(result, indent=2), flush=True)
 
 
 if __name__ == "__main__":

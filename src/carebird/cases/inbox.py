@@ -9,25 +9,26 @@ time, in the case's account's calendar (carebird.cases.sla, carebird.cases.calen
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from carebird.cases.conditions import facts_of
 from carebird.cases.models import Case, CaseTag
-from carebird.cases.queries import CaseRow, Page, Sort, select_page, text_condition
+from carebird.cases.queries import COUNT_CAP, CaseRow, Page, Sort, select_page, text_condition
 from carebird.cases.search import facet_condition, search_condition
-from carebird.cases.sla import SlaSetup, deadline, waiting_on_us
+from carebird.cases.sla import SlaSetup, deadline
 from carebird.cases.sla_clock import clocks
 from carebird.cases.states import ACTIVE
-from carebird.db.base import utcnow
+from carebird.db.base import as_utc, utcnow
 from carebird.errors import InvalidInput
 from carebird.ingest.models import Message, NetworkAccount
 
-COUNT_CAP = 1000  # the inbox says "1,000+" rather than count every match of a common word
 ACTIVE_STATUSES: tuple[str, ...] = tuple(sorted(str(s) for s in ACTIVE))
 
 
@@ -40,11 +41,51 @@ class InboxRow(CaseRow):
     waiting_seconds: int | None = None
     due_at: datetime | None = None  # answer deadline in business time (None: none runs)
     breached: bool = False
-    opening_message_id: int | None = None  # internal: where the language comes from
+    answered_before: bool = False  # internal: an answer of ours came before (not an ack)
 
-    def fill(self, case: Case) -> None:
+    @classmethod
+    def extra_columns(cls, dialect: str) -> dict[str, Any]:
+        return dict(_badge_columns())
+
+    def fill(self, case: Case, extra: Mapping[str, Any]) -> None:
         self.account_id = case.account_id
-        self.opening_message_id = case.opening_message_id
+        self.account_handle = extra.get("account_handle") if case.account_id else None
+        self.language = extra.get("language") if case.opening_message_id is not None else None
+        if self.status in ACTIVE_STATUSES:  # nobody waits on a resolved case
+            since = extra.get("waiting_since")
+            self.waiting_since = as_utc(since) if since is not None else None
+            self.answered_before = extra.get("last_answer") is not None
+
+
+@functools.cache
+def _badge_columns() -> dict[str, Any]:
+    """The badges and the waiting time, as correlated subqueries of the page's statement
+    (carebird.cases.sla.waiting_on_us says the same for a list of ids); built once (the
+    constructs are immutable; building them costs more than running them)."""
+    out_msg, in_msg = aliased(Message), aliased(Message)
+    last_answer = (
+        select(func.max(out_msg.created_at))
+        .where(
+            out_msg.case_id == Case.id,
+            out_msg.direction == "out",
+            out_msg.kind != "acknowledgement",  # "bien reçu": the customer still waits
+        )
+        .correlate(Case)  # the page's case, also from inside `since` below
+        .scalar_subquery()
+    )
+    since = select(func.min(in_msg.created_at)).where(
+        in_msg.case_id == Case.id,
+        in_msg.direction == "in",
+        or_(last_answer.is_(None), in_msg.created_at > last_answer),
+    )
+    handle = select(NetworkAccount.handle).where(NetworkAccount.id == Case.account_id)
+    language = select(Message.language).where(Message.id == Case.opening_message_id)
+    return {
+        "account_handle": handle.scalar_subquery(),
+        "language": language.scalar_subquery(),
+        "last_answer": last_answer,
+        "waiting_since": since.scalar_subquery(),
+    }
 
 
 @dataclass(slots=True)
@@ -132,42 +173,22 @@ def inbox(
         row_type=InboxRow,
         count_cap=count_cap,
     )
-    _attach_badges(session, page.items)
-    _attach_waiting(session, page.items, sla=sla, now=now or utcnow())
+    _attach_deadlines(session, page.items, sla=sla, now=now or utcnow())
     return page
 
 
-def _attach_badges(session: Session, rows: list[InboxRow]) -> None:
-    accounts = {r.account_id for r in rows if r.account_id is not None}
-    handles: dict[int, str] = {}
-    if accounts:
-        stmt = select(NetworkAccount.id, NetworkAccount.handle).where(
-            NetworkAccount.id.in_(accounts)
-        )
-        handles = {i: h for i, h in session.execute(stmt)}
-    opening = {r.id: r.opening_message_id for r in rows if r.opening_message_id is not None}
-    languages: dict[int, str | None] = {}
-    if opening:
-        stmt2 = select(Message.id, Message.language).where(Message.id.in_(set(opening.values())))
-        languages = {i: lang for i, lang in session.execute(stmt2)}
-    for r in rows:
-        r.account_handle = handles.get(r.account_id) if r.account_id is not None else None
-        mid = opening.get(r.id)
-        r.language = languages.get(mid) if mid is not None else None
-
-
-def _attach_waiting(
+def _attach_deadlines(
     session: Session, rows: list[InboxRow], *, sla: SlaSetup | None, now: datetime
 ) -> None:
-    """Since when each active case's customer waits on us, and the deadline that runs first:
-    the answer's, or the resolution's (its policy has one and the case is not waiting on the
-    customer), in the case's account's calendar."""
+    """How long each active case's customer has waited on us (since: the page's statement),
+    and the deadline that runs first: the answer's, or the resolution's (its policy has one
+    and the case is not waiting on the customer), in the case's account's calendar. Only a
+    desk with SLA policies reads more: the calendars, and the facts and clocks if needed."""
     ids = [r.id for r in rows if r.status in ACTIVE_STATUSES]
     if not ids:
         return
-    since, answered = waiting_on_us(session, ids)
+    since = {r.id: r.waiting_since for r in rows if r.waiting_since is not None}
     for r in rows:
-        r.waiting_since = since.get(r.id)
         if r.waiting_since is not None:
             r.waiting_seconds = max(0, int((now - r.waiting_since).total_seconds()))
     running = clocks(session, ids) if sla is not None and sla.has_resolution else {}
@@ -182,7 +203,7 @@ def _attach_waiting(
             policy,
             status=r.status,
             waiting_since=r.waiting_since,
-            answered_before=r.id in answered,
+            answered_before=r.answered_before,
             now=now,
             calendar=calendar,  # the account's hours and holidays
         )

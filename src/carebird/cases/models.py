@@ -19,6 +19,13 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_activity", "status", "last_activity_at"),
         Index("ix_cases_customer_status", "customer_id", "status"),
+        # The inbox's filters and orders, each ending in the keyset's (priority, id): 0020.
+        Index("ix_cases_priority_id", "priority", "id"),
+        Index("ix_cases_status_priority", "status", "priority", "id"),
+        Index("ix_cases_assignee_priority", "assignee_id", "priority", "id"),
+        Index("ix_cases_team_priority", "team_id", "priority", "id"),
+        Index("ix_cases_account_priority", "account_id", "priority", "id"),
+        Index("ix_cases_activity_id", "last_activity_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

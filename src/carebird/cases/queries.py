@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import JSON, func, literal, literal_column, select, text, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session, aliased
 
 from carebird.auth.models import Agent
@@ -27,6 +29,7 @@ from carebird.ingest.models import Author, Message
 T = TypeVar("T")
 Sort = Literal["priority", "activity", "created"]
 MAX_LIMIT = 200
+COUNT_CAP = 1000  # lists say "1,000+" rather than count every match of a common filter
 _SORT_COLUMNS = {
     "activity": Case.last_activity_at,
     "priority": Case.priority,
@@ -63,8 +66,13 @@ class CaseRow:
     tags: list[str] = field(default_factory=list)
     priority_text: str = ""  # the reasons in the reader's language, filled by the adapter
 
-    def fill(self, case: Case) -> None:
-        """Hook for richer rows (the inbox's) to take more from the case."""
+    @classmethod
+    def extra_columns(cls, dialect: str) -> dict[str, Any]:
+        """Hook for richer rows (the inbox's): more columns for the page's one statement."""
+        return {}
+
+    def fill(self, case: Case, extra: Mapping[str, Any]) -> None:
+        """Hook for richer rows (the inbox's) to take more from the case and `extra_columns`."""
 
 
 @dataclass(slots=True)
@@ -141,6 +149,34 @@ def text_condition(q: str) -> Any:
     return func.lower(Case.subject).contains(q.lower(), autoescape=True)
 
 
+@functools.cache
+def tags_column(dialect: str) -> Any:
+    """A case's tags, sorted, as one JSON array: a correlated subquery of the page's statement."""
+    if dialect == "postgresql":
+        agg = func.json_agg(aggregate_order_by(CaseTag.tag, CaseTag.tag))
+        return (
+            select(func.coalesce(agg, text("'[]'::json")))
+            .where(CaseTag.case_id == Case.id)
+            .scalar_subquery()
+        )
+    return literal_column(  # SQLite 3.40 has no ORDER BY inside an aggregate: a sorted FROM
+        "(SELECT json_group_array(t.tag) FROM (SELECT case_tags.tag AS tag FROM case_tags "
+        "WHERE case_tags.case_id = cases.id ORDER BY case_tags.tag) AS t)",
+        type_=JSON,
+    )
+
+
+def count_matching(session: Session, conds: list[Any], count_cap: int | None) -> tuple[int, bool]:
+    """How many cases match, stopping past `count_cap` (then True: there are more)."""
+    matching = select(Case.id).where(*conds)
+    if count_cap is not None:
+        matching = matching.limit(count_cap + 1)
+    total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    if count_cap is not None and total > count_cap:
+        return count_cap, True
+    return total, False
+
+
 def select_page(
     session: Session,
     conds: list[Any],
@@ -154,31 +190,40 @@ def select_page(
 ) -> Page[Any]:
     """One page of cases matching `conds`, best first for `sort`, with the total and tags.
 
-    With `count_cap`, counting stops past that many matches (`total_capped`): an exact count
-    of 60,000 matches costs a scan, "1,000+" an index walk that stops early.
+    The rows, their customer, tags and whatever `row_type.extra_columns` adds come from one
+    statement, ordered by (sort column, id) and paged by keyset: `cursor` holds the last
+    row's pair, and the next page starts strictly after it, which an index ending in
+    (column, id) serves without sorting (migration 0020). The count is a second statement;
+    with `count_cap` it stops past that many matches (`total_capped`): "1,000+" costs an
+    index walk that stops early, an exact count of 60,000 a scan.
     """
     if sort not in _SORT_COLUMNS:
         raise InvalidInput(f"unknown sort {sort!r}")
     if cursor and offset:
         raise InvalidInput("use either a cursor or an offset, not both")
     limit = _limit(limit)
-    matching = select(Case.id).where(*conds)
-    if count_cap is not None:
-        matching = matching.limit(count_cap + 1)
-    total = session.scalar(select(func.count()).select_from(matching.subquery())) or 0
-    capped = count_cap is not None and total > count_cap
-    if capped:
-        total = count_cap or 0
+    total, capped = count_matching(session, conds, count_cap)
     col = _SORT_COLUMNS[sort]
-    stmt = select(Case, Author.handle).join(Author, Author.id == Case.customer_id).where(*conds)
+    dialect = session.get_bind().dialect.name
+    extra = {"tags": tags_column(dialect), **row_type.extra_columns(dialect)}
+    labelled = [c.label(f"x_{name}") for name, c in extra.items()]
+    stmt = (
+        select(Case, Author.handle, *labelled)
+        .join(Author, Author.id == Case.customer_id)
+        .where(*conds)
+    )
     if cursor:
         value, after_id = _decode_cursor(sort, cursor)
-        stmt = stmt.where(or_(col < value, and_(col == value, Case.id < after_id)))
+        stmt = stmt.where(tuple_(col, Case.id) < tuple_(literal(value), literal(after_id)))
     stmt = stmt.order_by(col.desc(), Case.id.desc()).limit(limit + 1).offset(max(0, offset))
-    rows = [_case_row(case, handle, row_type) for case, handle in session.execute(stmt)]
+    rows = []
+    for found in session.execute(stmt):
+        values = dict(zip(extra, found[2:], strict=True))
+        row = _case_row(found[0], found[1], row_type, values)
+        row.tags = list(values["tags"] or [])
+        rows.append(row)
     more = len(rows) > limit
     rows = rows[:limit]
-    _attach_tags(session, rows)
     after = _encode_cursor(sort, rows[-1]) if more else None
     return Page(items=rows, total=total, next=after, total_capped=capped)
 
@@ -196,8 +241,10 @@ def list_cases(
     limit: int = 50,
     offset: int = 0,
     cursor: str | None = None,
+    count_cap: int | None = COUNT_CAP,
 ) -> Page[CaseRow]:
-    """Cases matching every given filter, best first for `sort`, with the total count."""
+    """Cases matching every given filter, best first for `sort`, with the total count (up
+    to `count_cap`: past it, `total_capped`)."""
     conds: list[Any] = []
     if status:
         conds.append(Case.status.in_(status))
@@ -212,10 +259,23 @@ def list_cases(
         conds.append(Case.id.in_(tagged))
     if q:
         conds.append(text_condition(q))
-    return select_page(session, conds, sort=sort, limit=limit, offset=offset, cursor=cursor)
+    return select_page(
+        session,
+        conds,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        cursor=cursor,
+        count_cap=count_cap,
+    )
 
 
-def _case_row(case: Case, handle: str, row_type: type[CaseRow] = CaseRow) -> Any:
+def _case_row(
+    case: Case,
+    handle: str,
+    row_type: type[CaseRow] = CaseRow,
+    extra: Mapping[str, Any] | None = None,
+) -> Any:
     row = row_type(
         id=case.id,
         status=case.status,
@@ -234,7 +294,7 @@ def _case_row(case: Case, handle: str, row_type: type[CaseRow] = CaseRow) -> Any
         resolved_at=case.resolved_at,
         closed_at=case.closed_at,
     )
-    row.fill(case)
+    row.fill(case, extra or {})
     return row
 
 

@@ -95,6 +95,7 @@ class CasePublic(Public):
 class CasePage(BaseModel):
     items: list[CasePublic]
     total: int
+    total_capped: bool = Field(description="true: at least `total` cases match (1,000+)")
     next: str | None = Field(description="pass back as `cursor` for the next page")
 
 
