@@ -1,7 +1,7 @@
 """cases: the signals scoring needs of their latest messages, kept on the case (backfilled)
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07 22:45:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.orm import Session
 
 revision: str = "0021"
-down_revision: str | None = "0019"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
