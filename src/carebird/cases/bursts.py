@@ -163,17 +163,26 @@ class _Tally:
         self._count(post, -1)
 
     def _count(self, post: Post, step: int) -> None:
-        self.authors[post.author] += step
-        if self.authors[post.author] <= 0:
-            del self.authors[post.author]
+        # The hot loop of every batch (its baseline is re-counted): plain dict operations,
+        # no Counter built for a term already seen.
+        author, authors, docs, by_term = post.author, self.authors, self.docs, self.by_term
+        n = authors[author] + step
+        if n > 0:
+            authors[author] = n
+        else:
+            del authors[author]
         for term in post.terms:
-            self.docs[term] += step
-            who = self.by_term.setdefault(term, Counter())
-            who[post.author] += step
-            if who[post.author] <= 0:
-                del who[post.author]
+            docs[term] += step
+            who = by_term.get(term)
+            if who is None:
+                who = by_term[term] = Counter()
+            k = who[author] + step
+            if k > 0:
+                who[author] = k
+            else:
+                del who[author]
                 if not who:
-                    del self.by_term[term]
+                    del by_term[term]
 
     def customers(self, term: str) -> int:
         return len(self.by_term.get(term, ()))
@@ -200,6 +209,23 @@ class Detector:
             self._free.add(post)
             self._free_ids.add(id(post))
         self._forget(post.at)
+
+    def remember_all(self, posts: Iterable[Post]) -> None:
+        """`remember` each post (history, in time order), the cheap way: a post already out of
+        the window by the last one's time is counted straight into the baseline, as the window
+        would have left it, instead of entering and leaving the window's counts."""
+        posts = list(posts)
+        if not posts:
+            return
+        last = posts[-1].at
+        s = self.settings
+        for post in posts:
+            if post.at >= last - s.window:
+                self.remember(post)
+            elif post.at >= last - s.baseline and not self._window.posts:
+                self._before.add(post)
+            elif post.at >= last - s.baseline:
+                self.remember(post)  # behind what the window holds already: the slow way
 
     def _forget(self, now: datetime) -> None:
         s = self.settings

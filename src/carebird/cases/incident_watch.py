@@ -83,9 +83,7 @@ def detect_incidents(
     )
     merged = sorted(history + fresh, key=lambda p: (p.at, str(p.key)))
     new_keys = {p.key for p in fresh}
-    for p in merged:
-        if p.key not in new_keys:
-            detector.remember(p)
+    detector.remember_all(p for p in merged if p.key not in new_keys)
     return _apply(session, detector, fresh, {})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime, timedelta
 
 from carebird.cases.bursts import Burst, Detector, Post, Settings, surprise, terms_of
@@ -114,3 +115,32 @@ def test_surprise_is_a_poisson_tail() -> None:
     assert surprise(3, 0.0) == 0.0
     assert abs(surprise(1, 1.0) - (1 - 0.36787944)) < 1e-6
     assert surprise(7, 1.0) < 1e-3 < surprise(4, 1.0)
+
+
+def _state(d: Detector) -> tuple[object, ...]:
+    return tuple(
+        (
+            [p.key for p in t.posts] if t is not d._free else None,  # _free: counts only
+            dict(+t.docs),
+            {k: dict(v) for k, v in t.by_term.items()},
+            dict(t.authors),
+        )
+        for t in (d._before, d._window, d._free)
+    )
+
+
+def test_remembering_history_in_bulk_leaves_the_counts_one_by_one_would() -> None:
+    rng = random.Random(5)
+    words = ["panne", "fibre", "box", "tv", "ligne b", "facture", "retard", "colis"]
+    at = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    posts = []
+    for n in range(900):  # ten days of history, irregular gaps
+        at += timedelta(minutes=rng.choice([1, 3, 20, 45, 90]))
+        text = " ".join(rng.sample(words, 3))
+        posts.append((n, f"c{rng.randrange(60)}", at, text))
+    one, bulk = Detector(), Detector()
+    for key, who, when, text in posts:
+        one.remember(Post(key, who, when, text))
+    bulk.remember_all(Post(key, who, when, text) for key, who, when, text in posts)
+    assert _state(one) == _state(bulk)
+    assert _state(one)[0][0] and _state(one)[1][0]  # both the baseline and the window hold posts
