@@ -33,10 +33,17 @@ def _lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
 
 
-def _posts(session: Session, where: Sequence[object], limit: int | None = None) -> list[Post]:
+def _posts(
+    session: Session,
+    where: Sequence[object],
+    limit: int | None = None,
+    cases: dict[int, int | None] | None = None,
+) -> list[Post]:
+    """The inbound messages `where` says, oldest first; their cases noted in `cases`."""
     query = (
         select(
             Message.id,
+            Message.case_id,
             Author.external_id,
             Message.created_at,
             Message.text,
@@ -55,7 +62,9 @@ def _posts(session: Session, where: Sequence[object], limit: int | None = None) 
     if limit is not None:
         query = query.limit(limit)
     rows = session.execute(query).all()
-    return [Post(i, a, at, t, g) for i, a, at, t, g in reversed(rows)]
+    if cases is not None:
+        cases.update((i, c) for i, c, *_ in rows)
+    return [Post(i, a, at, t, g) for i, _, a, at, t, g in reversed(rows)]
 
 
 def detect_incidents(
@@ -64,7 +73,8 @@ def detect_incidents(
     """Put the cases of these new messages in incidents (opening one for a burst). Returns the
     ids of the incidents that opened or grew."""
     settings = settings or Settings()
-    fresh = _posts(session, [Message.id.in_(message_ids)]) if message_ids else []
+    cases: dict[int, int | None] = {}  # message id -> case id, read with the posts
+    fresh = _posts(session, [Message.id.in_(message_ids)], cases=cases) if message_ids else []
     if not fresh:
         return []
     _lock(session)
@@ -73,6 +83,7 @@ def detect_incidents(
         session,
         [Message.created_at >= start - settings.baseline, Message.id.not_in(message_ids)],
         HISTORY_ROWS,
+        cases,
     )
     since = start - settings.join_window - timedelta(minutes=1)
     open_ = session.scalars(
@@ -84,7 +95,7 @@ def detect_incidents(
     merged = sorted(history + fresh, key=lambda p: (p.at, str(p.key)))
     new_keys = {p.key for p in fresh}
     detector.remember_all(p for p in merged if p.key not in new_keys)
-    return _apply(session, detector, fresh, {})
+    return _apply(session, detector, fresh, cases)
 
 
 def _apply(
