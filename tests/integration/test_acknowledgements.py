@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from carebird.cases.models import Case, CaseEvent
+from carebird.cases.scoring import rescore_active
 from carebird.cases.sla import waiting_on_us
 from carebird.cases.timeline import timeline
 from carebird.cli.main import cli
@@ -233,6 +234,13 @@ def test_an_acknowledgement_is_not_an_answer(db: Database) -> None:
         (times,) = [t for t in case_times(s) if t.case_id == case_id]
         assert waiting_on_us(s, [case_id]) == ({}, {case_id})
     assert times.first_response_at is not None
+    # The private answer joined its case after the intake: its kept signals know it too, so
+    # the periodic re-score (which reads no message) no longer counts the customer as waiting.
+    with db.session() as s, s.begin():
+        rescore_active(s)
+        case = s.get_one(Case, case_id)
+        assert case.waiting_since is None
+        assert "waiting" not in {r["code"] for r in case.priority_reasons}
 
 
 def test_an_agents_answer_first_cancels_the_acknowledgement(db: Database) -> None:

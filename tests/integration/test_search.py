@@ -217,3 +217,23 @@ def test_the_agent_searches_the_inbox(client: TestClient, db: Database) -> None:
     assert ids("zeppel") == [c.parcel]
     for q in HOSTILE[:-2]:
         ids(q)
+
+
+def test_a_language_facet_is_the_whole_tag_on_both_engines(db: Database) -> None:
+    """Bluesky says "pt-BR": the facet "pt" is Portuguese as tagged "pt", not "pt-BR"."""
+    ingest(
+        db,
+        [
+            item(
+                customer(7), "Minha encomenda atrasou de novo", external_id="br", language="pt-BR"
+            ),
+            item(customer(8), "A minha encomenda chegou partida", external_id="pt", language="pt"),
+        ],
+    )
+    br, pt = case_of(db, "br"), case_of(db, "pt")
+    with db.session() as s:
+        tagged = dict(s.execute(select(Message.external_id, Message.language)).tuples().all())
+    assert (tagged["br"], tagged["pt"]) == ("pt-BR", "pt")
+    assert found(db, language="pt") == {pt}
+    assert found(db, language="pt-BR") == {br}
+    assert found(db, language="br") == set()

@@ -81,7 +81,11 @@ def score_batch(
             select(*_CASE, Case.recent_messages)
             .join(Author, Author.id == Case.customer_id)
             .where(Case.id.in_(part))
-            .with_for_update(of=Case)  # merged into what this transaction reads
+            # Merged into what this transaction reads. NO KEY UPDATE: the batch's messages
+            # already hold KEY SHARE on their cases (foreign key), which FOR UPDATE would wait
+            # on: two intakes writing to one case would deadlock.
+            .with_for_update(of=Case, key_share=True)
+            .order_by(Case.id)
         )
         for case in session.execute(stmt):
             if case.recent_messages is None and case.id not in fresh:
@@ -106,8 +110,14 @@ def score_cases(
     updates: list[dict[str, Any]] = []
     recategorised: set[int] = set()
     for part in chunks(sorted(set(case_ids))):
+        # The case rows locked (in id order) before their messages are read: an intake adding a
+        # message to one of them meanwhile waits, instead of being overwritten by this rebuild.
         cases = session.execute(
-            select(*_CASE).join(Author, Author.id == Case.customer_id).where(Case.id.in_(part))
+            select(*_CASE)
+            .join(Author, Author.id == Case.customer_id)
+            .where(Case.id.in_(part))
+            .order_by(Case.id)
+            .with_for_update(of=Case, key_share=True)
         ).all()
         windows = recent_windows(session, part)
         for case in cases:

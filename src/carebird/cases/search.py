@@ -96,7 +96,9 @@ def _is_pg(session: Session) -> bool:
 
 
 def _language(value: str | None) -> str:
-    return (value or "").strip().lower()
+    """One token on both engines: "pt-BR" -> "pt_br" (FTS5 keeps "_" inside a word, so "pt"
+    never matches "pt_br" as it would match the two words of "pt-br")."""
+    return re.sub(r"[^\w]+", "_", (value or "").strip().lower())
 
 
 class _Bag:

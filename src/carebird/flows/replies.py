@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from carebird.cases.scoring import score_cases
 from carebird.cases.search import index_cases
 from carebird.db.base import utcnow
 from carebird.db.database import Database
@@ -112,6 +113,10 @@ def after_send(intake: Intake) -> sending.AfterSend:
         process_batch(session, [post], intake=intake)
 
     def sent(session: Session, item: OutboxItem) -> None:
+        # A private reply joins its case only now (no reply chain for the intake to follow),
+        # and a purpose may re-label an echo stored first: the case's kept signals are
+        # rebuilt from its messages so the customer no longer counts as waiting.
+        score_cases(session, [item.case_id], weights=intake.weights)
         index_cases(session, [item.case_id])
         extra = {"agent_id": item.created_by, "outbox_id": item.id}
         announce_cases(session, [item.case_id], ReplySent, extra)

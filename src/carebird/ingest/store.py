@@ -103,7 +103,10 @@ def store_items(
 ) -> StoreResult:
     """Store the new items of a batch once each; `prepared` (from `prepare_items`) when the
     database-free part was done beforehand, else it is done here with `annotate`."""
-    ready = prepared if prepared is not None else prepare_items(items, annotate=annotate)
+    # Done here, only the items the database does not have yet are annotated (a re-poll or a
+    # reconciliation overlapping what is stored costs no understanding).
+    ready = prepared if prepared is not None else prepare_items(items)
+    late = annotate if prepared is None else None
     result = StoreResult(duplicates=ready.duplicates, rejected=list(ready.rejected))
     batch = ready.items
     if not batch:
@@ -117,6 +120,8 @@ def store_items(
         result.refreshed_cases = _refresh_metrics(session, seen_again)
     if not fresh:
         return result
+    if late is not None:
+        fresh = list(zip([i for i, _ in fresh], late([i for i, _ in fresh]), strict=True))
 
     accounts = _accounts(session, [i for i, _ in fresh])
     authors = _authors(session, [i for i, _ in fresh], accounts)

@@ -52,8 +52,12 @@ def _backfill() -> None:
         if not ids:
             break
         windows = recent_windows(session, ids)
+        # Only the columns this revision adds: a signal a later revision adds is not there yet.
+        names = {name for name, _, _ in COLUMNS}
         rows: list[dict[str, Any]] = [
-            {"id": case_id, **summarize(windows.get(case_id, []))} for case_id in ids
+            {"id": case_id}
+            | {k: v for k, v in summarize(windows.get(case_id, [])).items() if k in names}
+            for case_id in ids
         ]
         session.execute(sa.update(Case), rows)
         last = ids[-1]
