@@ -60,7 +60,7 @@ def _walk(page: Callable[[str | None], Any]) -> list[int]:
         if found.next is None:
             return ids
         cursor = found.next
-    raise AssertionError(f"still paging after 2,000 pages ({len(ids)} rows, {len(set(ids))} distinct)")
+    raise AssertionError(f"still paging after 2,000 pages: {len(set(ids))} distinct rows")
 
 
 def _expected(db: Database, statuses: tuple[str, ...]) -> list[int]:
