@@ -213,11 +213,9 @@ def select_page(
         .where(*conds)
     )
     if cursor:
-        value, after_id = _decode_cursor(sort, cursor)
-        # Typed as the columns: a bare literal datetime would be compared as timestamptz,
-        # shifted by the PostgreSQL session's time zone against UTC columns.
-        bound = tuple_(literal(value, col.type), literal(after_id, Case.id.type))
-        stmt = stmt.where(tuple_(col, Case.id) < bound)
+        value, last_id = _decode_cursor(sort, cursor)
+        # Typed as the column: a bare datetime is a timestamptz, shifted by the session's zone.
+        stmt = stmt.where(tuple_(col, Case.id) < tuple_(literal(value, col.type), literal(last_id)))
     stmt = stmt.order_by(col.desc(), Case.id.desc()).limit(limit + 1).offset(max(0, offset))
     rows = []
     for found in session.execute(stmt):
