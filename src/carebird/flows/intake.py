@@ -182,17 +182,29 @@ def poll_once(
     with db.session() as session, session.begin():
         cursor = load_cursor(session, connector.source)
     fetched = connector.fetch(cursor, limit=limit)
+    return _commit_page(db, connector, fetched, intake=intake), fetched.more
+
+
+def _commit_page(
+    db: Database,
+    connector: Connector,
+    fetched: FetchResult,
+    *,
+    intake: Intake,
+    prepared: Prepared | None = None,
+) -> BatchReport:
+    """One fetched page through the pipeline, committed with the cursor it reached."""
     with db.session() as session, session.begin():
         report = process_batch(
             session,
             fetched.items,
             intake=intake,
             cursor=CursorUpdate(connector.source, fetched.cursor),
+            prepared=prepared,
         )
-    if report.rejected:
-        for ext, why in report.rejected:
-            log.warning("%s: rejected %s: %s", connector.source, ext, why)
-    return report, fetched.more
+    for ext, why in report.rejected:
+        log.warning("%s: rejected %s: %s", connector.source, ext, why)
+    return report
 
 
 def drain(db: Database, connector: Connector, *, intake: Intake, limit: int = 500) -> BatchReport:
@@ -213,16 +225,7 @@ def drain(db: Database, connector: Connector, *, intake: Intake, limit: int = 50
             cursor = fetched.cursor
 
     for fetched, prepared in prepared_ahead(pages(), _items_of, intake=intake):
-        with db.session() as session, session.begin():
-            report = process_batch(
-                session,
-                fetched.items,
-                intake=intake,
-                cursor=CursorUpdate(connector.source, fetched.cursor),
-                prepared=prepared,
-            )
-        for ext, why in report.rejected:
-            log.warning("%s: rejected %s: %s", connector.source, ext, why)
+        report = _commit_page(db, connector, fetched, intake=intake, prepared=prepared)
         total.add(report)
     return total
 
