@@ -4,7 +4,8 @@ delay from a message's arrival to the open inbox.
 Run from the repository root (PostgreSQL runs in a throwaway cluster from the test support):
 
     .venv/bin/python -m benchmarks.inbox [--cases 100000] [--engine sqlite|postgresql|both]
-        [--requests 200] [--load-seconds 30] [--clients 20] [--rates 50,500] [--live-seconds 10]
+        [--requests 200] [--load-seconds 30] [--clients 20] [--workers 2] [--rates 50,500]
+        [--live-seconds 10]
 
 Data (benchmarks.inbox_seed): `--cases` cases with their customers and messages written by
 bulk inserts, `--active-share` of them active, then the search index rebuilt by
@@ -20,9 +21,10 @@ assignee, team, account) and searches (a common word, a prefix, two words, a rar
 piece of an order reference), all through `carebird.cases.inbox.inbox` or
 `carebird.cases.queries`.
 
-Under load: `carebird serve` in its own process on loopback, `--clients` concurrent clients of
-`hey` (Debian package; scripts/ensure-hey.sh) for `--load-seconds` on `/` and on
-`/api/inbox?limit=50`, signed in with an agent's API token: requests/s, p50/p99.
+Under load: `carebird serve --workers 2` (`--workers`: web processes, one per core; one of them
+runs the background work) on loopback, `--clients` concurrent clients of `hey` (Debian
+package; scripts/ensure-hey.sh) for `--load-seconds` on `/` and on `/api/inbox?limit=50`,
+signed in with an agent's API token: requests/s, p50/p99.
 
 Live delay: messages arrive at each of `--rates` per second for `--live-seconds`, batched as
 they fall due; from a message's arrival to the server-sent event that puts it in an open inbox
@@ -144,13 +146,13 @@ def live(
 
 
 def served(db: Database, url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """The parts against a running `carebird serve` (one process for both)."""
+    """The parts against a running `carebird serve --workers N` (the same desk for both)."""
     out: dict[str, Any] = {}
     port = free_port()
     # The tokens before the desk starts: its start-up work may hold SQLite's write lock a while.
     agent_token = token_for(db, email="load@example.test")
     viewer_token = token_for(db, email="live@example.test", role="viewer")
-    with serve(url, port):
+    with serve(url, port, args.workers):
         if args.load_seconds > 0:
             out["under_load"] = under_load(
                 port, agent_token, clients=args.clients, seconds=args.load_seconds
@@ -209,6 +211,7 @@ def main() -> None:
     parser.add_argument("--shape-seconds", type=float, default=20.0)
     parser.add_argument("--load-seconds", type=float, default=30.0, help="0: no load run")
     parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2, help="web processes of `serve`")
     parser.add_argument("--rates", default="50,500")
     parser.add_argument("--live-seconds", type=float, default=10.0, help="0: no live run")
     args = parser.parse_args()

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 import time_machine
 from alembic import command
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, update
 
+from carebird.cases import scoring
 from carebird.cases.merging import merge_cases, split_case
 from carebird.cases.models import Case
 from carebird.cases.priority import DEFAULT_WEIGHTS
@@ -338,3 +339,29 @@ def test_the_accurate_tier_rebuilds_what_the_next_batch_merges_into(db: Database
     ingest(db, [item(customer(7), "have a nice day", minutes=5, external_id="t2")])
     assert _case(db, case_id).category == "complaint"
     assert snapshot(db) == rebuilt(db)
+
+
+def test_the_periodic_rescore_commits_each_batch(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With `commit_each` (the periodic job's way) each batch is its own transaction, so the
+    intake never waits for the whole pass: a failure in the second batch keeps the first."""
+    ingest(db, [item(customer(6), "my parcel is lost", external_id="r1")])
+    ingest(db, [item(customer(7), "my order never came", external_id="r2")])
+    with db.session() as s, s.begin():
+        s.execute(update(Case).values(priority=-1.0))  # what a re-score overwrites
+    real, calls = scoring.rescore_stored, list[list[int]]()
+
+    def failing_second(*args: Any, **kwargs: Any) -> set[int]:
+        calls.append(list(args[1]))
+        if len(calls) == 2:
+            raise RuntimeError("the database went away")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "rescore_stored", failing_second)
+    with db.session() as s, pytest.raises(RuntimeError):
+        rescore_active(s, batch=1, commit_each=True)
+    after = {row[0]: row[2] for row in snapshot(db)}
+    (first,), (second,) = calls
+    assert after[first] > 0  # scored and committed
+    assert after[second] == -1.0  # its batch failed: rolled back alone

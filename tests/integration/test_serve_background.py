@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import signal
 import threading
 import time
@@ -180,3 +181,78 @@ def test_sigterm_lets_the_current_send_finish(
         row = s.scalars(select(OutboxItem)).one()
         assert row.status == "sent" and row.external_id  # recorded before the process ended
     database.dispose()
+
+
+def _found(server: Carebird, token: str, word: str) -> bool:
+    """Whether a case's messages hold `word` (the inbox's search: any status)."""
+    statuses = "new,open,waiting_customer,resolved"
+    status, page = server.call("GET", f"/api/inbox?q={word}&status={statuses}", token)
+    return status == 200 and bool(page["items"])
+
+
+def _runner_pid(lock: Path) -> int | None:
+    """The process holding the SQLite desk's runner lock (its lock file names it)."""
+    text = lock.read_text() if lock.exists() else ""
+    return int(text.split()[1]) if text.startswith("pid ") else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}/status").read_text().find("State:\tZ") < 0
+
+
+def test_serve_workers_share_the_port_and_run_the_background_work_once(
+    mastodon: MastodonHarness, tmp_path: Path
+) -> None:
+    """`serve --workers 2`: two web processes answer on one port, one of them does the
+    background work (replies sent once), and after that one is killed (-9) its replacement
+    takes the work back."""
+    sqlite = Settings(database_url=f"sqlite:///{tmp_path / 'desk.db'}", secret_key="s" * 40)
+    env = _env(sqlite)
+    run_cli(env, tmp_path, "db", "upgrade")
+    _add_account(env, tmp_path, mastodon)
+    server = Carebird("serve", "--workers", "2", env=env, workdir=tmp_path).wait_healthy()
+    lock = tmp_path / "desk.db.runner.lock"
+    try:
+        runner = wait_for("a process to take the background work", lambda: _runner_pid(lock))
+        assert runner != server.proc.pid  # a web process does it, not the supervisor
+        wait_for("the other web process to serve only", lambda: "web only" in server.output())
+        token = _token(env, tmp_path)
+        mentions = mastodon.post_mentions(2, text="colis 5151 jamais livré")
+        wait_for("two cases", lambda: _count_cases(server, token) >= 2)
+        for _ in range(10):  # any process may answer: each one reads the same desk
+            status, page = server.call("GET", "/api/cases?status=new,open&limit=50", token)
+            assert status == 200 and page["total"] == 2
+        for case in page["items"]:
+            status, _ = server.call(
+                "POST", f"/api/cases/{case['id']}/replies", token, {"text": "Nous regardons."}
+            )
+            assert status == 202
+        wait_for("two replies", lambda: all(mastodon.replies_to(m) for m in mentions))
+        time.sleep(3)  # several outbox passes of one runner later
+        assert [len(mastodon.replies_to(m)) for m in mentions] == [1, 1]
+
+        os.kill(runner, signal.SIGKILL)
+        wait_for("the killed process gone", lambda: not _alive(runner))
+        replaced = wait_for(
+            "a new runner", lambda: (p := _runner_pid(lock)) is not None and p != runner and p
+        )
+        assert _alive(int(replaced))
+        mastodon.post_mentions(1, text="colis 6262 abîmé")
+        wait_for("the mention polled by the new runner", lambda: _found(server, token, "6262"))
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n--- serve said:\n{server.output()[-6000:]}") from exc
+    finally:
+        server.stop()
+    assert "Traceback" not in server.output(), server.output()
+
+
+def test_serve_workers_refuse_the_simulation(tmp_path: Path) -> None:
+    env = _env(Settings(database_url=f"sqlite:///{tmp_path / 'desk.db'}", secret_key="s" * 40))
+    server = Carebird("serve", "--workers", "2", "--simulate", env=env, workdir=tmp_path)
+    assert server.proc.wait(timeout=60) == 2
+    server.stop()
+    assert "the simulation runs in one process" in server.output()

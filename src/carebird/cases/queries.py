@@ -12,14 +12,14 @@ import binascii
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, Literal, TypeVar
 
 from sqlalchemy import JSON, func, literal, literal_column, select, text, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, defer
 
 from carebird.auth.models import Agent
 from carebird.cases.models import Case, CaseEvent, CaseTag
@@ -209,6 +209,8 @@ def select_page(
     labelled = [c.label(f"x_{name}") for name, c in extra.items()]
     stmt = (
         select(Case, Author.handle, *labelled)
+        # Scoring's kept signals: no row shows them, and decoding them cost a tenth of a page.
+        .options(*(defer(c, raiseload=True) for c in (Case.inbound_cues, Case.recent_messages)))
         .join(Author, Author.id == Case.customer_id)
         .where(*conds)
     )
@@ -299,15 +301,6 @@ def _case_row(
     return row
 
 
-def _attach_tags(session: Session, rows: Sequence[CaseRow]) -> None:
-    by_id = {r.id: r for r in rows}
-    if not by_id:
-        return
-    stmt = select(CaseTag.case_id, CaseTag.tag).where(CaseTag.case_id.in_(list(by_id)))
-    for case_id, tag in session.execute(stmt.order_by(CaseTag.tag)):
-        by_id[case_id].tags.append(tag)
-
-
 _SURVEY_LINK = re.compile(r"/survey/[A-Za-z0-9_-]+")
 
 
@@ -349,7 +342,9 @@ def case_detail(session: Session, *, case_id: int) -> CaseDetail:
         raise NotFound(f"case {case_id} not found")
     case, author = found
     row = _case_row(case, author.handle)
-    _attach_tags(session, [row])
+    row.tags = list(
+        session.scalars(select(CaseTag.tag).where(CaseTag.case_id == case_id).order_by("tag"))
+    )
     stmt = _message_query().where(Message.case_id == case_id)
     messages = [
         _message_row(*r) for r in session.execute(stmt.order_by(Message.created_at, Message.id))

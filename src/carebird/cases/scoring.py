@@ -199,14 +199,19 @@ def rescore_active(
     now: datetime | None = None,
     weights: Weights = DEFAULT_WEIGHTS,
     batch: int = 2000,
+    commit_each: bool = False,
 ) -> int:
     """Re-score every active case from its kept signals: waiting time keeps raising what
-    nobody answered."""
+    nobody answered. With `commit_each`, each `batch` of cases is its own transaction: the
+    intake then waits for one batch's row locks (SQLite: the write lock), never the pass's."""
+    now = now or utcnow()  # one instant for the whole pass
     ids = session.scalars(select(Case.id).where(Case.status.in_([str(s) for s in ACTIVE]))).all()
     done = 0
     for part in chunks(list(ids), batch):
         rescore_stored(session, part, now=now, weights=weights)
         done += len(part)
+        if commit_each:
+            session.commit()
     return done
 
 

@@ -14,7 +14,7 @@ The periodic job (`jobs/tasks.watch_deadlines`) runs this; the flow announces an
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -110,26 +110,20 @@ def _clocks_of(
     return out
 
 
-def mark_deadlines(
-    session: Session,
-    sla: SlaSetup,
-    *,
-    now: datetime,
-    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
-) -> list[Mark]:
-    """Write the warnings and breaches due by `now` that are not written yet, and carry out
-    the breached policies' escalations."""
-    _lock(session)
+def _active(session: Session, case_ids: Sequence[int] | None) -> dict[int, Any]:
+    stmt = select(Case.id, Case.status, Case.account_id, Case.team_id).where(
+        Case.status.in_([s.value for s in ACTIVE])
+    )
+    if case_ids is not None:
+        stmt = stmt.where(Case.id.in_(case_ids))
+    return {r.id: r for r in session.execute(stmt)}
+
+
+def _due(
+    session: Session, sla: SlaSetup, cases: Mapping[int, Any], now: datetime
+) -> Iterator[tuple[int, str, _Clock, SlaPolicy]]:
+    """The marks due by `now` and not written yet: (case, kind, clock, policy)."""
     calendars = sla.calendars(session)
-    cases = {
-        r.id: r
-        for r in session.execute(
-            select(Case.id, Case.status, Case.account_id, Case.team_id).where(
-                Case.status.in_([s.value for s in ACTIVE])
-            )
-        )
-    }
-    out: list[Mark] = []
     for part in chunks(sorted(cases)):
         since, answered = waiting_on_us(session, part)
         running = clocks(session, part) if sla.has_resolution else {}
@@ -150,18 +144,42 @@ def mark_deadlines(
                 kind = "sla_breached" if now >= c.due else "sla_warning"
                 if (case_id, kind, _family(c.target), c.since.isoformat()) in done:
                     continue
-                data = {"target": c.target, "waiting_since": c.since.isoformat(),
-                        "since": c.since.isoformat(), "due_at": c.due.isoformat(),
-                        "policy": policy.name}  # fmt: skip
-                record(session, case_id, kind, new=c.due.isoformat(), at=now, data=data)
                 done.add((case_id, kind, _family(c.target), c.since.isoformat()))
-                escalated: tuple[str, ...] = ()
-                if kind == "sla_breached" and policy.on_breach is not None:
-                    escalated = escalate(session, case_id, policy, sla, weights=weights)
-                team_id = session.scalar(select(Case.team_id).where(Case.id == case_id))
-                out.append(
-                    Mark(case_id, kind, c.due, c.since, c.target, policy.name, team_id, escalated)
-                )
+                yield case_id, kind, c, policy
+
+
+def due_cases(session: Session, sla: SlaSetup, *, now: datetime) -> list[int]:
+    """The active cases with a mark due by `now` not written yet, read without any lock: the
+    watcher's long scan, kept out of the write transaction (on SQLite, the intake's writes
+    wait for that one)."""
+    return sorted({case_id for case_id, *_ in _due(session, sla, _active(session, None), now)})
+
+
+def mark_deadlines(
+    session: Session,
+    sla: SlaSetup,
+    *,
+    now: datetime,
+    weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    case_ids: Sequence[int] | None = None,
+) -> list[Mark]:
+    """Write the warnings and breaches due by `now` that are not written yet (of `case_ids`'
+    cases, e.g. from `due_cases`: checked again here, under the lock), and carry out the
+    breached policies' escalations."""
+    _lock(session)
+    out: list[Mark] = []
+    for case_id, kind, c, policy in _due(session, sla, _active(session, case_ids), now):
+        due = c.due
+        assert due is not None  # _due yields clocks that have a due time only
+        data = {"target": c.target, "waiting_since": c.since.isoformat(),
+                "since": c.since.isoformat(), "due_at": due.isoformat(),
+                "policy": policy.name}  # fmt: skip
+        record(session, case_id, kind, new=due.isoformat(), at=now, data=data)
+        escalated: tuple[str, ...] = ()
+        if kind == "sla_breached" and policy.on_breach is not None:
+            escalated = escalate(session, case_id, policy, sla, weights=weights)
+        team_id = session.scalar(select(Case.team_id).where(Case.id == case_id))
+        out.append(Mark(case_id, kind, due, c.since, c.target, policy.name, team_id, escalated))
     return out
 
 

@@ -25,12 +25,24 @@ if TYPE_CHECKING:
     is_flag=True,
     help="Serve the web only; `carebird worker` processes do the background work.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Web processes on the one port (one per core); the background work runs once.",
+)
 @pass_ctx
 def serve(
-    ctx: Context, host: str | None, port: int | None, simulate: bool | None, no_worker: bool
+    ctx: Context,
+    host: str | None,
+    port: int | None,
+    simulate: bool | None,
+    no_worker: bool,
+    workers: int,
 ) -> None:
     """Run the desk: web UI, API and the background work (polling, sending, re-scoring)."""
-    _serve(ctx, host=host, port=port, simulate=simulate, worker=not no_worker)
+    _serve(ctx, host=host, port=port, simulate=simulate, worker=not no_worker, workers=workers)
 
 
 @cli.command("demo")
@@ -44,12 +56,18 @@ def demo(ctx: Context, host: str | None, port: int | None) -> None:
 
 
 def _serve(
-    ctx: Context, *, host: str | None, port: int | None, simulate: bool | None, worker: bool
+    ctx: Context,
+    *,
+    host: str | None,
+    port: int | None,
+    simulate: bool | None,
+    worker: bool,
+    workers: int = 1,
 ) -> None:
     import uvicorn
 
     from carebird.cases.routing import RoutingSetup
-    from carebird.web.app import create_app
+    from carebird.web.app import create_app, served_environment
 
     settings = ctx.settings.model_copy(
         update={
@@ -59,6 +77,10 @@ def _serve(
         }
     )
     settings.check_secrets()
+    if workers > 1 and settings.simulate:
+        # The simulated network lives in one process's memory: its replies could not be sent
+        # from the others.
+        raise click.UsageError("the simulation runs in one process: use --workers 1 with it")
     declared = RoutingSetup.from_config(settings.routing, settings.teams)  # checked first
     database = ctx.db()
     admin, password = prepare_desk(database, settings, declared.teams)
@@ -72,6 +94,18 @@ def _serve(
         click.echo("simulated traffic is on: cases will arrive within seconds")
     if not worker:
         click.echo("background work is off here (--no-worker): run `carebird worker`")
+    if workers > 1:
+        database.dispose()  # each web process opens its own
+        served_environment(settings, background_work=worker)
+        uvicorn.run(
+            "carebird.web.app:served_app",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
     app = create_app(settings, db=database, background_work=worker)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 

@@ -76,10 +76,12 @@ def watch_deadlines(
     *,
     now: datetime,
     weights: Mapping[str, float] = DEFAULT_WEIGHTS,
+    case_ids: Sequence[int] | None = None,
 ) -> list[Mark]:
-    """Write the marks due by `now`, tell open pages (the cases' rows and one `sla.alert` per
-    mark, naming the lead) and return them (`lead_notices` builds their e-mails)."""
-    marks = mark_deadlines(session, sla, now=now, weights=weights)
+    """Write the marks due by `now` (of `case_ids`' cases: `due_cases` read them first), tell
+    open pages (the cases' rows and one `sla.alert` per mark, naming the lead) and return them
+    (`lead_notices` builds their e-mails)."""
+    marks = mark_deadlines(session, sla, now=now, weights=weights, case_ids=case_ids)
     leads = _leads(session, marks)
     publish(
         session,

@@ -26,6 +26,7 @@ from carebird.cases.calendars import Calendar, Calendars
 from carebird.cases.hours import PollingPlan
 from carebird.cases.scoring import rescore_active
 from carebird.cases.sla import SlaSetup
+from carebird.cases.sla_watch import due_cases
 from carebird.config import Settings
 from carebird.db.base import utcnow
 from carebird.db.database import Database
@@ -231,11 +232,17 @@ def outbox_due(desk: Desk) -> int:
     return due_count(desk.db, networks, at=utcnow()) if networks else 0
 
 
+RESCORE_BATCH = 500  # cases per transaction of the periodic re-scoring
+
+
 def rescore(desk: Desk) -> int:
     """Waiting cases rise: re-score the active ones; one event makes open inboxes re-fetch."""
-    with desk.db.session() as session, session.begin():
-        count = rescore_active(session, weights=desk.intake.weights)
+    with desk.db.session() as session:
+        count = rescore_active(
+            session, weights=desk.intake.weights, batch=RESCORE_BATCH, commit_each=True
+        )
         announce_rescored(session, count)
+        session.commit()
         return count
 
 
@@ -260,9 +267,14 @@ def reclassify(desk: Desk, *, budget: float | None = None) -> int:
 def watch_deadlines(desk: Desk) -> int:
     """Deadlines: warnings at 80 %, breaches at 100 %, written once per clock; the teams'
     leads are told live and e-mailed once the marks are committed."""
+    now = utcnow()
+    with desk.db.session() as session:  # the long read, outside the write transaction
+        due = due_cases(session, desk.sla, now=now)
+    if not due:
+        return 0
     with desk.db.session() as session, session.begin():
         marks = deadlines.watch_deadlines(
-            session, desk.sla, now=utcnow(), weights=desk.intake.weights
+            session, desk.sla, now=now, weights=desk.intake.weights, case_ids=due
         )
         notices = deadlines.lead_notices(
             session, marks, public_url=desk.settings.public_url, tz=desk.sla.calendar.tz

@@ -7,6 +7,7 @@ so tests build as many independent apps as they like.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import quote
@@ -21,7 +22,7 @@ from carebird import __version__
 from carebird.cases.priority import weights_for
 from carebird.cases.routing import RoutingSetup
 from carebird.cases.sla import SlaSetup
-from carebird.config import Settings
+from carebird.config import Settings, load_settings
 from carebird.db.database import Database
 from carebird.errors import AuthError, CarebirdError
 from carebird.jobs.runner import serve_background
@@ -143,3 +144,29 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+# Set by `carebird serve --workers N` for its web processes (see served_environment).
+BACKGROUND_ENV = "CAREBIRD_SERVE_BACKGROUND"
+
+
+def served_environment(settings: Settings, *, background_work: bool) -> None:
+    """Hand the command line's choices to the web processes uvicorn starts: they build their
+    settings from the environment and the configuration, as the command did."""
+    os.environ.update(
+        {
+            "CAREBIRD_DATABASE_URL": settings.database_url,
+            "CAREBIRD_HOST": settings.host,
+            "CAREBIRD_PORT": str(settings.port),
+            "CAREBIRD_SIMULATE": "false",
+            BACKGROUND_ENV: "1" if background_work else "0",
+        }
+    )
+
+
+def served_app() -> FastAPI:
+    """The app of one of `carebird serve --workers N`'s processes. Each one asks for the
+    background work: the runner lock (SQLite) gives it to one, and on PostgreSQL their
+    procrastinate workers share the queue; the others serve the web only."""
+    settings = load_settings()
+    return create_app(settings, background_work=os.environ.get(BACKGROUND_ENV) == "1")

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from carebird.cases.models import CaseEvent
 from carebird.cases.sla import SlaSetup
+from carebird.cases.sla_watch import due_cases
 from carebird.db.database import Database
 from carebird.flows.deadlines import watch_deadlines
 from carebird.live.events import events_after, latest_event_id
@@ -72,3 +73,27 @@ def test_an_answer_ends_the_wait_and_the_next_message_starts_a_new_one(db: Datab
     assert watch(db, T0 + timedelta(hours=1, minutes=59)) == 0
     assert watch(db, T0 + timedelta(hours=5, minutes=1)) == 1  # 60 + 240 min: breached at once
     assert [k for k, _ in marks(db, case_id)] == ["sla_breached"]
+
+
+def test_the_long_read_is_checked_again_under_the_lock(db: Database) -> None:
+    """The periodic pass reads the due cases without a lock (`due_cases`), then writes in a
+    short transaction: a case answered, or marked by another watcher, in between gets no
+    second mark, and a case not in the list is left for the next pass."""
+    ingest(db, [item(customer(3), COMPLAINT, external_id="a")])
+    ingest(db, [item(customer(4), COMPLAINT, external_id="b")])
+    ingest(db, [item(customer(5), COMPLAINT, external_id="c")])
+    a, b, c = (case_of(db, x) for x in "abc")
+    at = T0 + timedelta(minutes=61)
+    with db.session() as s:
+        due = due_cases(s, SLA, now=at)
+    assert due == sorted([a, b, c])
+    ingest(db, [item(BRAND, "Nous regardons.", minutes=30, in_reply_to_id="a")])  # answered
+    with db.session() as s, s.begin():
+        watch_deadlines(s, SLA, now=at, case_ids=[b])  # another watcher got there first
+    with db.session() as s, s.begin():
+        written = watch_deadlines(s, SLA, now=at, case_ids=due[:2])
+    assert [m.case_id for m in written] == []  # a: answered since; b: marked already
+    assert marks(db, a) == [] and [k for k, _ in marks(db, b)] == ["sla_breached"]
+    assert marks(db, c) == []  # not in the list given
+    with db.session() as s:
+        assert due_cases(s, SLA, now=at) == [c]
