@@ -51,18 +51,24 @@ from carebird.cases.inbox import InboxFilters, inbox
 from carebird.cases.models import Case
 from carebird.cases.queries import case_detail, list_cases
 from carebird.cases.sla import SlaSetup
+from carebird.cases.states import ACTIVE
 from carebird.cli.bench import fresh_database, generate
 from carebird.config import Settings
+from carebird.db.base import utcnow
 from carebird.db.database import Database
+from carebird.flows.deadlines import watch_deadlines
 from carebird.jobs.runner import register_accounts
 from tests.support.pg_cluster import PgCluster
 
 Shape = Callable[[Session], object]
 
 
-def shapes(desk: Desk, case_ids: list[int], sla: SlaSetup, rng: random.Random) -> dict[str, Shape]:
+def shapes(
+    desk: Desk, case_ids: list[int], active_ids: list[int], sla: SlaSetup, rng: random.Random
+) -> dict[str, Shape]:
     rare = rare_words(5000, random.Random(3))  # the seeder's own draw (seed 3)
-    piece = reference(rng.choice(case_ids))[6:11]  # five digits inside "CMD-1234567"
+    # Five digits inside "CMD-1234567" of an active case: the inbox shows active cases.
+    piece = reference(rng.choice(active_ids))[6:11]
 
     def search(q: str) -> Shape:
         return lambda s: inbox(s, filters=InboxFilters(search=q), sla=sla)
@@ -179,17 +185,25 @@ def run_engine(url: str, args: argparse.Namespace) -> dict[str, Any]:
         try:
             out: dict[str, Any] = {"engine": db.dialect}
             desk = seed(db, cases=args.cases, active_share=args.active_share)
+            started = time.perf_counter()
+            with db.session() as s, s.begin():  # the marks a running desk has written by now
+                marks = len(watch_deadlines(s, SlaSetup.from_settings(settings), now=utcnow()))
+            deadlines_seconds = time.perf_counter() - started
             out["data"] = {
                 "cases": desk.cases,
                 "active": desk.active,
                 "messages": desk.messages,
                 "seed_seconds": round(desk.seconds, 1),
                 "of_which_search_index_seconds": round(desk.index_seconds, 1),
+                "deadline_marks": marks,
+                "deadline_marks_seconds": round(deadlines_seconds, 1),
             }
             with db.session() as s:
                 case_ids = list(s.scalars(select(Case.id)))
+                active_ids = list(s.scalars(select(Case.id).where(Case.status.in_(ACTIVE))))
             _progress(out)
-            table = shapes(desk, case_ids, SlaSetup.from_settings(settings), random.Random(5))
+            sla = SlaSetup.from_settings(settings)
+            table = shapes(desk, case_ids, active_ids, sla, random.Random(5))
             out["plans"] = plans(db, table)
             out["in_process"] = in_process(
                 db, table, requests=args.requests, budget=args.shape_seconds

@@ -9,6 +9,11 @@ Texts draw from a few common words (many matches), many rare invented words (few
 and an order reference per case ("CMD-1234567"), so searches for a word, a prefix and a piece
 of a reference all have something to find. Priorities have two decimals: many ties, which the
 keyset (priority, id) must page through without losing or repeating a case.
+
+A desk at its steady state: every message already read by the accurate tier, as its
+background pass keeps up with live traffic (else a desk started on the seed spends its first
+minutes re-reading the whole history, beside whatever is measured); the caller writes the
+deadline marks due (`benchmarks.inbox` does, with the desk's own watcher).
 """
 
 from __future__ import annotations
@@ -180,7 +185,7 @@ def _rows(
                      "kind": kind, "account_id": desk.account_ids[0],
                      "author_id": author_id if direction == "in" else brand_id, "case_id": cid,
                      "text": txt, "language": language if direction == "in" else None,
-                     "created_at": when}
+                     "created_at": when, "accurate_at": when}
                 )  # fmt: skip
             last = thread[-1][3]
             cases.append(

@@ -269,7 +269,7 @@ def search_condition(session: Session, q: str) -> ColumnElement[bool] | None:
     plain = [w for w in words if not is_reference(w)]
     refs = [w for w in words if is_reference(w)]
     if _is_pg(session):
-        return _pg_condition(plain, refs)
+        return _pg_condition(session, plain, refs)
     conds: list[ColumnElement[bool]] = []
     if plain:
         phrases = (_quoted(w) + ("*" if len(w) >= PREFIX_FROM else "") for w in plain)
@@ -295,11 +295,16 @@ def _fts_condition(session: Session, fts: TableClause, query: str) -> ColumnElem
     return Case.id.in_(listed)
 
 
-def _pg_condition(plain: list[str], refs: list[str]) -> ColumnElement[bool]:
+def _pg_condition(session: Session, plain: list[str], refs: list[str]) -> ColumnElement[bool]:
+    """Cases matching, as the ids themselves when few (up to COMMON): PostgreSQL's estimate of
+    a prefix query is a fixed guess, and with it the inbox walked every active case in priority
+    order probing each (100 ms at 100,000 cases for a word in 12). Many: a subquery."""
     conds: list[ColumnElement[bool]] = []
     if plain:  # tsquery syntax from folded words (letters, digits, _): 'word':* & 'wo'
         query = " & ".join(f"'{w}'" + (":*" if len(w) >= PREFIX_FROM else "") for w in plain)
         conds.append(_pg.c.doc.op("@@")(cast(literal(query, String), TSQUERY)))
     for w in refs:  # LIKE under the trigram index; "_" is a word character, not a wildcard
         conds.append(_pg.c.refs.like("%" + w.replace("_", "\\_") + "%", escape="\\"))
-    return Case.id.in_(select(_pg.c.case_id).where(*conds))
+    matching = select(_pg.c.case_id).where(*conds)
+    few = session.scalars(matching.limit(COMMON + 1)).all()
+    return Case.id.in_(few) if len(few) <= COMMON else Case.id.in_(matching)

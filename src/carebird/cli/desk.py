@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 import click
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     type=click.IntRange(1, 64),
     default=1,
     show_default=True,
-    help="Web processes on the one port (one per core); the background work runs once.",
+    help="Web processes on the one port (one per core); the background work runs beside them.",
 )
 @pass_ctx
 def serve(
@@ -67,6 +68,7 @@ def _serve(
     import uvicorn
 
     from carebird.cases.routing import RoutingSetup
+    from carebird.jobs.runner import background_thread
     from carebird.web.app import create_app, served_environment
 
     settings = ctx.settings.model_copy(
@@ -95,16 +97,18 @@ def _serve(
     if not worker:
         click.echo("background work is off here (--no-worker): run `carebird worker`")
     if workers > 1:
-        database.dispose()  # each web process opens its own
-        served_environment(settings, background_work=worker)
-        uvicorn.run(
-            "carebird.web.app:served_app",
-            factory=True,
-            host=settings.host,
-            port=settings.port,
-            workers=workers,
-            log_level="warning",
-        )
+        # The web processes serve only; this one, which only supervises them, does the
+        # background work on a thread of its own.
+        served_environment(settings)
+        with background_thread(settings, database) if worker else contextlib.nullcontext():
+            uvicorn.run(
+                "carebird.web.app:served_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                workers=workers,
+                log_level="warning",
+            )
         return
     app = create_app(settings, db=database, background_work=worker)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

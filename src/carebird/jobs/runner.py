@@ -14,7 +14,7 @@ import contextlib
 import logging
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -280,3 +280,39 @@ async def serve_background(settings: Settings, db: Database) -> AsyncIterator[No
     finally:
         stop.set()
         await asyncio.gather(worker, *side, return_exceptions=True)
+
+
+@contextlib.contextmanager
+def background_thread(settings: Settings, db: Database) -> Iterator[None]:
+    """`serve_background` on a thread and event loop of its own for the block: `carebird serve
+    --workers N` runs it in its supervising process, so the web processes' requests never
+    share an interpreter (and its lock) with the periodic passes."""
+    loop = asyncio.new_event_loop()
+    started = threading.Event()
+    stop: asyncio.Event | None = None
+
+    async def main() -> None:
+        nonlocal stop
+        stop = asyncio.Event()
+        async with serve_background(settings, db):
+            started.set()
+            await stop.wait()
+
+    def run() -> None:
+        try:
+            loop.run_until_complete(main())
+        except Exception:
+            log.exception("the background work stopped")
+        finally:
+            started.set()
+            loop.close()
+
+    thread = threading.Thread(target=run, name="carebird-background", daemon=True)
+    thread.start()
+    started.wait()
+    try:
+        yield
+    finally:
+        if stop is not None and thread.is_alive():
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=60)

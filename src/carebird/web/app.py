@@ -146,27 +146,20 @@ def create_app(
     return app
 
 
-# Set by `carebird serve --workers N` for its web processes (see served_environment).
-BACKGROUND_ENV = "CAREBIRD_SERVE_BACKGROUND"
-
-
-def served_environment(settings: Settings, *, background_work: bool) -> None:
-    """Hand the command line's choices to the web processes uvicorn starts: they build their
-    settings from the environment and the configuration, as the command did."""
+def served_environment(settings: Settings) -> None:
+    """Hand the command line's choices to the web processes of `carebird serve --workers N`:
+    they build their settings from the environment and the configuration, as the command did."""
     os.environ.update(
         {
             "CAREBIRD_DATABASE_URL": settings.database_url,
             "CAREBIRD_HOST": settings.host,
             "CAREBIRD_PORT": str(settings.port),
             "CAREBIRD_SIMULATE": "false",
-            BACKGROUND_ENV: "1" if background_work else "0",
         }
     )
 
 
 def served_app() -> FastAPI:
-    """The app of one of `carebird serve --workers N`'s processes. Each one asks for the
-    background work: the runner lock (SQLite) gives it to one, and on PostgreSQL their
-    procrastinate workers share the queue; the others serve the web only."""
-    settings = load_settings()
-    return create_app(settings, background_work=os.environ.get(BACKGROUND_ENV) == "1")
+    """The app of one of `carebird serve --workers N`'s web processes: the web only (the
+    command's own process does the background work)."""
+    return create_app(load_settings(), background_work=False)
