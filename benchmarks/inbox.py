@@ -50,6 +50,7 @@ from benchmarks.inbox_serve import free_port, hey, live_delay, ms, serve, token_
 from carebird.cases.inbox import InboxFilters, inbox
 from carebird.cases.models import Case
 from carebird.cases.queries import case_detail, list_cases
+from carebird.cases.scoring import rescore_active
 from carebird.cases.sla import SlaSetup
 from carebird.cases.states import ACTIVE
 from carebird.cli.bench import fresh_database, generate
@@ -188,7 +189,9 @@ def run_engine(url: str, args: argparse.Namespace) -> dict[str, Any]:
             started = time.perf_counter()
             with db.session() as s, s.begin():  # the marks a running desk has written by now
                 marks = len(watch_deadlines(s, SlaSetup.from_settings(settings), now=utcnow()))
-            deadlines_seconds = time.perf_counter() - started
+            with db.session() as s:  # and the signals its intake keeps on each case
+                rescore_active(s, commit_each=True)
+            steady_seconds = time.perf_counter() - started
             out["data"] = {
                 "cases": desk.cases,
                 "active": desk.active,
@@ -196,7 +199,7 @@ def run_engine(url: str, args: argparse.Namespace) -> dict[str, Any]:
                 "seed_seconds": round(desk.seconds, 1),
                 "of_which_search_index_seconds": round(desk.index_seconds, 1),
                 "deadline_marks": marks,
-                "deadline_marks_seconds": round(deadlines_seconds, 1),
+                "marks_and_signals_seconds": round(steady_seconds, 1),
             }
             with db.session() as s:
                 case_ids = list(s.scalars(select(Case.id)))

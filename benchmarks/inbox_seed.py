@@ -13,7 +13,8 @@ keyset (priority, id) must page through without losing or repeating a case.
 A desk at its steady state: every message already read by the accurate tier, as its
 background pass keeps up with live traffic (else a desk started on the seed spends its first
 minutes re-reading the whole history, beside whatever is measured); the caller writes the
-deadline marks due (`benchmarks.inbox` does, with the desk's own watcher).
+deadline marks due and the signals kept on each case (`benchmarks.inbox` does, with the
+desk's own watcher and re-scoring).
 """
 
 from __future__ import annotations

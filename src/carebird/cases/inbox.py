@@ -47,7 +47,7 @@ class InboxRow(CaseRow):
     def extra_columns(cls, dialect: str) -> dict[str, Any]:
         return dict(_badge_columns())
 
-    def fill(self, case: Case, extra: Mapping[str, Any]) -> None:
+    def fill(self, case: Any, extra: Mapping[str, Any]) -> None:
         self.account_id = case.account_id
         self.account_handle = extra.get("account_handle") if case.account_id else None
         self.language = extra.get("language") if case.opening_message_id is not None else None

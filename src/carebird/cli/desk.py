@@ -69,7 +69,7 @@ def _serve(
 
     from carebird.cases.routing import RoutingSetup
     from carebird.jobs.runner import background_thread
-    from carebird.web.app import create_app, served_environment
+    from carebird.web.app import create_app, served_environment, tune_collector
 
     settings = ctx.settings.model_copy(
         update={
@@ -111,6 +111,7 @@ def _serve(
             )
         return
     app = create_app(settings, db=database, background_work=worker)
+    tune_collector()
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
