@@ -21,10 +21,10 @@ assignee, team, account) and searches (a common word, a prefix, two words, a rar
 piece of an order reference), all through `carebird.cases.inbox.inbox` or
 `carebird.cases.queries`.
 
-Under load: `carebird serve --workers 2` (`--workers`: web processes, one per core; one of them
-runs the background work) on loopback, `--clients` concurrent clients of `hey` (Debian
-package; scripts/ensure-hey.sh) for `--load-seconds` on `/` and on `/api/inbox?limit=50`,
-signed in with an agent's API token: requests/s, p50/p99.
+Under load: `carebird serve --workers 2` (`--workers`: web processes, one per core; the
+command's own process does the background work) on loopback, `--clients` concurrent clients
+of `hey` (Debian package; scripts/ensure-hey.sh) for `--load-seconds` on `/` and on
+`/api/inbox?limit=50`, signed in with an agent's API token: requests/s, p50/p99.
 
 Live delay: messages arrive at each of `--rates` per second for `--live-seconds`, batched as
 they fall due; from a message's arrival to the server-sent event that puts it in an open inbox

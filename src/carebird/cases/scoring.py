@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case
@@ -177,11 +177,15 @@ def rescore_stored(
     updates: list[dict[str, Any]] = []
     recategorised: set[int] = set()
     rebuild: list[int] = []
+    if session.get_bind().dialect.name == "sqlite":  # the write lock before reading, so
+        session.execute(text("UPDATE cases SET id = id WHERE 1 = 0"))  # nothing lands between
     for part in chunks(sorted(set(case_ids))):
         stmt = (
             select(*_CASE, *_KEPT, Case.recent_messages.is_not(None).label("kept"))
             .join(Author, Author.id == Case.customer_id)
             .where(Case.id.in_(part))
+            .order_by(Case.id)  # PostgreSQL: FOR NO KEY UPDATE, rows locked in id order
+            .with_for_update(of=Case, key_share=True)
         )
         for case in session.execute(stmt):
             if not case.kept:

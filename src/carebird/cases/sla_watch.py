@@ -114,9 +114,10 @@ def _active(session: Session, case_ids: Sequence[int] | None) -> dict[int, Any]:
     stmt = select(Case.id, Case.status, Case.account_id, Case.team_id).where(
         Case.status.in_([s.value for s in ACTIVE])
     )
-    if case_ids is not None:
-        stmt = stmt.where(Case.id.in_(case_ids))
-    return {r.id: r for r in session.execute(stmt)}
+    if case_ids is None:
+        return {r.id: r for r in session.execute(stmt)}
+    # In parts: every active case may be due (a first pass), more ids than a statement takes.
+    return {r.id: r for p in chunks(case_ids) for r in session.execute(stmt.where(Case.id.in_(p)))}
 
 
 def _due(

@@ -290,6 +290,7 @@ def background_thread(settings: Settings, db: Database) -> Iterator[None]:
     loop = asyncio.new_event_loop()
     started = threading.Event()
     stop: asyncio.Event | None = None
+    failed: list[BaseException] = []
 
     async def main() -> None:
         nonlocal stop
@@ -301,8 +302,10 @@ def background_thread(settings: Settings, db: Database) -> Iterator[None]:
     def run() -> None:
         try:
             loop.run_until_complete(main())
-        except Exception:
+        except Exception as exc:
+            failed.append(exc)
             log.exception("the background work stopped")
+            sys.stderr.write(f"carebird: the background work stopped: {exc!r}\n")
         finally:
             started.set()
             loop.close()
@@ -310,6 +313,9 @@ def background_thread(settings: Settings, db: Database) -> Iterator[None]:
     thread = threading.Thread(target=run, name="carebird-background", daemon=True)
     thread.start()
     started.wait()
+    if failed:  # it could not start: the desk does not either (as with one process)
+        thread.join(timeout=60)
+        raise failed[0]
     try:
         yield
     finally:

@@ -97,3 +97,14 @@ def test_the_long_read_is_checked_again_under_the_lock(db: Database) -> None:
     assert marks(db, c) == []  # not in the list given
     with db.session() as s:
         assert due_cases(s, SLA, now=at) == [c]
+
+
+def test_a_first_pass_over_more_cases_than_a_statement_takes(db: Database) -> None:
+    """Every active case may be due at once (policies just added, an outage): the ids given
+    to the write pass are read in parts (PostgreSQL takes 65,535 parameters at most)."""
+    ingest(db, [item(customer(6), COMPLAINT, external_id="d")])
+    case_id = case_of(db, "d")
+    many = [*range(10_000_000, 10_070_000), case_id]  # ids of no case, then the due one
+    with db.session() as s, s.begin():
+        written = watch_deadlines(s, SLA, now=T0 + timedelta(minutes=61), case_ids=many)
+    assert [m.case_id for m in written] == [case_id]
