@@ -206,15 +206,22 @@ def token_row(session: Session, *, token: str) -> ApiToken | None:
 
 
 def resolve_token(session: Session, *, token: str) -> Agent:
-    """The agent a live token belongs to; AuthError when unknown, expired, revoked or inactive."""
-    row = token_row(session, token=token)
+    """The agent a live token belongs to; AuthError when unknown, expired, revoked or inactive.
+    The token and its agent come from one statement: every signed-in request runs it."""
+    found = None
+    if token.startswith(TOKEN_PREFIX) and len(token) <= 200:
+        stmt = select(ApiToken, Agent).join(Agent, Agent.id == ApiToken.agent_id)
+        found = session.execute(stmt.where(ApiToken.digest == token_digest(token))).first()
     now = utcnow()
-    if row is None or row.kind not in CREDENTIAL_KINDS:  # never an invitation or reset link
+    if found is None:
+        raise AuthError("invalid or expired credentials")
+    row: ApiToken = found[0]
+    agent: Agent = found[1]
+    if row.kind not in CREDENTIAL_KINDS:  # never an invitation or reset link
         raise AuthError("invalid or expired credentials")
     if row.revoked or (row.expires_at is not None and row.expires_at <= now):
         raise AuthError("invalid or expired credentials")
-    agent = session.get(Agent, row.agent_id)
-    if agent is None or not agent.active:
+    if not agent.active:
         raise AuthError("invalid or expired credentials")
     if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
         row.last_used_at = now
