@@ -6,7 +6,7 @@ so an event exists exactly when the change it describes is committed (see carebi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case
 from carebird.ingest.models import Message
+from carebird.ingest.store import chunks
 from carebird.live.events import Announcement, CasePriority, CaseUpdated, publish
 
 
@@ -23,10 +24,15 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def case_payloads(session: Session, case_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The inbox row's moving parts for each case, plus its newest message id."""
-    ids = sorted(set(case_ids))
-    if not ids:
-        return {}
+    """The inbox row's moving parts for each case, plus its newest message id (read in parts:
+    a first deadline pass may announce more cases than a statement takes)."""
+    out: dict[int, dict[str, Any]] = {}
+    for part in chunks(sorted(set(case_ids))):
+        out.update(_payloads(session, part))
+    return out
+
+
+def _payloads(session: Session, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     newest: dict[int, int] = {
         case_id: message_id
         for case_id, message_id in session.execute(

@@ -11,6 +11,7 @@ from carebird.cases.models import CaseEvent
 from carebird.cases.sla import SlaSetup
 from carebird.cases.sla_watch import due_cases
 from carebird.db.database import Database
+from carebird.flows.announce import case_payloads
 from carebird.flows.deadlines import watch_deadlines
 from carebird.live.events import events_after, latest_event_id
 from tests.factories import BRAND, T0, case_of, customer, ingest, item
@@ -108,3 +109,5 @@ def test_a_first_pass_over_more_cases_than_a_statement_takes(db: Database) -> No
     with db.session() as s, s.begin():
         written = watch_deadlines(s, SLA, now=T0 + timedelta(minutes=61), case_ids=many)
     assert [m.case_id for m in written] == [case_id]
+    with db.session() as s:  # and the pages are told of as many cases at once
+        assert list(case_payloads(s, many)) == [case_id]
