@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from carebird.cases.models import Case
@@ -27,6 +27,7 @@ from carebird.cases.signals import RECENT, entry, merge, summarize
 from carebird.cases.states import ACTIVE
 from carebird.cases.threading import ThreadResult
 from carebird.db.base import utcnow
+from carebird.db.session import take_sqlite_write_lock
 from carebird.ingest.models import Author, Message
 from carebird.ingest.store import StoredMessage, chunks
 
@@ -177,8 +178,7 @@ def rescore_stored(
     updates: list[dict[str, Any]] = []
     recategorised: set[int] = set()
     rebuild: list[int] = []
-    if session.get_bind().dialect.name == "sqlite":  # the write lock before reading, so
-        session.execute(text("UPDATE cases SET id = id WHERE 1 = 0"))  # nothing lands between
+    take_sqlite_write_lock(session)  # nothing lands between the read and the write
     for part in chunks(sorted(set(case_ids))):
         stmt = (
             select(*_CASE, *_KEPT, Case.recent_messages.is_not(None).label("kept"))

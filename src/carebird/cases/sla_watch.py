@@ -34,6 +34,7 @@ from carebird.cases.scoring import score_cases
 from carebird.cases.sla import SlaPolicy, SlaSetup, waiting_on_us
 from carebird.cases.sla_clock import clocks
 from carebird.cases.states import ACTIVE, Status
+from carebird.db.session import take_sqlite_write_lock
 from carebird.ingest.store import chunks
 
 WARN_SHARE = 0.8
@@ -77,7 +78,7 @@ def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
     else:  # a write first: SQLite's write lock, taken before anything is read
-        session.execute(text("UPDATE cases SET id = id WHERE 1 = 0"))
+        take_sqlite_write_lock(session)
 
 
 @dataclass(frozen=True, slots=True)
